@@ -1,0 +1,61 @@
+/**
+ * xotp: Erlang/OTP supervision for TypeScript, built on xstate v5.
+ *
+ * @packageDocumentation
+ */
+export { createRuntime, Runtime, pidOf, runtimeOf } from './runtime/runtime.js';
+export type {
+  RuntimeOptions,
+  SpawnOptions,
+  CallOptions,
+  StopOptions,
+  ShutdownOptions,
+  Target,
+  TrackedResource,
+  RuntimeStats,
+} from './runtime/runtime.js';
+export { Pid, isPid } from './runtime/pid.js';
+export type { PidLike } from './runtime/pid.js';
+export { isCleanExit, isShutdownTuple, formatReason } from './runtime/exitReason.js';
+export type { ExitReason } from './runtime/exitReason.js';
+export {
+  XotpError,
+  NoProcessError,
+  TimeoutError,
+  AbortError,
+  InvalidOptionError,
+  AlreadyRegisteredError,
+  ProcessExitError,
+  StartError,
+  RuntimeStoppedError,
+  LeakError,
+} from './runtime/errors.js';
+export { systemClock } from './runtime/clock.js';
+export type { RuntimeClock } from './runtime/clock.js';
+export { consoleLogger, silentLogger } from './runtime/logger.js';
+export type { Logger, LogLevel, LogMeta } from './runtime/logger.js';
+export type * from './runtime/events.js';
+export { processProtocol } from './runtime/messages.js';
+export type {
+  CallFrom,
+  ExitMessage,
+  DownMessage,
+  CallMessage,
+  CastMessage,
+  StopRequestMessage,
+  RuntimeMessage,
+  ProcessProtocol,
+  StartAck,
+} from './runtime/messages.js';
+export type { ProcessInfo, ProcessTreeNode } from './runtime/processInfo.js';
+export { defineServer } from './workers/server.js';
+export type {
+  ServerDefinition,
+  ServerContext,
+  ServerSnapshot,
+  ServerLogic,
+  InitResult,
+  ServerResult,
+  CallResult,
+  InfoMessage,
+} from './workers/server.js';

@@ -1,0 +1,139 @@
+import { formatReason } from './exitReason.js';
+
+/**
+ * Base class of every error xotp raises. `code` is stable across versions and safe to switch on;
+ * the message is for humans and may change.
+ */
+export class XotpError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+function describeTarget(target: unknown): string {
+  if (typeof target === 'string') return `'${target}'`;
+  return formatReason(target);
+}
+
+/** The target process does not exist: a dead pid, an unknown name, or a runtime that has stopped. */
+export class NoProcessError extends XotpError {
+  readonly target: unknown;
+
+  constructor(target: unknown, operation?: string, hint?: string) {
+    const where = operation ? ` (${operation})` : '';
+    super(
+      'noproc',
+      `no process ${describeTarget(target)}${where}: it is not alive or no process is registered under that name${hint ? `. ${hint}` : ''}`,
+    );
+    this.target = target;
+  }
+}
+
+/** A deadline passed: a call that got no reply in time, or a stop that did not finish in time. */
+export class TimeoutError extends XotpError {
+  readonly timeout: number;
+
+  constructor(operation: string, timeout: number, target?: unknown) {
+    super(
+      'timeout',
+      `${operation}${target === undefined ? '' : ` to ${describeTarget(target)}`} timed out after ${timeout} ms`,
+    );
+    this.timeout = timeout;
+  }
+}
+
+/** An `AbortSignal` passed in by the caller fired; `cause` is the signal's reason. */
+export class AbortError extends XotpError {
+  constructor(operation: string, cause: unknown) {
+    super('aborted', `${operation} was aborted`, { cause });
+  }
+}
+
+/** An option or argument has the wrong shape. Names the key, what was expected and what came. */
+export class InvalidOptionError extends XotpError {
+  readonly key: string;
+  readonly expected: string;
+  readonly received: unknown;
+
+  constructor(key: string, expected: string, received: unknown, hint?: string) {
+    super(
+      'invalid_option',
+      `invalid option '${key}': expected ${expected}, got ${describeValue(received)}${hint ? `. ${hint}` : ''}`,
+    );
+    this.key = key;
+    this.expected = expected;
+    this.received = received;
+  }
+}
+
+/** A name is already taken (or the process already has a name). Carries the owner's pid. */
+export class AlreadyRegisteredError extends XotpError {
+  readonly registeredName: unknown;
+  readonly owner: unknown;
+
+  constructor(name: unknown, owner: unknown, message?: string) {
+    super(
+      'already_registered',
+      message ?? `the name ${describeTarget(name)} is already registered to ${formatReason(owner)}`,
+    );
+    this.registeredName = name;
+    this.owner = owner;
+  }
+}
+
+/** The process a call was waiting on exited before it replied. `reason` is its exit reason. */
+export class ProcessExitError extends XotpError {
+  readonly pid: unknown;
+  readonly reason: unknown;
+
+  constructor(pid: unknown, reason: unknown, operation = 'call') {
+    super('exit', `${formatReason(pid)} exited with reason ${formatReason(reason)} during ${operation}`, {
+      cause: reason instanceof Error ? reason : undefined,
+    });
+    this.pid = pid;
+    this.reason = reason;
+  }
+}
+
+/** A process could not be started: its init stopped, threw, or its logic failed at once. */
+export class StartError extends XotpError {
+  readonly reason: unknown;
+
+  constructor(what: string, reason: unknown) {
+    super('start_failed', `${what} failed to start: ${formatReason(reason)}`, {
+      cause: reason instanceof Error ? reason : undefined,
+    });
+    this.reason = reason;
+  }
+}
+
+/** The runtime has been shut down; nothing new can be spawned in it. */
+export class RuntimeStoppedError extends XotpError {
+  constructor(runtimeName: string, operation: string) {
+    super('runtime_stopped', `runtime '${runtimeName}' has shut down; cannot ${operation}`);
+  }
+}
+
+/** A test runtime found processes, timers or OS processes still alive when it was disposed. */
+export class LeakError extends XotpError {
+  readonly leaks: readonly string[];
+
+  constructor(runtimeName: string, leaks: readonly string[]) {
+    super('leak', `runtime '${runtimeName}' leaked ${leaks.length} item(s):\n  ${leaks.join('\n  ')}`);
+    this.leaks = leaks;
+  }
+}
+
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
+  if (typeof value === 'function') return `a function`;
+  if (Array.isArray(value)) return `an array (${formatReason(value).slice(0, 60)})`;
+  if (typeof value === 'object') return `an object ${formatReason(value).slice(0, 80)}`;
+  return `${typeof value} ${String(value)}`;
+}

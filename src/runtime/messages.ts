@@ -1,0 +1,71 @@
+import type { Pid } from './pid.js';
+import type { ExitReason } from './exitReason.js';
+
+/** Identifies one pending call; pass it to `runtime.reply(from, value)` to answer. Opaque. */
+export interface CallFrom {
+  readonly ref: string;
+}
+
+/** A trapped exit signal, delivered as an event to a process that traps exits. */
+export interface ExitMessage {
+  readonly type: 'xotp.exit';
+  readonly from: Pid;
+  readonly reason: ExitReason;
+}
+
+/** A monitor fired: the monitored process exited (or never existed: reason `'noproc'`). */
+export interface DownMessage {
+  readonly type: 'xotp.down';
+  readonly ref: string;
+  /** The monitored process; `undefined` when a name was monitored and nothing was registered. */
+  readonly pid: Pid | undefined;
+  /** What was passed to `monitor` (a pid or a name). */
+  readonly target: Pid | string;
+  readonly reason: ExitReason;
+}
+
+/** A request made with `runtime.call`; answer it with `runtime.reply(event.from, value)`. */
+export interface CallMessage<TRequest = unknown> {
+  readonly type: 'xotp.call';
+  readonly request: TRequest;
+  readonly from: CallFrom;
+}
+
+/** A one-way message made with `runtime.cast`. */
+export interface CastMessage<TMessage = unknown> {
+  readonly type: 'xotp.cast';
+  readonly message: TMessage;
+}
+
+/**
+ * Sent by `runtime.stop` to a process whose logic declares `gracefulStop` (see
+ * `processProtocol`): the process runs its own cleanup, then ends with `reason`.
+ */
+export interface StopRequestMessage {
+  readonly type: 'xotp.stop';
+  readonly reason: ExitReason;
+}
+
+/** Every event the runtime itself may deliver to a process. */
+export type RuntimeMessage = ExitMessage | DownMessage | CallMessage | CastMessage | StopRequestMessage;
+
+/**
+ * What a logic tells the runtime about itself, under the `processProtocol` symbol.
+ *
+ * - `gracefulStop`: `stop()` sends `xotp.stop` and lets the process end itself (after its
+ *   cleanup) instead of stopping the actor at once.
+ * - `acksStart`: the process reports when its initialisation finished (`runtime.start` waits
+ *   for it) through `ackStart`.
+ * - `label`: a readable name used in the process's id (`app/label-7`).
+ */
+export interface ProcessProtocol {
+  readonly gracefulStop?: boolean;
+  readonly acksStart?: boolean;
+  readonly label?: string;
+}
+
+/** The key under which a logic object carries its `ProcessProtocol`. */
+export const processProtocol: unique symbol = Symbol.for('xotp.processProtocol');
+
+/** How a process's start ended, reported by logics with `acksStart`. */
+export type StartAck = { ok: true } | { ignore: true } | { error: ExitReason };

@@ -1,0 +1,85 @@
+import type { AnyActorRef } from 'xstate';
+import type { Pid } from './pid.js';
+import type { ExitReason } from './exitReason.js';
+import type { ProcessProtocol, StartAck, DownMessage } from './messages.js';
+
+/** @internal */
+export const enum Status {
+  Alive = 0,
+  /** A stop was requested or a signal is killing it; it has not ended yet. */
+  Exiting = 1,
+  Dead = 2,
+}
+
+/**
+ * A monitor: `target` is watched; on its exit `watcher` (a process or a callback) is told.
+ *
+ * @internal
+ */
+export interface Monitor {
+  readonly ref: string;
+  readonly given: Pid | string;
+  readonly target: ProcessRecord;
+  readonly watcher: ProcessRecord | ((down: DownMessage) => void);
+}
+
+/** The subset of the runtime a record calls back into when its actor ends. @internal */
+export interface RecordOwner {
+  onActorEnded(rec: ProcessRecord, kind: 'complete' | 'error', error?: unknown): void;
+}
+
+/**
+ * The runtime's entry for one process. Doubles as the xstate observer of its actor, so each
+ * process costs one object here, not an observer plus closures. Fields that most processes never
+ * use (links, monitors, waiters) stay `undefined` until needed: an idle server must stay small.
+ *
+ * @internal
+ */
+export class ProcessRecord {
+  readonly owner: RecordOwner;
+  readonly pid: Pid;
+  readonly parent: ProcessRecord | undefined;
+  readonly path: string;
+  actor!: AnyActorRef;
+  name: string | undefined = undefined;
+  status: Status = Status.Alive;
+  trapExit = false;
+  /** Set when the runtime itself ended the actor: the reason it recorded wins. */
+  forced = false;
+  /** Pending (while exiting) or final (once dead) exit reason. */
+  reason: ExitReason = undefined;
+  protocol: ProcessProtocol | undefined;
+  links: Set<ProcessRecord> | undefined = undefined;
+  /** Monitors of which this process is the target. */
+  monitors: Map<string, Monitor> | undefined = undefined;
+  /** Monitors this process holds on others (removed when it dies). */
+  watching: Set<Monitor> | undefined = undefined;
+  waiters: Array<(reason: ExitReason) => void> | undefined = undefined;
+  ack: ((ack: StartAck) => void) | undefined = undefined;
+  /** A behaviour's per-process state (for example a server instance). */
+  behaviour: unknown = undefined;
+
+  constructor(
+    owner: RecordOwner,
+    pid: Pid,
+    parent: ProcessRecord | undefined,
+    path: string,
+    protocol: ProcessProtocol | undefined,
+  ) {
+    this.owner = owner;
+    this.pid = pid;
+    this.parent = parent;
+    this.path = path;
+    this.protocol = protocol;
+  }
+
+  /** xstate observer: the actor errored. */
+  error(err: unknown): void {
+    this.owner.onActorEnded(this, 'error', err);
+  }
+
+  /** xstate observer: the actor completed (done) or was stopped. */
+  complete(): void {
+    this.owner.onActorEnded(this, 'complete');
+  }
+}

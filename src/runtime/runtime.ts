@@ -1,0 +1,1022 @@
+import { createActor, type AnyActorLogic, type AnyActorRef, type InputFrom, type InspectionEvent, type Observer } from 'xstate';
+import { EventEmitter } from 'eventemitter3';
+import { Pid, isPid, type PidLike } from './pid.js';
+import { isCleanExit, formatReason, type ExitReason } from './exitReason.js';
+import {
+  AbortError,
+  AlreadyRegisteredError,
+  InvalidOptionError,
+  NoProcessError,
+  ProcessExitError,
+  RuntimeStoppedError,
+  StartError,
+  TimeoutError,
+} from './errors.js';
+import { systemClock, isRuntimeClock, type RuntimeClock } from './clock.js';
+import { consoleLogger, isLogger, type Logger } from './logger.js';
+import type { RuntimeEventMap } from './events.js';
+import {
+  processProtocol,
+  type CallFrom,
+  type CallMessage,
+  type CastMessage,
+  type DownMessage,
+  type ExitMessage,
+  type ProcessProtocol,
+  type StartAck,
+  type StopRequestMessage,
+} from './messages.js';
+import { ProcessRecord, Status, type Monitor, type RecordOwner } from './processRecord.js';
+import { validateOptions, optional, matching, isBoolean, isTimeout, anything, instanceOf } from './validate.js';
+import type { ProcessTreeNode, ProcessInfo } from './processInfo.js';
+
+/** Where a message can be sent: a pid (or its JSON form) or a locally registered name. */
+export type Target = Pid | PidLike | string;
+
+/** Options of `createRuntime`. */
+export interface RuntimeOptions {
+  /** The runtime's name: the root of the tree and the `node` of its pids. Default `'xotp'`. */
+  name?: string;
+  /** Source of time for every timer. Default: real time. Tests pass a `SimulatedClock`. */
+  clock?: RuntimeClock;
+  /** An xstate inspector (observer or function) receiving every actor's inspection events. */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** Where crash reports and warnings go. Default: the console, warnings and errors only. */
+  logger?: Logger;
+}
+
+/** Options of `runtime.spawn` and `runtime.start`. */
+export interface SpawnOptions<TInput = unknown> {
+  /** Register the process under this local name (atomically with the spawn). */
+  name?: string;
+  /** The last segment of its readable id; default: `name`, else `<label>-<pid number>`. */
+  id?: string;
+  /** The input handed to the logic (xstate `input`). */
+  input?: TInput;
+  /** Link the new process to this one before it starts (OTP's `spawn_link`). */
+  link?: Target;
+  /** Its parent in the tree (default: the runtime root). Only placement: lifetimes follow links. */
+  parent?: Target;
+  /** Trap exits from the start: exit signals arrive as `xotp.exit` events. */
+  trapExit?: boolean;
+}
+
+/** Options of `runtime.call`. */
+export interface CallOptions {
+  /** Milliseconds to wait for the reply, or `'infinity'`. Default 5000, as in OTP. */
+  timeout?: number | 'infinity';
+  /** Cancels the wait; the call then rejects with `AbortError`. */
+  signal?: AbortSignal;
+}
+
+/** Options of `runtime.stop`. */
+export interface StopOptions {
+  /** Milliseconds to wait for the process to end, or `'infinity'` (default). */
+  timeout?: number | 'infinity';
+}
+
+/** Options of `runtime.shutdown`. */
+export interface ShutdownOptions {
+  /** Per process: how long to wait for it to stop before killing it. Default 5000 ms. */
+  timeout?: number | 'infinity';
+}
+
+/**
+ * Something outside the actor system that a process owns and that must not outlive the runtime,
+ * such as an OS child process. Tracked so that leaks can be reported.
+ */
+export interface TrackedResource {
+  /** A human description, used in leak reports (`python pid 4242 (owned by <app.3>)`). */
+  describe(): string;
+  /** Whether it is still alive. */
+  isAlive(): boolean;
+}
+
+/** Counters for tests, benches and dashboards. */
+export interface RuntimeStats {
+  alive: number;
+  spawned: number;
+  exited: number;
+  lateReplies: number;
+  pendingCalls: number;
+  monitors: number;
+  names: number;
+  resources: number;
+}
+
+type RuntimeState = 'running' | 'stopping' | 'stopped';
+
+const DEFAULT_CALL_TIMEOUT = 5000;
+const DEFAULT_SHUTDOWN_TIMEOUT = 5000;
+const kProcess: unique symbol = Symbol.for('xotp.process');
+const namePattern = /^[A-Za-z][\w-]*$/;
+
+const rootLogic = {
+  config: undefined,
+  transition: (snapshot: RootSnapshot) => snapshot,
+  getInitialSnapshot: (): RootSnapshot => ({ status: 'active', output: undefined, error: undefined }),
+  getPersistedSnapshot: (snapshot: RootSnapshot) => snapshot,
+};
+interface RootSnapshot {
+  status: 'active';
+  output: undefined;
+  error: undefined;
+}
+
+interface PendingCall {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+  timer: unknown;
+  monitor: string | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+const spawnSchema = {
+  name: optional(matching(/^\S+$/, 'a non-empty name without spaces')),
+  id: optional(matching(/^[^/\s]+$/, "a non-empty id segment without '/' or spaces")),
+  input: anything,
+  link: anything,
+  parent: anything,
+  trapExit: optional(isBoolean, false),
+};
+const callSchema = { timeout: optional(isTimeout, DEFAULT_CALL_TIMEOUT), signal: optional(instanceOf(AbortSignal, 'an AbortSignal')) };
+const stopSchema = { timeout: optional(isTimeout, Infinity) };
+const shutdownSchema = { timeout: optional(isTimeout, DEFAULT_SHUTDOWN_TIMEOUT) };
+
+/**
+ * One xotp runtime: an xstate actor system whose root is the runtime, a process table mapping
+ * pids to actors, links, monitors, local names and the typed event bus. Create it with
+ * `createRuntime`.
+ *
+ * Every process is an xstate actor in one system, so an inspector given to `createRuntime`
+ * sees the whole tree. Actor ids are readable paths (`app/pool/worker-3`); pids stay the
+ * stable identity.
+ */
+export class Runtime implements RecordOwner {
+  /** The runtime's name: the root of the tree and the `node` of its pids. */
+  readonly name: string;
+  /** The clock every timer of this runtime uses. */
+  readonly clock: RuntimeClock;
+  readonly logger: Logger;
+  /** The typed event bus. Other layers add events to `RuntimeEventMap`. */
+  readonly events = new EventEmitter<RuntimeEventMap>();
+  /** The root's pid (`<name.0>`): the sender of signals that come from outside any process. */
+  readonly self: Pid;
+
+  #state: RuntimeState = 'running';
+  #shutdownPromise: Promise<void> | undefined;
+  readonly #root: AnyActorRef;
+  readonly #table = new Map<number, ProcessRecord>();
+  readonly #names = new Map<string, ProcessRecord>();
+  readonly #monitors = new Map<string, Monitor>();
+  readonly #calls = new Map<string, PendingCall>();
+  readonly #resources = new Set<TrackedResource>();
+  #seq = 0;
+  #refSeq = 0;
+  #spawned = 0;
+  #exited = 0;
+  #lateReplies = 0;
+  // Exit propagation runs from a queue, not recursively: a chain of 10k linked processes must
+  // not overflow the stack, and signals are delivered in a deterministic breadth-first order.
+  readonly #jobs: Array<() => void> = [];
+  #jobHead = 0;
+  #draining = false;
+
+  /** @internal use `createRuntime` */
+  constructor(options: RuntimeOptions = {}) {
+    const opts = validateOptions('createRuntime', options, {
+      name: optional(matching(namePattern, 'a name of letters, digits, _ or - starting with a letter'), 'xotp'),
+      clock: optional((v, key) => {
+        if (!isRuntimeClock(v)) throw new InvalidOptionError(key, 'a clock with setTimeout, clearTimeout and now', v);
+        return v;
+      }),
+      inspect: optional((v, key) => {
+        if (typeof v === 'function' || (typeof v === 'object' && v !== null)) {
+          return v as RuntimeOptions['inspect'];
+        }
+        throw new InvalidOptionError(key, 'an inspection observer or function', v);
+      }),
+      logger: optional((v, key) => {
+        if (!isLogger(v)) throw new InvalidOptionError(key, 'a logger with debug, info, warn and error', v);
+        return v;
+      }),
+    });
+    this.name = opts.name;
+    this.clock = opts.clock ?? systemClock;
+    this.logger = opts.logger ?? consoleLogger();
+    this.self = new Pid(this.name, 0);
+    const logger = this.logger;
+    this.#root = createActor(rootLogic as unknown as AnyActorLogic, {
+      id: this.name,
+      clock: this.clock,
+      logger: (...args: unknown[]) => logger.info(args.map((a) => (typeof a === 'string' ? a : formatReason(a))).join(' ')),
+      ...(opts.inspect ? { inspect: opts.inspect } : {}),
+    });
+    (this.#root as unknown as Record<symbol, unknown>)[kProcess] = undefined;
+    runtimes.set(this.#root.system, this);
+    this.#root.start();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Spawning
+
+  /**
+   * Spawns `logic` (any xstate `ActorLogic`) as a process and returns its pid at once.
+   *
+   * @example
+   * ```ts
+   * const pid = runtime.spawn(counterMachine, { name: 'counter', input: { start: 0 } });
+   * runtime.send('counter', { type: 'inc' });
+   * ```
+   * @throws AlreadyRegisteredError if `name` is taken; NoProcessError if `link` or `parent` is
+   *   not alive; InvalidOptionError for a bad option; RuntimeStoppedError after shutdown.
+   */
+  spawn<TLogic extends AnyActorLogic>(logic: TLogic, options?: SpawnOptions<InputFrom<TLogic>>): Pid {
+    return this.#spawn(logic, options, undefined).pid;
+  }
+
+  /**
+   * Spawns `logic` and waits until it has initialised. For a server that is the end of its
+   * `init`; for other logic, the moment it started. Resolves with the pid, or `'ignore'` when
+   * the init asked to be ignored (the process then exits `normal`).
+   *
+   * @throws StartError with the reason when the init stopped or threw, or the actor failed at once.
+   */
+  start<TLogic extends AnyActorLogic>(logic: TLogic, options?: SpawnOptions<InputFrom<TLogic>>): Promise<Pid | 'ignore'> {
+    return new Promise((resolve, reject) => {
+      const ack = (result: StartAck, rec: ProcessRecord) => {
+        if ('ok' in result) resolve(rec.pid);
+        else if ('ignore' in result) resolve('ignore');
+        else reject(new StartError(`${rec.pid} (${rec.path})`, result.error));
+      };
+      try {
+        this.#spawn(logic, options, ack);
+      } catch (err) {
+        reject(err);
+      }
+    });
+  }
+
+  #spawn(
+    logic: AnyActorLogic,
+    options: SpawnOptions | undefined,
+    ack: ((a: StartAck, rec: ProcessRecord) => void) | undefined,
+  ): ProcessRecord {
+    if (this.#state === 'stopped') throw new RuntimeStoppedError(this.name, 'spawn');
+    if (
+      typeof logic !== 'object' ||
+      logic === null ||
+      typeof (logic as AnyActorLogic).transition !== 'function' ||
+      typeof (logic as AnyActorLogic).getInitialSnapshot !== 'function'
+    ) {
+      throw new InvalidOptionError('spawn.logic', 'an xstate ActorLogic (a machine, fromCallback, fromPromise, ...)', logic);
+    }
+    const opts = options === undefined ? undefined : validateOptions('spawn', options, spawnSchema);
+    const parent = opts?.parent === undefined ? undefined : this.#mustResolve(opts.parent as Target, 'spawn parent');
+    const linkTo = opts?.link === undefined ? undefined : this.#mustResolve(opts.link as Target, 'spawn link');
+    const name = opts?.name;
+    if (name !== undefined) {
+      const owner = this.#names.get(name);
+      if (owner) throw new AlreadyRegisteredError(name, owner.pid);
+    }
+    const protocol = (logic as { [processProtocol]?: ProcessProtocol })[processProtocol];
+    const id = ++this.#seq;
+    const pid = new Pid(this.name, id);
+    const segment = opts?.id ?? name ?? `${labelOf(logic, protocol)}-${id}`;
+    const path = `${parent ? parent.path : this.name}/${segment}`;
+    const rec = new ProcessRecord(this, pid, parent, path, protocol);
+    this.#table.set(id, rec);
+    this.#spawned++;
+    if (name !== undefined) {
+      rec.name = name;
+      this.#names.set(name, rec);
+    }
+    if (opts?.trapExit) rec.trapExit = true;
+    if (linkTo) this.#addLink(rec, linkTo);
+    if (ack && protocol?.acksStart) rec.ack = (result) => ack(result, rec);
+    const actor = createActor(logic, {
+      id: path,
+      parent: parent ? parent.actor : this.#root,
+      input: opts?.input,
+    });
+    (actor as unknown as Record<symbol, unknown>)[kProcess] = rec;
+    rec.actor = actor;
+    actor.subscribe(rec);
+    this.events.emit('process.spawned', { pid, parent: parent ? parent.pid : this.self, id: path, name });
+    if (name !== undefined) this.events.emit('name.registered', { name, pid });
+    this.#drainAfter(() => actor.start());
+    if (ack && !protocol?.acksStart) {
+      if (rec.status === Status.Dead) ack({ error: rec.reason }, rec);
+      else ack({ ok: true }, rec);
+    }
+    return rec;
+  }
+
+  /**
+   * Called by logics that declare `acksStart` when their initialisation is over.
+   *
+   * @internal
+   */
+  ackStart(actor: AnyActorRef, result: StartAck): void {
+    const rec = recordOf(actor);
+    if (!rec?.ack) return;
+    const ack = rec.ack;
+    rec.ack = undefined;
+    ack(result);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Messages
+
+  /**
+   * Sends an event to a process, as xstate's `actor.send` would. A dead pid drops the event
+   * silently (as OTP's `!` does); an unknown *name* throws `NoProcessError`.
+   */
+  send(target: Target, event: { type: string }): void {
+    const rec = this.#resolve(target);
+    if (rec === undefined) {
+      if (typeof target === 'string') throw new NoProcessError(target, 'send');
+      return;
+    }
+    rec.actor.send(event);
+  }
+
+  /** Sends a one-way message (`xotp.cast`; a server's `handleCast`). Same delivery rules as `send`. */
+  cast<TMessage>(target: Target, message: TMessage): void {
+    const rec = this.#resolve(target);
+    if (rec === undefined) {
+      if (typeof target === 'string') throw new NoProcessError(target, 'cast');
+      return;
+    }
+    const event: CastMessage<TMessage> = { type: 'xotp.cast', message };
+    rec.actor.send(event);
+  }
+
+  /**
+   * Sends a request and waits for the reply (`xotp.call`; a server's `handleCall`, or any actor
+   * that answers with `runtime.reply(event.from, value)`).
+   *
+   * @example
+   * ```ts
+   * const n = await runtime.call<number>('counter', 'get', { timeout: 1000 });
+   * ```
+   * @throws NoProcessError if the target is not alive; ProcessExitError if it exits before
+   *   replying; TimeoutError after `timeout` ms (a reply arriving later is dropped and counted);
+   *   AbortError when `signal` aborts.
+   */
+  call<TReply = unknown, TRequest = unknown>(target: Target, request: TRequest, options?: CallOptions): Promise<TReply> {
+    let timeout = DEFAULT_CALL_TIMEOUT;
+    let signal: AbortSignal | undefined;
+    if (options !== undefined) {
+      try {
+        ({ timeout, signal } = validateOptions('call', options, callSchema));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    const rec = this.#resolve(target);
+    if (rec === undefined || rec.status === Status.Dead) return Promise.reject(new NoProcessError(target, 'call'));
+    if (signal?.aborted) return Promise.reject(new AbortError('call', signal.reason));
+    return new Promise<TReply>((resolve, reject) => {
+      const ref = this.#nextRef();
+      const pending: PendingCall = {
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        timer: undefined,
+        monitor: undefined,
+        signal,
+        onAbort: undefined,
+      };
+      this.#calls.set(ref, pending);
+      pending.monitor = this.#addMonitor(rec, rec.pid, (down) => {
+        this.#settleCall(ref)?.reject(
+          down.reason === 'noproc' ? new NoProcessError(target, 'call') : new ProcessExitError(rec.pid, down.reason, 'call'),
+        );
+      });
+      if (timeout !== Infinity) {
+        pending.timer = this.clock.setTimeout(() => {
+          pending.timer = undefined;
+          this.#settleCall(ref)?.reject(new TimeoutError('call', timeout, target));
+        }, timeout);
+      }
+      if (signal) {
+        pending.onAbort = () => this.#settleCall(ref)?.reject(new AbortError('call', signal.reason));
+        signal.addEventListener('abort', pending.onAbort, { once: true });
+      }
+      const event: CallMessage<TRequest> = { type: 'xotp.call', request, from: { ref } };
+      rec.actor.send(event);
+    });
+  }
+
+  /**
+   * Answers a call. Returns false when the caller is no longer waiting (it timed out, aborted,
+   * or was answered already): the reply is dropped and counted in `stats().lateReplies`.
+   */
+  reply(from: CallFrom, value: unknown): boolean {
+    const pending = this.#settleCall(from.ref);
+    if (!pending) {
+      this.#lateReplies++;
+      this.events.emit('call.lateReply', { ref: from.ref });
+      return false;
+    }
+    pending.resolve(value);
+    return true;
+  }
+
+  #settleCall(ref: string): PendingCall | undefined {
+    const pending = this.#calls.get(ref);
+    if (!pending) return undefined;
+    this.#calls.delete(ref);
+    if (pending.timer !== undefined) this.clock.clearTimeout(pending.timer);
+    if (pending.monitor !== undefined) this.demonitor(pending.monitor);
+    if (pending.onAbort) pending.signal!.removeEventListener('abort', pending.onAbort);
+    return pending;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Stopping
+
+  /**
+   * Stops a process with `reason` (default `'normal'`) and resolves when it has exited.
+   *
+   * Idempotent, never throws for a target that is gone: an unknown name or dead pid resolves
+   * `'noproc'`; a process that is already exiting resolves `'ok'` once it is gone; two
+   * concurrent stops both resolve `'ok'`. A server runs its `terminate` first.
+   *
+   * @throws TimeoutError when the process has not exited after `timeout` ms. As in OTP the
+   *   process is not killed; it carries on exiting.
+   */
+  async stop(target: Target, reason: ExitReason = 'normal', options?: StopOptions): Promise<'ok' | 'noproc'> {
+    const { timeout } = options === undefined ? { timeout: Infinity } : validateOptions('stop', options, stopSchema);
+    const rec = this.#resolve(target);
+    if (rec === undefined || rec.status === Status.Dead) return 'noproc';
+    const gone = this.#whenDead(rec);
+    if (rec.status === Status.Alive) {
+      if (rec.protocol?.gracefulStop) {
+        rec.status = Status.Exiting;
+        rec.reason = reason;
+        const event: StopRequestMessage = { type: 'xotp.stop', reason };
+        rec.actor.send(event);
+      } else {
+        this.#drainAfter(() => this.#terminate(rec, reason));
+      }
+    }
+    if ((rec.status as Status) !== Status.Dead && timeout !== Infinity) {
+      await this.#withTimeout(gone, timeout, 'stop', rec.pid);
+    } else {
+      await gone;
+    }
+    return 'ok';
+  }
+
+  /**
+   * Resolves with the exit reason of `target` once it has exited; `'noproc'` at once if it is
+   * not alive.
+   */
+  exited(target: Target): Promise<ExitReason> {
+    const rec = this.#resolve(target);
+    if (rec === undefined || rec.status === Status.Dead) return Promise.resolve('noproc');
+    return this.#whenDead(rec);
+  }
+
+  #whenDead(rec: ProcessRecord): Promise<ExitReason> {
+    if (rec.status === Status.Dead) return Promise.resolve(rec.reason);
+    return new Promise((resolve) => (rec.waiters ??= []).push(resolve));
+  }
+
+  #withTimeout<T>(promise: Promise<T>, timeout: number, operation: string, target: unknown): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = this.clock.setTimeout(() => reject(new TimeoutError(operation, timeout, target)), timeout);
+      promise.then((value) => {
+        this.clock.clearTimeout(timer);
+        resolve(value);
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Exit signals, links, monitors
+
+  /**
+   * Sends an exit signal to `target` as `from` (default: the runtime root), per OTP's `exit/2`:
+   * `'kill'` is untrappable and ends it with `'killed'`; `'normal'` is ignored unless it traps
+   * exits (or `from` is the target itself); any other reason ends a non-trapping process with
+   * that reason and reaches a trapping one as an `xotp.exit` event.
+   *
+   * @returns false when the target was not alive (nothing happens, as in OTP).
+   */
+  exit(target: Target, reason: ExitReason, from?: Target): boolean {
+    const rec = this.#resolve(target);
+    if (rec === undefined || rec.status === Status.Dead) return false;
+    let fromPid = this.self;
+    if (from !== undefined) {
+      if (typeof from === 'string') fromPid = this.#mustResolve(from, 'exit (from)').pid;
+      else if (isPid(from)) fromPid = Pid.from(from);
+      else throw new InvalidOptionError('exit.from', 'a pid or a registered name', from);
+    }
+    this.#drainAfter(() => this.#signal(rec, fromPid, reason, false));
+    return true;
+  }
+
+  /**
+   * Links two processes: when either exits, the other gets an exit signal with its reason.
+   * Links are bidirectional and idempotent; linking a process to itself does nothing.
+   *
+   * Linking to a process that is not alive follows OTP: if `a` traps exits it gets an
+   * `xotp.exit` event with reason `'noproc'`; otherwise this throws `NoProcessError`.
+   */
+  link(a: Target, b: Target): void {
+    const ra = this.#mustResolve(a, 'link');
+    const rb = this.#resolve(b);
+    if (rb === undefined || rb.status === Status.Dead) {
+      if (ra.trapExit && typeof b !== 'string') {
+        const event: ExitMessage = { type: 'xotp.exit', from: Pid.from(b), reason: 'noproc' };
+        ra.actor.send(event);
+        return;
+      }
+      throw new NoProcessError(b, 'link');
+    }
+    this.#addLink(ra, rb);
+  }
+
+  /** Removes the link between two processes, if any. Never fails. */
+  unlink(a: Target, b: Target): void {
+    const ra = this.#resolve(a);
+    const rb = this.#resolve(b);
+    if (!ra || !rb || !ra.links?.has(rb)) return;
+    ra.links.delete(rb);
+    rb.links?.delete(ra);
+    this.events.emit('unlink', { a: ra.pid, b: rb.pid });
+  }
+
+  #addLink(a: ProcessRecord, b: ProcessRecord): void {
+    if (a === b || a.links?.has(b)) return;
+    (a.links ??= new Set()).add(b);
+    (b.links ??= new Set()).add(a);
+    this.events.emit('link', { a: a.pid, b: b.pid });
+  }
+
+  /**
+   * Monitors `target`. When it exits, `watcher` is told once: a process gets an `xotp.down`
+   * event, a function is called with the same object. Monitoring something that is not alive
+   * delivers DOWN with `'noproc'` at once. Returns the monitor's ref (for `demonitor`).
+   */
+  monitor(target: Target, watcher: Target | ((down: DownMessage) => void)): string {
+    const given: Pid | string = typeof target === 'string' ? target : Pid.from(target);
+    const watcherRec = typeof watcher === 'function' ? undefined : this.#mustResolve(watcher, 'monitor (watcher)');
+    const rec = this.#resolve(target);
+    const w = watcherRec ?? (watcher as (down: DownMessage) => void);
+    if (rec === undefined || rec.status === Status.Dead) {
+      const ref = this.#nextRef();
+      const down: DownMessage = {
+        type: 'xotp.down',
+        ref,
+        pid: typeof given === 'string' ? undefined : given,
+        target: given,
+        reason: 'noproc',
+      };
+      if (typeof w === 'function') {
+        // A callback learns of it after `monitor` has returned its ref, like a message would.
+        queueMicrotask(() => this.#deliverDown(w, down));
+      } else {
+        this.#drainAfter(() => this.#deliverDown(w, down));
+      }
+      return ref;
+    }
+    return this.#addMonitor(rec, given, w);
+  }
+
+  #addMonitor(rec: ProcessRecord, given: Pid | string, watcher: Monitor['watcher']): string {
+    const ref = this.#nextRef();
+    const mon: Monitor = { ref, given, target: rec, watcher };
+    (rec.monitors ??= new Map()).set(ref, mon);
+    if (typeof watcher !== 'function') (watcher.watching ??= new Set()).add(mon);
+    this.#monitors.set(ref, mon);
+    return ref;
+  }
+
+  /** Removes a monitor; returns false if it had already fired or was unknown. */
+  demonitor(ref: string): boolean {
+    const mon = this.#monitors.get(ref);
+    if (!mon) return false;
+    this.#monitors.delete(ref);
+    mon.target.monitors?.delete(ref);
+    if (typeof mon.watcher !== 'function') mon.watcher.watching?.delete(mon);
+    return true;
+  }
+
+  /** Sets whether `target` traps exits; returns the previous value. */
+  trapExit(target: Target, flag: boolean): boolean {
+    const rec = this.#mustResolve(target, 'trapExit');
+    const previous = rec.trapExit;
+    rec.trapExit = flag;
+    return previous;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Local names
+
+  /**
+   * Registers `target` under a local name.
+   *
+   * @throws AlreadyRegisteredError (with the owner) if the name is taken or the process already
+   *   has a name; NoProcessError if the process is not alive.
+   */
+  register(name: string, target: Target): void {
+    if (typeof name !== 'string' || !/^\S+$/.test(name)) {
+      throw new InvalidOptionError('register.name', 'a non-empty name without spaces', name);
+    }
+    const rec = this.#mustResolve(target, 'register');
+    const owner = this.#names.get(name);
+    if (owner) throw new AlreadyRegisteredError(name, owner.pid);
+    if (rec.name !== undefined) {
+      throw new AlreadyRegisteredError(name, rec.pid, `${rec.pid} is already registered as '${rec.name}'`);
+    }
+    rec.name = name;
+    this.#names.set(name, rec);
+    this.events.emit('name.registered', { name, pid: rec.pid });
+  }
+
+  /** Frees a local name; returns false if it was not registered. */
+  unregister(name: string): boolean {
+    const rec = this.#names.get(name);
+    if (!rec) return false;
+    this.#names.delete(name);
+    rec.name = undefined;
+    this.events.emit('name.unregistered', { name, pid: rec.pid });
+    return true;
+  }
+
+  /** The pid registered under `name`, if any. */
+  whereis(name: string): Pid | undefined {
+    return this.#names.get(name)?.pid;
+  }
+
+  /** The locally registered names. */
+  registered(): string[] {
+    return [...this.#names.keys()];
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Introspection
+
+  /** True while the process exists (including while it is exiting). */
+  isAlive(target: Target): boolean {
+    const rec = this.#resolve(target);
+    return rec !== undefined && rec.status !== Status.Dead;
+  }
+
+  /** The pids of all live processes, in start order. */
+  processes(): Pid[] {
+    return [...this.#table.values()].map((r) => r.pid);
+  }
+
+  /** What the runtime knows about one process, or `undefined` if it is not alive. */
+  info(target: Target): ProcessInfo | undefined {
+    const rec = this.#resolve(target);
+    if (rec === undefined || rec.status === Status.Dead) return undefined;
+    return this.#infoOf(rec);
+  }
+
+  #infoOf(rec: ProcessRecord): ProcessInfo {
+    return {
+      pid: rec.pid,
+      id: rec.path,
+      name: rec.name,
+      parent: rec.parent ? rec.parent.pid : this.self,
+      status: rec.status === Status.Alive ? 'alive' : 'exiting',
+      trapExit: rec.trapExit,
+      links: rec.links ? [...rec.links].map((l) => l.pid) : [],
+      monitoredBy: rec.monitors ? rec.monitors.size : 0,
+      snapshotStatus: (rec.actor.getSnapshot() as { status: string }).status,
+    };
+  }
+
+  /** The process tree: the root, and every live process under its parent, in start order. */
+  tree(): ProcessTreeNode {
+    const root: ProcessTreeNode = { pid: this.self, id: this.name, name: undefined, status: 'alive', children: [] };
+    const nodes = new Map<ProcessRecord, ProcessTreeNode>();
+    for (const rec of this.#table.values()) {
+      const info = this.#infoOf(rec);
+      nodes.set(rec, { pid: info.pid, id: info.id, name: info.name, status: info.status, children: [] });
+    }
+    for (const [rec, node] of nodes) {
+      const parentNode = rec.parent ? (nodes.get(rec.parent) ?? root) : root;
+      parentNode.children.push(node);
+    }
+    return root;
+  }
+
+  /** The actor behind a live pid, for xstate interop (`getSnapshot`, `subscribe`). */
+  actorOf(target: Target): AnyActorRef | undefined {
+    const rec = this.#resolve(target);
+    return rec && rec.status !== Status.Dead ? rec.actor : undefined;
+  }
+
+  stats(): RuntimeStats {
+    return {
+      alive: this.#table.size,
+      spawned: this.#spawned,
+      exited: this.#exited,
+      lateReplies: this.#lateReplies,
+      pendingCalls: this.#calls.size,
+      monitors: this.#monitors.size,
+      names: this.#names.size,
+      resources: this.#resources.size,
+    };
+  }
+
+  /** `'running'`, `'stopping'` (inside `shutdown`) or `'stopped'`. */
+  get state(): RuntimeState {
+    return this.#state;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Resources
+
+  /**
+   * Tracks something outside the actor system (an OS process) so that leak checks can see it.
+   * Returns a function that stops tracking it.
+   */
+  trackResource(resource: TrackedResource): () => void {
+    this.#resources.add(resource);
+    return () => {
+      this.#resources.delete(resource);
+    };
+  }
+
+  /** Tracked resources that are still alive. */
+  liveResources(): TrackedResource[] {
+    return [...this.#resources].filter((r) => r.isAlive());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Shutdown
+
+  /**
+   * Stops every process and resolves when all are gone. Top-level processes are stopped one
+   * at a time in reverse start order with reason `'shutdown'` (each takes its own subtree
+   * down); anything left after that is stopped the same way. A process that has not exited
+   * within `timeout` ms is killed. Idempotent: later calls return the same promise.
+   */
+  shutdown(options?: ShutdownOptions): Promise<void> {
+    if (this.#shutdownPromise) return this.#shutdownPromise;
+    const { timeout } = validateOptions('shutdown', options, shutdownSchema);
+    this.#state = 'stopping';
+    this.#shutdownPromise = (async () => {
+      const stopOne = async (rec: ProcessRecord) => {
+        if (rec.status === Status.Dead) return;
+        try {
+          await this.stop(rec.pid, 'shutdown', { timeout });
+        } catch {
+          this.exit(rec.pid, 'kill');
+          await this.#whenDead(rec);
+        }
+      };
+      const topLevel = [...this.#table.values()].filter((r) => r.parent === undefined).reverse();
+      for (const rec of topLevel) await stopOne(rec);
+      // Stragglers: processes placed under others but not linked to them, or spawned while we
+      // were stopping. After a few rounds, anything that keeps coming back is killed outright.
+      for (let round = 0; this.#table.size > 0; round++) {
+        const rest = [...this.#table.values()].reverse();
+        for (const rec of rest) {
+          if (round < 3) await stopOne(rec);
+          else {
+            this.exit(rec.pid, 'kill');
+            await this.#whenDead(rec);
+          }
+        }
+      }
+      for (const name of [...this.#calls.keys()]) {
+        this.#settleCall(name)?.reject(new NoProcessError(name, 'call', 'the runtime shut down'));
+      }
+      this.#state = 'stopped';
+      (this.#root as unknown as { _stop(): void })._stop();
+      this.events.emit('runtime.shutdown', { name: this.name });
+    })();
+    return this.#shutdownPromise;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Internals: resolution, termination, exit propagation
+
+  #resolve(target: Target): ProcessRecord | undefined {
+    if (typeof target === 'string') return this.#names.get(target);
+    if (target instanceof Pid || isPid(target)) {
+      if (target.node !== this.name) return undefined;
+      return this.#table.get(target.id);
+    }
+    return undefined;
+  }
+
+  #mustResolve(target: Target, operation: string): ProcessRecord {
+    if (typeof target !== 'string' && !isPid(target)) {
+      throw new InvalidOptionError(operation, 'a pid or a registered name', target);
+    }
+    const rec = this.#resolve(target);
+    if (rec === undefined || rec.status === Status.Dead) throw new NoProcessError(target, operation);
+    return rec;
+  }
+
+  #nextRef(): string {
+    return `#Ref<${this.name}.${++this.#refSeq}>`;
+  }
+
+  /** Ends the actor now, recording `reason` as its exit reason. */
+  #terminate(rec: ProcessRecord, reason: ExitReason): void {
+    if (rec.status === Status.Dead || rec.forced) return;
+    rec.forced = true;
+    rec.status = Status.Exiting;
+    rec.reason = reason;
+    (rec.actor as unknown as { _stop(): void })._stop();
+  }
+
+  /** Delivers an exit signal (otp-semantics §1.1). `viaLink`: it comes from a linked process's death. */
+  #signal(to: ProcessRecord, from: Pid, reason: ExitReason, viaLink: boolean): void {
+    if (to.status === Status.Dead) return;
+    if (reason === 'kill' && !viaLink) {
+      this.events.emit('signal', { from, to: to.pid, reason, outcome: 'exit' });
+      if (to.forced && to.reason !== 'killed') {
+        // Already being stopped with another reason: the kill cannot be outrun; keep going.
+        return;
+      }
+      this.#terminate(to, 'killed');
+      return;
+    }
+    if (to.trapExit) {
+      this.events.emit('signal', { from, to: to.pid, reason, outcome: 'trapped' });
+      const event: ExitMessage = { type: 'xotp.exit', from, reason };
+      to.actor.send(event);
+      return;
+    }
+    if (reason === 'normal' && !(from.id === to.pid.id && from.node === to.pid.node)) {
+      this.events.emit('signal', { from, to: to.pid, reason, outcome: 'ignored' });
+      return;
+    }
+    this.events.emit('signal', { from, to: to.pid, reason, outcome: 'exit' });
+    this.#terminate(to, reason);
+  }
+
+  /** xstate told us the actor ended. @internal */
+  onActorEnded(rec: ProcessRecord, kind: 'complete' | 'error', error?: unknown): void {
+    if (rec.status === Status.Dead) return;
+    let reason: ExitReason;
+    if (rec.forced) reason = rec.reason;
+    else if (kind === 'error') reason = error;
+    else if ((rec.actor.getSnapshot() as { status: string }).status === 'done') reason = 'normal';
+    else reason = rec.reason ?? 'shutdown';
+    this.#drainAfter(() => this.#exited_(rec, reason));
+  }
+
+  #exited_(rec: ProcessRecord, reason: ExitReason): void {
+    rec.status = Status.Dead;
+    rec.reason = reason;
+    this.#table.delete(rec.pid.id);
+    this.#exited++;
+    if (rec.name !== undefined && this.#names.get(rec.name) === rec) {
+      this.#names.delete(rec.name);
+      this.events.emit('name.unregistered', { name: rec.name, pid: rec.pid });
+    }
+    this.events.emit('process.exited', { pid: rec.pid, id: rec.path, reason });
+    if (!rec.forced && !isCleanExit(reason) && reason !== 'killed') {
+      this.logger.error(`process ${rec.pid} (${rec.path}) crashed: ${formatReason(reason)}`, {
+        pid: String(rec.pid),
+        id: rec.path,
+        reason,
+      });
+    }
+    if (rec.ack) {
+      const ack = rec.ack;
+      rec.ack = undefined;
+      ack({ error: reason });
+    }
+    const jobs = this.#jobs;
+    if (rec.links) {
+      for (const other of rec.links) {
+        other.links?.delete(rec);
+        jobs.push(() => this.#signal(other, rec.pid, reason, true));
+      }
+      rec.links = undefined;
+    }
+    if (rec.watching) {
+      for (const mon of rec.watching) {
+        this.#monitors.delete(mon.ref);
+        mon.target.monitors?.delete(mon.ref);
+      }
+      rec.watching = undefined;
+    }
+    if (rec.monitors) {
+      for (const mon of rec.monitors.values()) {
+        this.#monitors.delete(mon.ref);
+        if (typeof mon.watcher !== 'function') mon.watcher.watching?.delete(mon);
+        const down: DownMessage = { type: 'xotp.down', ref: mon.ref, pid: rec.pid, target: mon.given, reason };
+        jobs.push(() => this.#deliverDown(mon.watcher, down));
+      }
+      rec.monitors = undefined;
+    }
+    if (rec.waiters) {
+      const waiters = rec.waiters;
+      rec.waiters = undefined;
+      for (const w of waiters) w(reason);
+    }
+  }
+
+  #deliverDown(watcher: Monitor['watcher'], down: DownMessage): void {
+    const watcherPid = typeof watcher === 'function' ? undefined : watcher.pid;
+    this.events.emit('down', { ref: down.ref, target: down.target, watcher: watcherPid, reason: down.reason });
+    if (typeof watcher === 'function') {
+      try {
+        watcher(down);
+      } catch (err) {
+        this.logger.error(`a monitor callback threw: ${formatReason(err)}`, { ref: down.ref });
+      }
+      return;
+    }
+    if (watcher.status !== Status.Dead) watcher.actor.send(down);
+  }
+
+  /** Runs `fn`, then every job it queued (and the jobs those queue), unless already draining. */
+  #drainAfter(fn: () => void): void {
+    if (this.#draining) {
+      // Already inside a drain: run now; whatever it queues is picked up by the outer loop.
+      fn();
+      return;
+    }
+    this.#draining = true;
+    try {
+      fn();
+      const jobs = this.#jobs;
+      while (this.#jobHead < jobs.length) {
+        const job = jobs[this.#jobHead++]!;
+        job();
+      }
+    } finally {
+      this.#jobs.length = 0;
+      this.#jobHead = 0;
+      this.#draining = false;
+    }
+  }
+}
+
+/**
+ * Creates a runtime: one xstate actor system whose root is the runtime.
+ *
+ * @example
+ * ```ts
+ * import { createRuntime } from 'xotp';
+ * const runtime = createRuntime({ name: 'app' });
+ * const pid = runtime.spawn(someMachine, { name: 'worker' });
+ * await runtime.shutdown();
+ * ```
+ * @throws InvalidOptionError naming the key when an option has the wrong shape.
+ */
+export function createRuntime(options?: RuntimeOptions): Runtime {
+  return new Runtime(options);
+}
+
+const runtimes = new WeakMap<object, Runtime>();
+
+/**
+ * The runtime's record of the process an actor runs as. For behaviours in this package (the
+ * server keeps its per-process state in `behaviour`).
+ *
+ * @internal
+ */
+export function recordOf(actor: AnyActorRef): ProcessRecord | undefined {
+  return (actor as unknown as Record<symbol, ProcessRecord | undefined>)[kProcess];
+}
+
+/**
+ * The pid of the process an actor runs as (for use inside machines: `pidOf(self)`).
+ *
+ * @throws NoProcessError if the actor is not an xotp process.
+ */
+export function pidOf(actor: AnyActorRef): Pid {
+  const rec = recordOf(actor);
+  if (!rec) throw new NoProcessError(actor.id, 'pidOf', 'the actor was not spawned by an xotp runtime');
+  return rec.pid;
+}
+
+/**
+ * The runtime an actor belongs to (for use inside machines: `runtimeOf(self).reply(...)`).
+ *
+ * @throws NoProcessError if the actor is not part of an xotp runtime.
+ */
+export function runtimeOf(actor: AnyActorRef): Runtime {
+  const runtime = runtimes.get(actor.system);
+  if (!runtime) throw new NoProcessError(actor.id, 'runtimeOf', 'the actor is not part of an xotp runtime');
+  return runtime;
+}
+
+function labelOf(logic: AnyActorLogic, protocol: ProcessProtocol | undefined): string {
+  if (protocol?.label) return protocol.label;
+  const id = (logic as { id?: unknown }).id;
+  if (typeof id === 'string' && id !== '(machine)' && /^[^/\s]+$/.test(id)) return id;
+  return 'proc';
+}
+

@@ -1,0 +1,121 @@
+import { InvalidOptionError } from './errors.js';
+
+/**
+ * A check turns an untrusted option value into a typed one or throws `InvalidOptionError`
+ * naming the key. Every public factory validates its options with these at the boundary, so a
+ * wrong shape fails where it was written, not somewhere deep inside a process later.
+ *
+ * @internal
+ */
+export type Check<T> = (value: unknown, key: string) => T;
+
+type Checked<S> = { [K in keyof S]: S[K] extends Check<infer T> ? T : never };
+
+/**
+ * Validates a plain options object against a schema of checks. Unknown keys are an error (a
+ * misspelt option must not be silently ignored); `undefined` means "not given".
+ *
+ * @internal
+ */
+export function validateOptions<S extends Record<string, Check<unknown>>>(
+  where: string,
+  value: unknown,
+  schema: S,
+): Checked<S> {
+  if (value === undefined) value = {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidOptionError(where, 'a plain options object', value);
+  }
+  const input = value as Record<string, unknown>;
+  for (const key of Object.keys(input)) {
+    if (!Object.prototype.hasOwnProperty.call(schema, key)) {
+      throw new InvalidOptionError(
+        `${where}.${key}`,
+        `a known option (${Object.keys(schema).join(', ')})`,
+        input[key],
+        'unknown option',
+      );
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(schema)) {
+    out[key] = schema[key]!(input[key], `${where}.${key}`);
+  }
+  return out as Checked<S>;
+}
+
+/** @internal */
+export function optional<T>(check: Check<T>): Check<T | undefined>;
+export function optional<T>(check: Check<T>, fallback: T): Check<T>;
+export function optional<T>(check: Check<T>, fallback?: T): Check<T | undefined> {
+  return (value, key) => (value === undefined ? fallback : check(value, key));
+}
+
+/** @internal */
+export const isString: Check<string> = (value, key) => {
+  if (typeof value !== 'string') throw new InvalidOptionError(key, 'a string', value);
+  return value;
+};
+
+/** @internal */
+export function matching(pattern: RegExp, description: string): Check<string> {
+  return (value, key) => {
+    if (typeof value !== 'string' || !pattern.test(value)) {
+      throw new InvalidOptionError(key, description, value);
+    }
+    return value;
+  };
+}
+
+/** @internal */
+export const isBoolean: Check<boolean> = (value, key) => {
+  if (typeof value !== 'boolean') throw new InvalidOptionError(key, 'a boolean', value);
+  return value;
+};
+
+/** @internal */
+export const isFunction: Check<(...args: never[]) => unknown> = (value, key) => {
+  if (typeof value !== 'function') throw new InvalidOptionError(key, 'a function', value);
+  return value as (...args: never[]) => unknown;
+};
+
+/** @internal */
+export function integer(min = 0, max = Number.MAX_SAFE_INTEGER): Check<number> {
+  return (value, key) => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `in ${min}..${max}`;
+      throw new InvalidOptionError(key, `an integer ${range}`, value);
+    }
+    return value;
+  };
+}
+
+/** A duration in ms (an integer ≥ 0) or `'infinity'` / `Infinity`, returned as a number. @internal */
+export const isTimeout: Check<number> = (value, key) => {
+  if (value === 'infinity' || value === Infinity) return Infinity;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new InvalidOptionError(key, "a timeout in ms (an integer ≥ 0) or 'infinity'", value);
+  }
+  return value;
+};
+
+/** @internal */
+export function oneOf<const T extends readonly unknown[]>(...choices: T): Check<T[number]> {
+  return (value, key) => {
+    if (!choices.includes(value)) {
+      throw new InvalidOptionError(key, `one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`, value);
+    }
+    return value as T[number];
+  };
+}
+
+/** @internal */
+export function instanceOf<T>(ctor: abstract new (...args: never[]) => T, description: string): Check<T> {
+  return (value, key) => {
+    if (!(value instanceof ctor)) throw new InvalidOptionError(key, description, value);
+    return value;
+  };
+}
+
+/** Accepts anything (documented as free-form). @internal */
+export const anything: Check<unknown> = (value) => value;
