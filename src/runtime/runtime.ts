@@ -177,6 +177,7 @@ export class Runtime implements RecordOwner {
   #spawned = 0;
   #exited = 0;
   #lateReplies = 0;
+  #inflight = 0;
   // Exit propagation runs from a queue, not recursively: a chain of 10k linked processes must
   // not overflow the stack, and signals are delivered in a deterministic breadth-first order.
   readonly #jobs: Array<() => void> = [];
@@ -724,6 +725,25 @@ export class Runtime implements RecordOwner {
       monitors: this.#monitors.size,
       names: this.#names.size,
       resources: this.#resources.size,
+    };
+  }
+
+  /**
+   * How many asynchronous steps (an awaited server handler, say) are running right now. A test
+   * harness waits for this to reach 0 to know the runtime has settled.
+   */
+  get inflight(): number {
+    return this.#inflight;
+  }
+
+  /** Marks the start of an asynchronous step; call the returned function when it ends. @internal */
+  beginAsync(): () => void {
+    this.#inflight++;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.#inflight--;
     };
   }
 

@@ -315,9 +315,16 @@ class ServerInstance implements ServerContext {
     this.awaiting = kind;
     this.awaitingFrom = from;
     const actor = this.actor;
+    const end = this.runtime.beginAsync();
     result.then(
-      (value) => actor.send({ type: SETTLED, token: this, ok: true, value } satisfies SettledEvent),
-      (value: unknown) => actor.send({ type: SETTLED, token: this, ok: false, value } satisfies SettledEvent),
+      (value) => {
+        end();
+        actor.send({ type: SETTLED, token: this, ok: true, value } satisfies SettledEvent);
+      },
+      (value: unknown) => {
+        end();
+        actor.send({ type: SETTLED, token: this, ok: false, value } satisfies SettledEvent);
+      },
     );
   }
 

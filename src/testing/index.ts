@@ -1,0 +1,12 @@
+/**
+ * `xotp/testing`: isolated runtimes on a simulated clock, trace recording and leak checks.
+ *
+ * @packageDocumentation
+ */
+export { createTestRuntime, TestRuntime } from './testRuntime.js';
+export type { TestRuntimeOptions } from './testRuntime.js';
+export { SimulatedClock, macrotask } from './simulatedClock.js';
+export { TraceRecorder, lifecycleEvents } from './traceRecorder.js';
+export type { TraceEntry } from './traceRecorder.js';
+export { MemoryLogger } from './memoryLogger.js';
+export type { LogRecord } from './memoryLogger.js';

@@ -1,0 +1,172 @@
+import type { InspectionEvent, Observer } from 'xstate';
+import { Runtime } from '../runtime/runtime.js';
+import { LeakError } from '../runtime/errors.js';
+import type { Logger } from '../runtime/logger.js';
+import { SimulatedClock, macrotask } from './simulatedClock.js';
+import { TraceRecorder } from './traceRecorder.js';
+import { MemoryLogger } from './memoryLogger.js';
+
+/** Options of `createTestRuntime`. */
+export interface TestRuntimeOptions {
+  /** Runtime name (the `node` of its pids). Default `'test'`. */
+  name?: string;
+  /** Print log records as they come (they are always kept in `logs`). Default false. */
+  echoLogs?: boolean;
+  /** Also send log records to this logger. */
+  logger?: Logger;
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** Simulated start time in ms. Default 0. */
+  startTime?: number;
+  /** Per-process stop timeout used by `dispose` (simulated ms) before killing. Default 5000. */
+  shutdownTimeout?: number;
+  /** Real-time limit for `dispose` to wait on things outside the simulation (OS processes). Default 10 s. */
+  disposeLimitMs?: number;
+}
+
+const MAX_FLUSH_ROUNDS = 10_000;
+const live = new Set<TestRuntime>();
+
+/**
+ * An isolated runtime for one test: a `SimulatedClock` you move with `advance`, a trace of
+ * lifecycle events, log records kept in memory, and a `dispose` that shuts everything down and
+ * fails if any process, timer or OS process outlived it.
+ *
+ * Every test gets its own runtime, so no test can see, stop or race another test's processes.
+ */
+export class TestRuntime extends Runtime {
+  declare readonly clock: SimulatedClock;
+  readonly trace: TraceRecorder;
+  readonly logs: MemoryLogger;
+  readonly #shutdownTimeout: number;
+  readonly #disposeLimitMs: number;
+  #disposed: Promise<void> | undefined;
+
+  constructor(options: TestRuntimeOptions = {}) {
+    const clock = new SimulatedClock(options.startTime ?? 0);
+    const logs = new MemoryLogger({ echo: options.echoLogs ?? false });
+    const extra = options.logger;
+    const logger: Logger = extra
+      ? {
+          debug: (m, meta) => (logs.debug(m, meta), extra.debug(m, meta)),
+          info: (m, meta) => (logs.info(m, meta), extra.info(m, meta)),
+          warn: (m, meta) => (logs.warn(m, meta), extra.warn(m, meta)),
+          error: (m, meta) => (logs.error(m, meta), extra.error(m, meta)),
+        }
+      : logs;
+    super({ name: options.name ?? 'test', clock, logger, ...(options.inspect ? { inspect: options.inspect } : {}) });
+    this.logs = logs;
+    this.trace = new TraceRecorder(this);
+    this.#shutdownTimeout = options.shutdownTimeout ?? 5000;
+    this.#disposeLimitMs = options.disposeLimitMs ?? 10_000;
+    live.add(this);
+  }
+
+  /**
+   * Moves simulated time forward by `ms` (firing due timers in order, letting promise callbacks
+   * run between them), then waits until no asynchronous handler is running.
+   */
+  async advance(ms: number): Promise<void> {
+    await this.clock.advance(ms);
+    await this.flush();
+  }
+
+  /**
+   * Waits until the runtime has settled: no asynchronous handler is running and every promise
+   * callback and timer due by now has run. Uses no real time beyond event-loop turns.
+   */
+  async flush(): Promise<void> {
+    for (let round = 0; round < MAX_FLUSH_ROUNDS; round++) {
+      await this.clock.advance(0);
+      if (this.inflight === 0) {
+        await macrotask();
+        if (this.inflight === 0 && !this.#dueNow()) return;
+      }
+    }
+    throw new Error(`flush: runtime '${this.name}' still busy after ${MAX_FLUSH_ROUNDS} rounds (${this.inflight} in flight)`);
+  }
+
+  #dueNow(): boolean {
+    const next = this.clock.nextDue();
+    return next !== undefined && next <= this.clock.now();
+  }
+
+  /** What is alive right now: processes, timers and tracked OS resources, one line each. */
+  leaks(): string[] {
+    const out: string[] = [];
+    for (const pid of this.processes()) {
+      const info = this.info(pid);
+      out.push(`process ${pid} (${info?.id ?? '?'}) is ${info?.status ?? 'alive'}`);
+    }
+    out.push(...this.clock.describePending());
+    for (const r of this.liveResources()) out.push(`resource ${r.describe()} is alive`);
+    return out;
+  }
+
+  /**
+   * Shuts the runtime down (moving simulated time as the shutdown needs it), then throws a
+   * `LeakError` listing anything still alive: a process that would not die, a timer nobody
+   * cleared, an OS process that outlived its owner. Idempotent.
+   */
+  dispose(): Promise<void> {
+    this.#disposed ??= this.#dispose();
+    return this.#disposed;
+  }
+
+  async #dispose(): Promise<void> {
+    let done = false;
+    let failure: unknown;
+    const shutdown = this.shutdown({ timeout: this.#shutdownTimeout }).then(
+      () => (done = true),
+      (err: unknown) => {
+        done = true;
+        failure = err;
+      },
+    );
+    const started = Date.now();
+    while (!done) {
+      await macrotask();
+      if (done) break;
+      if (this.inflight === 0 && this.clock.pending > 0) {
+        await this.clock.runNext();
+      } else if (Date.now() - started > this.#disposeLimitMs) {
+        break;
+      } else if (this.clock.pending === 0) {
+        // Waiting on something outside the simulation (an OS process exiting): real time.
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+    await shutdown.catch(() => undefined);
+    this.trace.stop();
+    live.delete(this);
+    const leaks = this.leaks();
+    if (!done) leaks.unshift(`shutdown did not finish within ${this.#disposeLimitMs} ms of real time`);
+    if (failure !== undefined) leaks.unshift(`shutdown failed: ${String(failure)}`);
+    if (leaks.length > 0) throw new LeakError(this.name, leaks);
+  }
+
+  override async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+
+  /** Test runtimes created and not yet disposed (to catch a test that forgot to dispose). */
+  static undisposed(): TestRuntime[] {
+    return [...live];
+  }
+}
+
+/**
+ * Creates an isolated runtime on a simulated clock for one test.
+ *
+ * @example
+ * ```ts
+ * test('a crash is seen by a linked process', async (t) => {
+ *   await using rt = createTestRuntime();
+ *   const a = rt.spawn(worker);
+ *   // ...
+ *   await rt.advance(1000);
+ * }); // disposal shuts down and fails the test on any leak
+ * ```
+ */
+export function createTestRuntime(options?: TestRuntimeOptions): TestRuntime {
+  return new TestRuntime(options);
+}
