@@ -50,7 +50,7 @@ export interface NameEvent {
 
 /** A reply came back for a call that had already given up (timeout, abort, exit); it was dropped. */
 export interface LateReplyEvent {
-  ref: string;
+  ref: number;
 }
 
 /**

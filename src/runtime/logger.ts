@@ -27,8 +27,7 @@ export function consoleLogger(level: LogLevel = 'warn', prefix = '[xotp]'): Logg
     if (!enabled(l)) return;
     const line = `${prefix} ${l} ${message}`;
     const out = l === 'error' || l === 'warn' ? console.error : console.log;
-    if (meta && Object.keys(meta).length > 0) out(line, meta);
-    else out(line);
+    out(meta && Object.keys(meta).length > 0 ? `${line} ${compact(meta)}` : line);
   };
   return {
     debug: (m, meta) => write('debug', m, meta),
@@ -46,4 +45,14 @@ export function isLogger(value: unknown): value is Logger {
   if (typeof value !== 'object' || value === null) return false;
   const l = value as Record<string, unknown>;
   return (['debug', 'info', 'warn', 'error'] as const).every((k) => typeof l[k] === 'function');
+}
+
+function compact(meta: LogMeta): string {
+  try {
+    return JSON.stringify(meta, (_key, value: unknown) =>
+      value instanceof Error ? `${value.name}: ${value.message}` : typeof value === 'bigint' ? String(value) : value,
+    );
+  } catch {
+    return '[unserialisable meta]';
+  }
 }

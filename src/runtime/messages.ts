@@ -3,7 +3,7 @@ import type { ExitReason } from './exitReason.js';
 
 /** Identifies one pending call; pass it to `runtime.reply(from, value)` to answer. Opaque. */
 export interface CallFrom {
-  readonly ref: string;
+  readonly ref: number;
 }
 
 /** A trapped exit signal, delivered as an event to a process that traps exits. */

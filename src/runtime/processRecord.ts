@@ -55,6 +55,8 @@ export class ProcessRecord {
   /** Monitors this process holds on others (removed when it dies). */
   watching: Set<Monitor> | undefined = undefined;
   waiters: Array<(reason: ExitReason) => void> | undefined = undefined;
+  /** Calls waiting for a reply from this process; they fail when it dies. */
+  calls: Set<{ readonly ref: number }> | undefined = undefined;
   ack: ((ack: StartAck) => void) | undefined = undefined;
   /** A behaviour's per-process state (for example a server instance). */
   behaviour: unknown = undefined;

@@ -124,10 +124,12 @@ interface RootSnapshot {
 }
 
 interface PendingCall {
+  readonly ref: number;
+  readonly target: ProcessRecord;
+  readonly given: Target;
   resolve(value: unknown): void;
   reject(error: unknown): void;
   timer: unknown;
-  monitor: string | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
 }
@@ -170,7 +172,8 @@ export class Runtime implements RecordOwner {
   readonly #table = new Map<number, ProcessRecord>();
   readonly #names = new Map<string, ProcessRecord>();
   readonly #monitors = new Map<string, Monitor>();
-  readonly #calls = new Map<string, PendingCall>();
+  readonly #calls = new Map<number, PendingCall>();
+  #callSeq = 0;
   readonly #resources = new Set<TrackedResource>();
   #seq = 0;
   #refSeq = 0;
@@ -380,21 +383,22 @@ export class Runtime implements RecordOwner {
     if (rec === undefined || rec.status === Status.Dead) return Promise.reject(new NoProcessError(target, 'call'));
     if (signal?.aborted) return Promise.reject(new AbortError('call', signal.reason));
     return new Promise<TReply>((resolve, reject) => {
-      const ref = this.#nextRef();
+      const ref = ++this.#callSeq;
       const pending: PendingCall = {
+        ref,
+        target: rec,
+        given: target,
         resolve: resolve as (value: unknown) => void,
         reject,
         timer: undefined,
-        monitor: undefined,
         signal,
         onAbort: undefined,
       };
       this.#calls.set(ref, pending);
-      pending.monitor = this.#addMonitor(rec, rec.pid, (down) => {
-        this.#settleCall(ref)?.reject(
-          down.reason === 'noproc' ? new NoProcessError(target, 'call') : new ProcessExitError(rec.pid, down.reason, 'call'),
-        );
-      });
+      // The caller waits on the target's death too (what a monitor does in gen:call), but
+      // through a per-target set: a full monitor per call would cost a ref, an object and
+      // two map entries on the hottest path.
+      (rec.calls ??= new Set()).add(pending);
       if (timeout !== Infinity) {
         pending.timer = this.clock.setTimeout(() => {
           pending.timer = undefined;
@@ -425,12 +429,12 @@ export class Runtime implements RecordOwner {
     return true;
   }
 
-  #settleCall(ref: string): PendingCall | undefined {
+  #settleCall(ref: number): PendingCall | undefined {
     const pending = this.#calls.get(ref);
     if (!pending) return undefined;
     this.#calls.delete(ref);
+    pending.target.calls?.delete(pending);
     if (pending.timer !== undefined) this.clock.clearTimeout(pending.timer);
-    if (pending.monitor !== undefined) this.demonitor(pending.monitor);
     if (pending.onAbort) pending.signal!.removeEventListener('abort', pending.onAbort);
     return pending;
   }
@@ -808,8 +812,8 @@ export class Runtime implements RecordOwner {
           }
         }
       }
-      for (const name of [...this.#calls.keys()]) {
-        this.#settleCall(name)?.reject(new NoProcessError(name, 'call', 'the runtime shut down'));
+      for (const pending of [...this.#calls.values()]) {
+        this.#settleCall(pending.ref)?.reject(new NoProcessError(pending.given, 'call', 'the runtime shut down'));
       }
       this.#state = 'stopped';
       (this.#root as unknown as { _stop(): void })._stop();
@@ -922,6 +926,16 @@ export class Runtime implements RecordOwner {
         jobs.push(() => this.#signal(other, rec.pid, reason, true));
       }
       rec.links = undefined;
+    }
+    if (rec.calls) {
+      for (const pending of rec.calls) {
+        jobs.push(() =>
+          this.#settleCall(pending.ref)?.reject(
+            new ProcessExitError(rec.pid, reason, 'call'),
+          ),
+        );
+      }
+      rec.calls = undefined;
     }
     if (rec.watching) {
       for (const mon of rec.watching) {
