@@ -902,11 +902,10 @@ export class Runtime implements RecordOwner {
     rec.reason = reason;
     this.#table.delete(rec.pid.id);
     this.#exited++;
-    if (rec.name !== undefined && this.#names.get(rec.name) === rec) {
-      this.#names.delete(rec.name);
-      this.events.emit('name.unregistered', { name: rec.name, pid: rec.pid });
-    }
+    const name = rec.name !== undefined && this.#names.get(rec.name) === rec ? rec.name : undefined;
+    if (name !== undefined) this.#names.delete(name);
     this.events.emit('process.exited', { pid: rec.pid, id: rec.path, reason });
+    if (name !== undefined) this.events.emit('name.unregistered', { name, pid: rec.pid });
     if (!rec.forced && !isCleanExit(reason) && reason !== 'killed') {
       this.logger.error(`process ${rec.pid} (${rec.path}) crashed: ${formatReason(reason)}`, {
         pid: String(rec.pid),

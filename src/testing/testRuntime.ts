@@ -24,6 +24,8 @@ export interface TestRuntimeOptions {
 }
 
 const MAX_FLUSH_ROUNDS = 10_000;
+/** Event-loop turns without progress after which in-flight work is taken to wait on the outside. */
+const STABLE_ROUNDS = 20;
 const live = new Set<TestRuntime>();
 
 /**
@@ -71,18 +73,33 @@ export class TestRuntime extends Runtime {
   }
 
   /**
-   * Waits until the runtime has settled: no asynchronous handler is running and every promise
-   * callback and timer due by now has run. Uses no real time beyond event-loop turns.
+   * Waits until the runtime has settled: every promise callback and every timer due by now has
+   * run, and no asynchronous handler is running — or the ones still running have made no
+   * progress for several event-loop turns (they wait on something outside the runtime, such as
+   * the test itself or an OS process). Uses no real time beyond event-loop turns.
    */
   async flush(): Promise<void> {
+    let stable = 0;
+    let last = this.#progress();
     for (let round = 0; round < MAX_FLUSH_ROUNDS; round++) {
       await this.clock.advance(0);
-      if (this.inflight === 0) {
+      const now = this.#progress();
+      if (this.inflight === 0 && !this.#dueNow()) {
         await macrotask();
-        if (this.inflight === 0 && !this.#dueNow()) return;
+        if (this.inflight === 0 && !this.#dueNow() && this.#progress() === now) return;
+      } else if (now === last) {
+        if (++stable >= STABLE_ROUNDS) return;
+      } else {
+        stable = 0;
       }
+      last = now;
     }
     throw new Error(`flush: runtime '${this.name}' still busy after ${MAX_FLUSH_ROUNDS} rounds (${this.inflight} in flight)`);
+  }
+
+  #progress(): string {
+    const s = this.stats();
+    return `${this.inflight}/${s.spawned}/${s.exited}/${this.trace.entries.length}/${this.clock.pending}`;
   }
 
   #dueNow(): boolean {
@@ -123,19 +140,24 @@ export class TestRuntime extends Runtime {
       },
     );
     const started = Date.now();
+    let stable = 0;
+    let last = this.#progress();
     while (!done) {
       await macrotask();
       if (done) break;
-      if (this.inflight === 0 && this.clock.pending > 0) {
+      const now = this.#progress();
+      stable = now === last ? stable + 1 : 0;
+      last = now;
+      if (Date.now() - started > this.#disposeLimitMs) break;
+      if (this.clock.pending > 0 && (this.inflight === 0 || stable >= STABLE_ROUNDS)) {
+        // Nothing else can move: let simulated time pass to the next timer (a stop timeout).
         await this.clock.runNext();
-      } else if (Date.now() - started > this.#disposeLimitMs) {
-        break;
-      } else if (this.clock.pending === 0) {
+      } else if (this.clock.pending === 0 && stable >= STABLE_ROUNDS) {
         // Waiting on something outside the simulation (an OS process exiting): real time.
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     }
-    await shutdown.catch(() => undefined);
+    if (done) await shutdown;
     this.trace.stop();
     live.delete(this);
     const leaks = this.leaks();
