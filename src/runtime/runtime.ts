@@ -29,6 +29,7 @@ import {
 import { ProcessRecord, Status, type Monitor, type RecordOwner } from './processRecord.js';
 import { validateOptions, optional, matching, isBoolean, isTimeout, anything, instanceOf } from './validate.js';
 import type { ProcessTreeNode, ProcessInfo } from './processInfo.js';
+import { Deadlines, type Deadline } from './deadlines.js';
 
 /** Where a message can be sent: a pid (or its JSON form) or a locally registered name. */
 export type Target = Pid | PidLike | string;
@@ -129,7 +130,7 @@ interface PendingCall {
   readonly given: Target;
   resolve(value: unknown): void;
   reject(error: unknown): void;
-  timer: unknown;
+  deadline: Deadline | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
 }
@@ -175,6 +176,7 @@ export class Runtime implements RecordOwner {
   readonly #calls = new Map<number, PendingCall>();
   #callSeq = 0;
   readonly #resources = new Set<TrackedResource>();
+  readonly #deadlines: Deadlines;
   #seq = 0;
   #refSeq = 0;
   #spawned = 0;
@@ -210,6 +212,7 @@ export class Runtime implements RecordOwner {
     this.clock = opts.clock ?? systemClock;
     this.logger = opts.logger ?? consoleLogger();
     this.self = new Pid(this.name, 0);
+    this.#deadlines = new Deadlines(this.clock);
     const logger = this.logger;
     this.#root = createActor(rootLogic as unknown as AnyActorLogic, {
       id: this.name,
@@ -390,7 +393,7 @@ export class Runtime implements RecordOwner {
         given: target,
         resolve: resolve as (value: unknown) => void,
         reject,
-        timer: undefined,
+        deadline: undefined,
         signal,
         onAbort: undefined,
       };
@@ -400,10 +403,10 @@ export class Runtime implements RecordOwner {
       // two map entries on the hottest path.
       (rec.calls ??= new Set()).add(pending);
       if (timeout !== Infinity) {
-        pending.timer = this.clock.setTimeout(() => {
-          pending.timer = undefined;
+        pending.deadline = this.#deadlines.add(timeout, () => {
+          pending.deadline = undefined;
           this.#settleCall(ref)?.reject(new TimeoutError('call', timeout, target));
-        }, timeout);
+        });
       }
       if (signal) {
         pending.onAbort = () => this.#settleCall(ref)?.reject(new AbortError('call', signal.reason));
@@ -434,7 +437,7 @@ export class Runtime implements RecordOwner {
     if (!pending) return undefined;
     this.#calls.delete(ref);
     pending.target.calls?.delete(pending);
-    if (pending.timer !== undefined) this.clock.clearTimeout(pending.timer);
+    if (pending.deadline !== undefined) this.#deadlines.cancel(pending.deadline);
     if (pending.onAbort) pending.signal!.removeEventListener('abort', pending.onAbort);
     return pending;
   }
@@ -900,6 +903,7 @@ export class Runtime implements RecordOwner {
   #exited_(rec: ProcessRecord, reason: ExitReason): void {
     rec.status = Status.Dead;
     rec.reason = reason;
+    stopOrphans(rec.actor);
     this.#table.delete(rec.pid.id);
     this.#exited++;
     const name = rec.name !== undefined && this.#names.get(rec.name) === rec ? rec.name : undefined;
@@ -1044,6 +1048,21 @@ export function runtimeOf(actor: AnyActorRef): Runtime {
   const runtime = runtimes.get(actor.system);
   if (!runtime) throw new NoProcessError(actor.id, 'runtimeOf', 'the actor is not part of an xotp runtime');
   return runtime;
+}
+
+/**
+ * xstate stops a machine's own children when the machine stops or finishes, but not when it
+ * errors (xstate issue #5153): invoked and spawned children keep running with no parent. A
+ * process that ends, however it ends, takes its xstate children with it.
+ */
+function stopOrphans(actor: AnyActorRef): void {
+  const children = (actor.getSnapshot() as { children?: Record<string, AnyActorRef | undefined> }).children;
+  if (!children || typeof children !== 'object') return;
+  for (const child of Object.values(children)) {
+    if (child && (child.getSnapshot() as { status?: string }).status === 'active') {
+      (child as unknown as { _stop(): void })._stop();
+    }
+  }
 }
 
 function labelOf(logic: AnyActorLogic, protocol: ProcessProtocol | undefined): string {

@@ -8,6 +8,7 @@ import {
   XotpError,
   type CallFrom,
   type ExitReason,
+  type ExitMessage,
 } from '../../src/index.js';
 
 type Log = Array<string>;
@@ -208,7 +209,7 @@ test('a trapping server: an exit signal from its parent terminates it, one from 
     trapExit: true,
     init: () => ({ state: null }),
     handleInfo: (msg) => {
-      if (msg.type === 'xotp.exit') infos.push(msg.reason);
+      if (msg.type === 'xotp.exit') infos.push((msg as ExitMessage).reason);
     },
     terminate: (reason) => {
       terminated.push(reason);
