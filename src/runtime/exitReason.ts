@@ -35,9 +35,21 @@ export function formatReason(reason: unknown): string {
   if (reason instanceof Error) return `${reason.name}: ${reason.message}`;
   if (typeof reason === 'string') return reason;
   if (reason === undefined) return 'undefined';
+  if (isPidShaped(reason)) return `<${reason.node}.${reason.id}>`;
   try {
-    return JSON.stringify(reason) ?? String(reason);
+    return (
+      JSON.stringify(reason, (_key, value: unknown) =>
+        // Pids read as <node.id>, as everywhere else, not as their JSON form.
+        isPidShaped(value) ? `<${value.node}.${value.id}>` : value,
+      ) ?? String(reason)
+    );
   } catch {
     return String(reason);
   }
+}
+
+function isPidShaped(value: unknown): value is { node: string; id: number } {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as { node?: unknown; id?: unknown };
+  return typeof v.node === 'string' && Number.isInteger(v.id);
 }

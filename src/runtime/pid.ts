@@ -13,17 +13,24 @@ const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
  * ```ts
  * const pid = runtime.spawn(logic);
  * String(pid);              // '<app.3>'
- * JSON.stringify(pid);      // '{"node":"app","id":3}'
+ * JSON.stringify(pid);      // '{"node":"app","id":3,"creation":…}'
  * Pid.parse('<app.3>');     // the same pid
  * ```
  */
 export class Pid {
   readonly node: string;
   readonly id: number;
+  /**
+   * Which runtime instance of that name made it (OTP's node "creation"). Two runtimes may share
+   * a name (every test runtime is called `test` by default); a pid carrying another creation
+   * never reaches this runtime's processes. Absent on hand-written pids, which match by name.
+   */
+  readonly creation: number | undefined;
 
-  constructor(node: string, id: number) {
+  constructor(node: string, id: number, creation?: number) {
     this.node = node;
     this.id = id;
+    this.creation = creation;
   }
 
   /** Parses the printed form `<node.id>`; returns `undefined` for anything else. */
@@ -34,20 +41,23 @@ export class Pid {
 
   /** Turns a pid-shaped value (for example one read back from JSON) into a `Pid`. */
   static from(value: PidLike): Pid {
-    return value instanceof Pid ? value : new Pid(value.node, value.id);
+    return value instanceof Pid ? value : new Pid(value.node, value.id, value.creation);
   }
 
   /** True when both name the same process. */
   static equals(a: PidLike | undefined, b: PidLike | undefined): boolean {
-    return a !== undefined && b !== undefined && a.id === b.id && a.node === b.node;
+    if (a === undefined || b === undefined || a.id !== b.id || a.node !== b.node) return false;
+    return a.creation === undefined || b.creation === undefined || a.creation === b.creation;
   }
 
   toString(): string {
     return `<${this.node}.${this.id}>`;
   }
 
-  toJSON(): { node: string; id: number } {
-    return { node: this.node, id: this.id };
+  toJSON(): { node: string; id: number; creation?: number } {
+    return this.creation === undefined
+      ? { node: this.node, id: this.id }
+      : { node: this.node, id: this.id, creation: this.creation };
   }
 
   [inspectSymbol](): string {
@@ -59,6 +69,7 @@ export class Pid {
 export interface PidLike {
   readonly node: string;
   readonly id: number;
+  readonly creation?: number | undefined;
 }
 
 /** True for a `Pid` or any value of the same shape. */

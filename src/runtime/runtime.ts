@@ -166,6 +166,8 @@ export class Runtime implements RecordOwner {
   readonly events = new EventEmitter<RuntimeEventMap>();
   /** The root's pid (`<name.0>`): the sender of signals that come from outside any process. */
   readonly self: Pid;
+  /** Tells this runtime's pids from those of another runtime of the same name. */
+  readonly creation: number;
 
   #state: RuntimeState = 'running';
   #shutdownPromise: Promise<void> | undefined;
@@ -211,7 +213,8 @@ export class Runtime implements RecordOwner {
     this.name = opts.name;
     this.clock = opts.clock ?? systemClock;
     this.logger = opts.logger ?? consoleLogger();
-    this.self = new Pid(this.name, 0);
+    this.creation = nextCreation++;
+    this.self = new Pid(this.name, 0, this.creation);
     this.#deadlines = new Deadlines(this.clock);
     const logger = this.logger;
     this.#root = createActor(rootLogic as unknown as AnyActorLogic, {
@@ -280,8 +283,8 @@ export class Runtime implements RecordOwner {
       throw new InvalidOptionError('spawn.logic', 'an xstate ActorLogic (a machine, fromCallback, fromPromise, ...)', logic);
     }
     const opts = options === undefined ? undefined : validateOptions('spawn', options, spawnSchema);
-    const parent = opts?.parent === undefined ? undefined : this.#mustResolve(opts.parent as Target, 'spawn parent');
-    const linkTo = opts?.link === undefined ? undefined : this.#mustResolve(opts.link as Target, 'spawn link');
+    const parent = opts?.parent === undefined ? undefined : this.#mustResolve(opts.parent as Target, 'spawn.parent');
+    const linkTo = opts?.link === undefined ? undefined : this.#mustResolve(opts.link as Target, 'spawn.link');
     const name = opts?.name;
     if (name !== undefined) {
       const owner = this.#names.get(name);
@@ -289,7 +292,7 @@ export class Runtime implements RecordOwner {
     }
     const protocol = (logic as { [processProtocol]?: ProcessProtocol })[processProtocol];
     const id = ++this.#seq;
-    const pid = new Pid(this.name, id);
+    const pid = new Pid(this.name, id, this.creation);
     const segment = opts?.id ?? name ?? `${labelOf(logic, protocol)}-${id}`;
     const path = `${parent ? parent.path : this.name}/${segment}`;
     const rec = new ProcessRecord(this, pid, parent, path, protocol);
@@ -302,11 +305,16 @@ export class Runtime implements RecordOwner {
     if (opts?.trapExit) rec.trapExit = true;
     if (linkTo) this.#addLink(rec, linkTo);
     if (ack && protocol?.acksStart) rec.ack = (result) => ack(result, rec);
-    const actor = createActor(logic, {
-      id: path,
-      parent: parent ? parent.actor : this.#root,
-      input: opts?.input,
-    });
+    let actor: AnyActorRef;
+    try {
+      actor = createActor(logic, { id: path, parent: parent ? parent.actor : this.#root, input: opts?.input });
+    } catch (err) {
+      // Nothing ran yet: undo the bookkeeping so the failed spawn leaves no trace.
+      this.#table.delete(id);
+      if (name !== undefined) this.#names.delete(name);
+      if (linkTo) linkTo.links?.delete(rec);
+      throw err;
+    }
     (actor as unknown as Record<symbol, unknown>)[kProcess] = rec;
     rec.actor = actor;
     actor.subscribe(rec);
@@ -318,6 +326,17 @@ export class Runtime implements RecordOwner {
       else ack({ ok: true }, rec);
     }
     return rec;
+  }
+
+  /**
+   * Called by a behaviour that has started ending by itself (a server running `terminate`), so
+   * that `info` says `'exiting'` and `stop` waits instead of asking again.
+   *
+   * @internal
+   */
+  noteExiting(actor: AnyActorRef): void {
+    const rec = recordOf(actor);
+    if (rec?.status === Status.Alive) rec.status = Status.Exiting;
   }
 
   /**
@@ -449,8 +468,13 @@ export class Runtime implements RecordOwner {
    * Stops a process with `reason` (default `'normal'`) and resolves when it has exited.
    *
    * Idempotent, never throws for a target that is gone: an unknown name or dead pid resolves
-   * `'noproc'`; a process that is already exiting resolves `'ok'` once it is gone; two
-   * concurrent stops both resolve `'ok'`. A server runs its `terminate` first.
+   * `'noproc'`; a process that is already exiting resolves `'ok'` once it is gone; concurrent
+   * stops of one process all resolve (`'ok'`, or `'noproc'` for those that arrive after a
+   * non-server process already ended). A server runs its `terminate` first.
+   *
+   * `'ok'` means the process is gone, whatever reason it finally ended with (a `terminate`
+   * that throws, or a kill that overtook the stop): unlike OTP the caller is not made to fail.
+   * Use `exited(target)` or a monitor to learn the reason.
    *
    * @throws TimeoutError when the process has not exited after `timeout` ms. As in OTP the
    *   process is not killed; it carries on exiting.
@@ -511,6 +535,10 @@ export class Runtime implements RecordOwner {
    * `'kill'` is untrappable and ends it with `'killed'`; `'normal'` is ignored unless it traps
    * exits (or `from` is the target itself); any other reason ends a non-trapping process with
    * that reason and reaches a trapping one as an `xotp.exit` event.
+   *
+   * The root is the parent of every top-level process, so a trapping server spawned at the top
+   * level treats a signal sent with the default `from` as its parent's: it terminates (as a
+   * gen_server does) rather than seeing it in `handleInfo`. Pass `from` to send as another process.
    *
    * @returns false when the target was not alive (nothing happens, as in OTP).
    */
@@ -604,7 +632,10 @@ export class Runtime implements RecordOwner {
     return ref;
   }
 
-  /** Removes a monitor; returns false if it had already fired or was unknown. */
+  /**
+   * Removes a monitor; returns false if it had already fired or was unknown. (A server's
+   * `ctx.demonitor(ref, { flush: true })` also drops a DOWN already waiting in its queue.)
+   */
   demonitor(ref: string): boolean {
     const mon = this.#monitors.get(ref);
     if (!mon) return false;
@@ -614,7 +645,11 @@ export class Runtime implements RecordOwner {
     return true;
   }
 
-  /** Sets whether `target` traps exits; returns the previous value. */
+  /**
+   * Sets whether `target` traps exits; returns the previous value.
+   *
+   * @throws NoProcessError if the process is not alive.
+   */
   trapExit(target: Target, flag: boolean): boolean {
     const rec = this.#mustResolve(target, 'trapExit');
     const previous = rec.trapExit;
@@ -836,6 +871,7 @@ export class Runtime implements RecordOwner {
     if (typeof target === 'string') return this.#names.get(target);
     if (target instanceof Pid || isPid(target)) {
       if (target.node !== this.name) return undefined;
+      if (target.creation !== undefined && target.creation !== this.creation) return undefined;
       return this.#table.get(target.id);
     }
     return undefined;
@@ -1017,6 +1053,8 @@ export function createRuntime(options?: RuntimeOptions): Runtime {
 }
 
 const runtimes = new WeakMap<object, Runtime>();
+// Starts at a random point so that pids of two Node processes are unlikely to collide either.
+let nextCreation = Math.floor(Math.random() * 0x3fffffff);
 
 /**
  * The runtime's record of the process an actor runs as. For behaviours in this package (the

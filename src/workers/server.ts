@@ -56,7 +56,11 @@ export interface ServerContext {
   unlink(target: Target): void;
   /** Monitors `target`; the DOWN arrives in `handleInfo`. */
   monitor(target: Target): string;
-  demonitor(ref: string): boolean;
+  /**
+   * Removes a monitor. With `flush`, a DOWN for it that already arrived and waits behind the
+   * message being handled is dropped too (OTP's `demonitor(Ref, [flush])`).
+   */
+  demonitor(ref: string, options?: { flush?: boolean }): boolean;
   /** Sends an exit signal from this process. */
   exit(target: Target, reason: ExitReason): boolean;
   /** Spawns a process placed under this one in the tree. */
@@ -195,8 +199,12 @@ class ServerInstance implements ServerContext {
   monitor(target: Target): string {
     return this.runtime.monitor(target, this.self);
   }
-  demonitor(ref: string): boolean {
-    return this.runtime.demonitor(ref);
+  demonitor(ref: string, options?: { flush?: boolean }): boolean {
+    const removed = this.runtime.demonitor(ref);
+    if (options?.flush && this.queue) {
+      this.queue = this.queue.filter((e) => !(e.type === 'xotp.down' && (e as DownMessage).ref === ref));
+    }
+    return removed;
   }
   exit(target: Target, reason: ExitReason): boolean {
     return this.runtime.exit(target, reason, this.self);
@@ -396,6 +404,7 @@ class ServerInstance implements ServerContext {
     if (this.phase === 'terminating' || this.phase === 'stopped') return;
     this.phase = 'terminating';
     this.exitReason = reason;
+    this.runtime.noteExiting(this.actor);
     this.snapshot = { ...this.snapshot, value: 'terminating' };
     if (!this.def.terminate) return this.finish(reason);
     let result: unknown;

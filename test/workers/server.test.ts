@@ -293,3 +293,26 @@ test('ctx.spawnLink places the child under the server in the tree and links them
   t.is(rt.info(childPid)?.id, 'test/p/child-2');
   t.deepEqual(rt.info(childPid)?.links.map(String), [String(pid)]);
 });
+
+test('a server terminating by itself is reported as exiting, and stop waits for it instead of asking again', async (t) => {
+  await using rt = createTestRuntime();
+  let release!: () => void;
+  const terminations: ExitReason[] = [];
+  const server = defineServer<null, undefined, 'quit', string>({
+    init: () => ({ state: null }),
+    handleCall: () => ({ stop: { shutdown: 'asked' }, reply: 'bye' }),
+    terminate: (reason) => {
+      terminations.push(reason);
+      return new Promise<void>((r) => (release = r));
+    },
+  });
+  const pid = rt.spawn(server);
+  t.is(await rt.call(pid, 'quit'), 'bye');
+  t.is(rt.info(pid)?.status, 'exiting');
+  const stopped = rt.stop(pid, 'other_reason');
+  await rt.flush();
+  release();
+  t.is(await stopped, 'ok');
+  t.deepEqual(terminations, [{ shutdown: 'asked' }], 'terminate ran once, with the first reason');
+  t.deepEqual(rt.trace.exits().map((e) => e.reason), [{ shutdown: 'asked' }]);
+});
