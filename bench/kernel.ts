@@ -1,7 +1,8 @@
 /**
  * bench/kernel: the runtime kernel against raw xstate in the same run.
  *
- * - cast throughput to a server vs `actor.send` on a raw `fromTransition` actor (target ≥ 0.7×)
+ * - cast throughput to a server vs `actor.send` on a raw `fromTransition` actor (target ≥ 0.7×),
+ *   and vs a minimal hand-written ActorLogic (fromTransition spreads its snapshot per event)
  * - call throughput (1000 in flight) vs a raw actor answering a promise-carrying event
  * - spawn time per process for 100k processes vs raw `createActor(...).start()`
  * - heap per idle server process for 100k processes (target ≤ 3 KB) vs a raw actor
@@ -31,6 +32,32 @@ const rawCounter = fromTransition((n: number, event: RawEvent) => {
   if (event.type === 'get') event.resolve(n);
   return n;
 }, 0);
+
+// fromTransition copies its snapshot with a spread on every event; this minimal logic does not,
+// so it shows what xstate's send path alone costs (a stricter baseline than the issue's).
+const minimalCounter = {
+  config: undefined,
+  transition: (s: { status: 'active'; output: undefined; error: undefined; context: number }, e: { type: string }) =>
+    e.type === 'inc' ? { status: 'active' as const, output: undefined, error: undefined, context: s.context + 1 } : s,
+  getInitialSnapshot: () => ({ status: 'active' as const, output: undefined, error: undefined, context: 0 }),
+  getPersistedSnapshot: (s: unknown) => s,
+};
+
+async function castVsMinimal(): Promise<[number, number]> {
+  const runtime = createRuntime({ name: 'bench', logger: silentLogger });
+  const pid = runtime.spawn(counterServer, { input: 0 });
+  const raw = createActor(minimalCounter as unknown as typeof rawCounter).start();
+  const inc = { type: 'inc' } as const;
+  const xotp = await median(ROUNDS, async () => CASTS / ((await timeMs(() => {
+    for (let i = 0; i < CASTS; i++) runtime.cast(pid, 'inc');
+  })) / 1000));
+  const base = await median(ROUNDS, async () => CASTS / ((await timeMs(() => {
+    for (let i = 0; i < CASTS; i++) raw.send(inc);
+  })) / 1000));
+  raw.stop();
+  await runtime.shutdown();
+  return [xotp, base];
+}
 
 async function castThroughput(): Promise<[number, number]> {
   const runtime = createRuntime({ name: 'bench', logger: silentLogger });
@@ -128,6 +155,8 @@ async function heapCost(): Promise<[number, number]> {
 const rows: Row[] = [];
 const [castX, castB] = await castThroughput();
 rows.push({ metric: 'cast throughput', xotp: castX, baseline: castB, unit: 'msg/s', ratio: castX / castB, target: '≥ 0.70×', pass: castX / castB >= 0.7 });
+const [castMX, castMB] = await castVsMinimal();
+rows.push({ metric: 'cast throughput vs minimal logic', xotp: castMX, baseline: castMB, unit: 'msg/s', ratio: castMX / castMB });
 const [callX, callB] = await callThroughput();
 rows.push({ metric: `call throughput (${IN_FLIGHT} in flight)`, xotp: callX, baseline: callB, unit: 'call/s', ratio: callX / callB });
 const [spawnX, spawnB] = await spawnCost();

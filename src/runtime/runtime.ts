@@ -396,7 +396,7 @@ export class Runtime implements RecordOwner {
     let signal: AbortSignal | undefined;
     if (options !== undefined) {
       try {
-        ({ timeout, signal } = validateOptions('call', options, callSchema));
+        ({ timeout, signal } = parseCallOptions(options));
       } catch (err) {
         return Promise.reject(err);
       }
@@ -421,6 +421,10 @@ export class Runtime implements RecordOwner {
       // through a per-target set: a full monitor per call would cost a ref, an object and
       // two map entries on the hottest path.
       (rec.calls ??= new Set()).add(pending);
+      const event: CallMessage<TRequest> = { type: 'xotp.call', request, from: { ref } };
+      rec.actor.send(event);
+      // A server that answers synchronously has already settled the call: no deadline needed.
+      if (!this.#calls.has(ref)) return;
       if (timeout !== Infinity) {
         pending.deadline = this.#deadlines.add(timeout, () => {
           pending.deadline = undefined;
@@ -431,8 +435,6 @@ export class Runtime implements RecordOwner {
         pending.onAbort = () => this.#settleCall(ref)?.reject(new AbortError('call', signal.reason));
         signal.addEventListener('abort', pending.onAbort, { once: true });
       }
-      const event: CallMessage<TRequest> = { type: 'xotp.call', request, from: { ref } };
-      rec.actor.send(event);
     });
   }
 
@@ -1086,6 +1088,25 @@ export function runtimeOf(actor: AnyActorRef): Runtime {
   const runtime = runtimes.get(actor.system);
   if (!runtime) throw new NoProcessError(actor.id, 'runtimeOf', 'the actor is not part of an xotp runtime');
   return runtime;
+}
+
+/**
+ * `call` options on the hot path: the same checks as `validateOptions` without building
+ * intermediate objects; anything unusual takes the general path for its error message.
+ */
+function parseCallOptions(options: CallOptions): { timeout: number; signal: AbortSignal | undefined } {
+  if (typeof options === 'object' && options !== null) {
+    let known = true;
+    for (const key in options) if (key !== 'timeout' && key !== 'signal') known = false;
+    const t = options.timeout;
+    const signal = options.signal;
+    if (known && (signal === undefined || signal instanceof AbortSignal)) {
+      if (t === undefined) return { timeout: DEFAULT_CALL_TIMEOUT, signal };
+      if (t === 'infinity' || t === Infinity) return { timeout: Infinity, signal };
+      if (typeof t === 'number' && Number.isInteger(t) && t >= 0) return { timeout: t, signal };
+    }
+  }
+  return validateOptions('call', options, callSchema);
 }
 
 /**
