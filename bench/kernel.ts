@@ -43,39 +43,21 @@ const minimalCounter = {
   getPersistedSnapshot: (s: unknown) => s,
 };
 
-async function castVsMinimal(): Promise<[number, number]> {
+/** Casts per second to a server, and `actor.send` per second to a raw actor of `baseline`. */
+async function castAgainst(baseline: typeof rawCounter): Promise<[number, number]> {
   const runtime = createRuntime({ name: 'bench', logger: silentLogger });
   const pid = runtime.spawn(counterServer, { input: 0 });
-  const raw = createActor(minimalCounter as unknown as typeof rawCounter).start();
+  const raw = createActor(baseline).start();
   const inc = { type: 'inc' } as const;
-  const xotp = await median(ROUNDS, async () => CASTS / ((await timeMs(() => {
-    for (let i = 0; i < CASTS; i++) runtime.cast(pid, 'inc');
-  })) / 1000));
-  const base = await median(ROUNDS, async () => CASTS / ((await timeMs(() => {
-    for (let i = 0; i < CASTS; i++) raw.send(inc);
-  })) / 1000));
-  raw.stop();
-  await runtime.shutdown();
-  return [xotp, base];
-}
-
-async function castThroughput(): Promise<[number, number]> {
-  const runtime = createRuntime({ name: 'bench', logger: silentLogger });
-  const pid = runtime.spawn(counterServer, { input: 0 });
-  const raw = createActor(rawCounter).start();
-  const inc = { type: 'inc' } as const;
-  const xotp = await median(ROUNDS, async () => {
-    const ms = await timeMs(() => {
-      for (let i = 0; i < CASTS; i++) runtime.cast(pid, 'inc');
+  const rate = async (send: () => void) =>
+    median(ROUNDS, async () => {
+      const ms = await timeMs(() => {
+        for (let i = 0; i < CASTS; i++) send();
+      });
+      return CASTS / (ms / 1000);
     });
-    return CASTS / (ms / 1000);
-  });
-  const base = await median(ROUNDS, async () => {
-    const ms = await timeMs(() => {
-      for (let i = 0; i < CASTS; i++) raw.send(inc);
-    });
-    return CASTS / (ms / 1000);
-  });
+  const xotp = await rate(() => runtime.cast(pid, 'inc'));
+  const base = await rate(() => raw.send(inc));
   raw.stop();
   await runtime.shutdown();
   return [xotp, base];
@@ -153,9 +135,9 @@ async function heapCost(): Promise<[number, number]> {
 }
 
 const rows: Row[] = [];
-const [castX, castB] = await castThroughput();
+const [castX, castB] = await castAgainst(rawCounter);
 rows.push({ metric: 'cast throughput', xotp: castX, baseline: castB, unit: 'msg/s', ratio: castX / castB, target: '≥ 0.70×', pass: castX / castB >= 0.7 });
-const [castMX, castMB] = await castVsMinimal();
+const [castMX, castMB] = await castAgainst(minimalCounter as unknown as typeof rawCounter);
 rows.push({ metric: 'cast throughput vs minimal logic', xotp: castMX, baseline: castMB, unit: 'msg/s', ratio: castMX / castMB });
 const [callX, callB] = await callThroughput();
 rows.push({ metric: `call throughput (${IN_FLIGHT} in flight)`, xotp: callX, baseline: callB, unit: 'call/s', ratio: callX / callB });
