@@ -17,6 +17,8 @@ export type {
 export { Pid, isPid } from './runtime/pid.js';
 export type { PidLike } from './runtime/pid.js';
 export { isCleanExit, isShutdownTuple, formatReason } from './runtime/exitReason.js';
+export { exitWith } from './runtime/exitWith.js';
+export type { ExitWithOutput } from './runtime/exitWith.js';
 export type { ExitReason } from './runtime/exitReason.js';
 export {
   XotpError,

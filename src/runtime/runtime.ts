@@ -30,6 +30,7 @@ import { ProcessRecord, Status, type Monitor, type RecordOwner } from './process
 import { validateOptions, optional, matching, isBoolean, isTimeout, anything, instanceOf } from './validate.js';
 import type { ProcessTreeNode, ProcessInfo } from './processInfo.js';
 import { Deadlines, type Deadline } from './deadlines.js';
+import { isExitWith } from './exitWith.js';
 
 /** Where a message can be sent: a pid (or its JSON form) or a locally registered name. */
 export type Target = Pid | PidLike | string;
@@ -304,7 +305,14 @@ export class Runtime implements RecordOwner {
     }
     if (opts?.trapExit) rec.trapExit = true;
     if (linkTo) this.#addLink(rec, linkTo);
-    if (ack && protocol?.acksStart) rec.ack = (result) => ack(result, rec);
+    if (ack && protocol?.acksStart) {
+      rec.ack = (result) => {
+        // As in OTP ≥ 26, a start that fails or is ignored leaves no exit signal for the process
+        // it was linked to: the starter learns the outcome from the result alone.
+        if (!('ok' in result) && linkTo) this.#dropLink(rec, linkTo);
+        ack(result, rec);
+      };
+    }
     let actor: AnyActorRef;
     try {
       actor = createActor(logic, { id: path, parent: parent ? parent.actor : this.#root, input: opts?.input });
@@ -582,10 +590,14 @@ export class Runtime implements RecordOwner {
   unlink(a: Target, b: Target): void {
     const ra = this.#resolve(a);
     const rb = this.#resolve(b);
-    if (!ra || !rb || !ra.links?.has(rb)) return;
-    ra.links.delete(rb);
-    rb.links?.delete(ra);
-    this.events.emit('unlink', { a: ra.pid, b: rb.pid });
+    if (ra && rb) this.#dropLink(ra, rb);
+  }
+
+  #dropLink(a: ProcessRecord, b: ProcessRecord): void {
+    if (!a.links?.has(b)) return;
+    a.links.delete(b);
+    b.links?.delete(a);
+    this.events.emit('unlink', { a: a.pid, b: b.pid });
   }
 
   #addLink(a: ProcessRecord, b: ProcessRecord): void {
@@ -933,7 +945,10 @@ export class Runtime implements RecordOwner {
     let reason: ExitReason;
     if (rec.forced) reason = rec.reason;
     else if (kind === 'error') reason = error;
-    else if ((rec.actor.getSnapshot() as { status: string }).status === 'done') reason = 'normal';
+    else if ((rec.actor.getSnapshot() as { status: string }).status === 'done') {
+      const output = (rec.actor.getSnapshot() as { output?: unknown }).output;
+      reason = isExitWith(output) ? output.reason : 'normal';
+    }
     else reason = rec.reason ?? 'shutdown';
     this.#drainAfter(() => this.#exited_(rec, reason));
   }
