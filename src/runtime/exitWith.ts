@@ -9,12 +9,13 @@ export interface ExitWithOutput {
 }
 
 /**
- * Lets an xstate machine (or any logic) end with an exit reason of its choosing: use it as the
- * `output` of its final state. Reaching a final state otherwise means `'normal'`.
+ * Lets an xstate machine (or any logic) end with an exit reason of its choosing: make it the
+ * machine's `output` (xstate takes a machine's output from its root `output`, evaluated when it
+ * reaches a top-level final state). Being done otherwise means `'normal'`.
  *
  * @example
  * ```ts
- * states: { stopped: { type: 'final', output: ({ context }) => exitWith(context.reason) } }
+ * createMachine({ states: { ..., stopped: { type: 'final' } }, output: ({ context }) => exitWith(context.reason) })
  * ```
  */
 export function exitWith(reason: ExitReason): ExitWithOutput {

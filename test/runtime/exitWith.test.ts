@@ -11,8 +11,9 @@ test('a machine that reaches a final state with exitWith(reason) exits with that
     initial: 'running',
     states: {
       running: { on: { quit: 'stopped' } },
-      stopped: { type: 'final', output: () => exitWith({ shutdown: 'asked' }) },
+      stopped: { type: 'final' },
     },
+    output: () => exitWith({ shutdown: 'asked' }),
   });
   const inbox: unknown[] = [];
   const watcher = rt.spawn(recorder, { input: inbox, trapExit: true });
