@@ -61,3 +61,37 @@ export type {
   CallResult,
   InfoMessage,
 } from './workers/server.js';
+export { supervisor } from './supervisor/supervisor.js';
+export { dynamicSupervisor } from './supervisor/dynamicSupervisor.js';
+export {
+  startChild,
+  terminateChild,
+  restartChild,
+  deleteChild,
+  whichChildren,
+  countChildren,
+  getChildSpec,
+} from './supervisor/childManagement.js';
+export type {
+  StartChildResult,
+  RestartChildResult,
+  TerminateChildResult,
+  DeleteChildResult,
+  ChildInfo,
+  ChildCounts,
+} from './supervisor/childManagement.js';
+export { ChildSpecError } from './supervisor/childSpec.js';
+export type {
+  ChildSpec,
+  NormalizedChildSpec,
+  RestartType,
+  Shutdown,
+  ChildType,
+  StartFunction,
+  StartFunctionResult,
+  ChildStartContext,
+  ChildSpecProblem,
+} from './supervisor/childSpec.js';
+export { SupervisorFlagsError } from './supervisor/supervisorFlags.js';
+export type { SupervisorOptions, DynamicSupervisorOptions, Strategy, AutoShutdown } from './supervisor/supervisorFlags.js';
+export type * from './supervisor/events.js';

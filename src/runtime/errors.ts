@@ -59,9 +59,9 @@ export class InvalidOptionError extends XotpError {
   readonly expected: string;
   readonly received: unknown;
 
-  constructor(key: string, expected: string, received: unknown, hint?: string) {
+  constructor(key: string, expected: string, received: unknown, hint?: string, code = 'invalid_option') {
     super(
-      'invalid_option',
+      code,
       `invalid option '${key}': expected ${expected}, got ${describeValue(received)}${hint ? `. ${hint}` : ''}`,
     );
     this.key = key;

@@ -765,6 +765,13 @@ export class Runtime implements RecordOwner {
     return root;
   }
 
+  /** The parent (tree placement) of a live process; the root's pid for top-level ones. */
+  parentOf(target: Target): Pid | undefined {
+    const rec = this.#resolve(target);
+    if (rec === undefined || rec.status === Status.Dead) return undefined;
+    return rec.parent ? rec.parent.pid : this.self;
+  }
+
   /** The actor behind a live pid, for xstate interop (`getSnapshot`, `subscribe`). */
   actorOf(target: Target): AnyActorRef | undefined {
     const rec = this.#resolve(target);

@@ -1,6 +1,7 @@
 import type { Runtime } from '../runtime/runtime.js';
 import type { RuntimeEventMap } from '../runtime/events.js';
 import { formatReason } from '../runtime/exitReason.js';
+import '../supervisor/events.js';
 
 type EventName = keyof RuntimeEventMap;
 type Payload<E extends EventName> = RuntimeEventMap[E][0];
@@ -12,7 +13,7 @@ export interface TraceEntry<E extends EventName = EventName> {
   data: Payload<E>;
 }
 
-/** The kernel's lifecycle events, recorded by default. */
+/** The kernel's and the supervisors' lifecycle events, recorded by default. */
 export const lifecycleEvents: readonly EventName[] = [
   'process.spawned',
   'process.exited',
@@ -23,6 +24,12 @@ export const lifecycleEvents: readonly EventName[] = [
   'name.registered',
   'name.unregistered',
   'call.lateReply',
+  'supervisor.childStarted',
+  'supervisor.childExited',
+  'supervisor.childStartFailed',
+  'supervisor.intensityReached',
+  'supervisor.shutdown',
+  'supervisor.shutdownError',
 ];
 
 /**

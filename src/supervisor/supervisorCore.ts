@@ -1,0 +1,546 @@
+import type { AnyActorRef, EventObject } from 'xstate';
+import { Pid, isPid } from '../runtime/pid.js';
+import { isCleanExit, formatReason, type ExitReason } from '../runtime/exitReason.js';
+import { AlreadyRegisteredError, StartError } from '../runtime/errors.js';
+import { pidOf, runtimeOf, type Runtime } from '../runtime/runtime.js';
+import type { CallFrom } from '../runtime/messages.js';
+import { ChildSpecError, normalizeChildSpec, type NormalizedChildSpec, type StartFunctionResult } from './childSpec.js';
+import type { SupervisorFlags } from './supervisorFlags.js';
+import { addRestart } from './restartIntensity.js';
+import type {
+  ChildCounts,
+  ChildInfo,
+  DeleteChildResult,
+  RestartChildResult,
+  StartChildResult,
+  SupervisorRequest,
+  TerminateChildResult,
+} from './childManagement.js';
+import './events.js';
+
+/**
+ * One child, as `supervisor.erl`'s `#child{}` record: its spec, and its pid — a live pid,
+ * `undefined` (not running) or restarting (a restart failed and is being retried).
+ *
+ * @internal
+ */
+export interface Child {
+  readonly key: string;
+  readonly spec: NormalizedChildSpec;
+  pid: Pid | undefined;
+  restarting: boolean;
+}
+
+/** One step of the operation a supervisor is carrying out. @internal */
+export type Step = { kind: 'start'; key: string } | { kind: 'terminate'; keys: string[] };
+
+/** What the supervisor is busy with; its machine state is named after it. @internal */
+export type Operation =
+  | { kind: 'init' }
+  | { kind: 'restart' }
+  | { kind: 'startChild'; key: string; from: CallFrom }
+  | { kind: 'restartChild'; key: string; from: CallFrom }
+  | { kind: 'terminateChild'; key: string; from: CallFrom }
+  | { kind: 'shutdown' };
+
+/** The outcome of one child start. @internal */
+export type StartOutcome =
+  | { pid: Pid; info?: unknown }
+  | { ignore: true }
+  | { alreadyStarted: Pid }
+  | { error: ExitReason };
+
+interface Pending {
+  readonly key: string;
+  readonly pid: Pid;
+  readonly shutdown: NormalizedChildSpec['shutdown'];
+}
+
+/** Events the supervisor sends itself. @internal */
+export const RETRY = 'xotp.supervisor.retry';
+export const KILL_TIMEOUT = 'xotp.supervisor.shutdownTimeout';
+
+/**
+ * The supervisor's state and its protocol decisions, kept apart from the xstate machine that
+ * sequences them (supervisorMachine.ts). It is mutable on purpose: a supervisor of 10k children
+ * must not copy its child table on every step. `toJSON` gives the inspector a readable summary.
+ *
+ * @internal
+ */
+export class SupervisorCore {
+  readonly flags: SupervisorFlags;
+  /** In start order (static) or insertion order (dynamic). */
+  readonly children = new Map<string, Child>();
+  /** Live children by pid number. */
+  readonly byPid = new Map<number, Child>();
+  restarts: number[] = [];
+  /** Events that arrived while busy, replayed in order once running again. */
+  readonly queue: EventObject[] = [];
+  op: Operation | undefined = undefined;
+  plan: Step[] = [];
+  /** Set when the supervisor must exit once the plan is done. */
+  stopReason: ExitReason = undefined;
+  stopping = false;
+  ignored = false;
+  /** Children of the current terminate step still to go down, by monitor ref. */
+  readonly pending = new Map<string, Pending>();
+  /** Ids of the delayed kill events of the current terminate step. */
+  timers: string[] = [];
+  #seq = 0;
+
+  constructor(flags: SupervisorFlags) {
+    this.flags = flags;
+    for (const spec of flags.children) this.#add(spec);
+  }
+
+  toJSON(): unknown {
+    return {
+      strategy: this.flags.strategy,
+      op: this.op?.kind,
+      children: [...this.children.values()].map((c) => ({
+        id: c.spec.id || c.key,
+        pid: c.restarting ? 'restarting' : c.pid === undefined ? undefined : String(c.pid),
+      })),
+      restarts: this.restarts.length,
+      queued: this.queue.length,
+    };
+  }
+
+  #add(spec: NormalizedChildSpec): Child {
+    const key = this.flags.mode === 'static' ? spec.id : `#${++this.#seq}`;
+    const child: Child = { key, spec, pid: undefined, restarting: false };
+    this.children.set(key, child);
+    return child;
+  }
+
+  #remove(child: Child): void {
+    this.children.delete(child.key);
+    if (child.pid) this.byPid.delete(child.pid.id);
+  }
+
+  #setPid(child: Child, pid: Pid | undefined): void {
+    if (child.pid) this.byPid.delete(child.pid.id);
+    child.pid = pid;
+    if (pid) this.byPid.set(pid.id, child);
+  }
+
+  #live(): Child[] {
+    return [...this.children.values()].filter((c) => c.pid !== undefined && !c.restarting);
+  }
+
+  // --- operations --------------------------------------------------------------------------
+
+  beginInit(): void {
+    this.op = { kind: 'init' };
+    this.plan = [...this.children.keys()].map((key) => ({ kind: 'start', key }));
+  }
+
+  /** Stop every child (reverse start order, one at a time; dynamic: all at once), then exit. */
+  beginShutdown(reason: ExitReason): void {
+    this.op = { kind: 'shutdown' };
+    this.stopping = true;
+    this.stopReason = reason;
+    const live = this.#live().reverse();
+    this.plan =
+      this.flags.mode === 'static'
+        ? live.map((c) => ({ kind: 'terminate', keys: [c.key] }))
+        : live.length > 0
+          ? [{ kind: 'terminate', keys: live.map((c) => c.key) }]
+          : [];
+  }
+
+  /** A linked process exited while the supervisor was running (otp-semantics §1.5, §1.6). */
+  onExit(rt: Runtime, self: AnyActorRef, from: Pid, reason: ExitReason): void {
+    const child = this.byPid.get(from.id);
+    if (child === undefined || !Pid.equals(child.pid, from)) return; // rule 26: not a child
+    const sup = pidOf(self);
+    this.#setPid(child, undefined);
+    rt.events.emit('supervisor.childExited', { supervisor: sup, id: child.spec.id, pid: from, reason });
+    const clean = isCleanExit(reason);
+    if (!clean || child.spec.restart === 'permanent') {
+      const log = clean ? rt.logger.info.bind(rt.logger) : rt.logger.error.bind(rt.logger);
+      log(`supervisor ${sup}: child_terminated ${child.spec.id || from} (${from}): ${formatReason(reason)}`, {
+        supervisor: String(sup),
+        context: 'child_terminated',
+        id: child.spec.id,
+        reason,
+      });
+    }
+    const restart =
+      child.spec.restart === 'permanent' || (child.spec.restart === 'transient' && !clean);
+    if (!restart) {
+      if (child.spec.restart === 'temporary' || this.flags.mode === 'dynamic') this.#remove(child);
+      this.#checkAutoShutdown(child);
+      return;
+    }
+    this.#restart(rt, self, child);
+  }
+
+  /** A retry of a failed restart came round (OTP's try_again_restart). */
+  onRetry(rt: Runtime, self: AnyActorRef, key: string): void {
+    const child = this.children.get(key);
+    if (child === undefined || !child.restarting) return;
+    this.#restart(rt, self, child);
+  }
+
+  #restart(rt: Runtime, self: AnyActorRef, child: Child): void {
+    const { restarts, exceeded } = addRestart(this.restarts, rt.clock.now(), this.flags.maxRestarts, this.flags.periodMs);
+    this.restarts = restarts;
+    if (exceeded) {
+      const sup = pidOf(self);
+      rt.logger.error(`supervisor ${sup}: reached_max_restart_intensity (child ${child.spec.id || child.key})`, {
+        supervisor: String(sup),
+        context: 'shutdown',
+        reason: 'reached_max_restart_intensity',
+        id: child.spec.id,
+      });
+      rt.events.emit('supervisor.intensityReached', {
+        supervisor: sup,
+        id: child.spec.id,
+        maxRestarts: this.flags.maxRestarts,
+        maxSeconds: this.flags.periodMs / 1000,
+      });
+      this.#remove(child);
+      this.beginShutdown('shutdown');
+      return;
+    }
+    this.op = { kind: 'restart' };
+    this.plan = this.#restartPlan(child);
+  }
+
+  /** Which children to stop (reverse order) and to start again (start order) per strategy. */
+  #restartPlan(failed: Child): Step[] {
+    const strategy = this.flags.strategy;
+    if (strategy === 'one_for_one') return [{ kind: 'start', key: failed.key }];
+    const all = [...this.children.values()];
+    const group = strategy === 'one_for_all' ? all : all.slice(all.indexOf(failed));
+    const terminate = group
+      .filter((c) => c !== failed && c.pid !== undefined && !c.restarting)
+      .reverse()
+      .map((c): Step => ({ kind: 'terminate', keys: [c.key] }));
+    // Temporary bystanders are removed once terminated, so they drop out of the start steps.
+    const start = group.map((c): Step => ({ kind: 'start', key: c.key }));
+    return [...terminate, ...start];
+  }
+
+  #checkAutoShutdown(child: Child): void {
+    if (!child.spec.significant) return;
+    const mode = this.flags.autoShutdown;
+    if (mode === 'any_significant') {
+      this.beginShutdown('shutdown');
+    } else if (mode === 'all_significant') {
+      const anyLeft = [...this.children.values()].some((c) => c.spec.significant && c.pid !== undefined);
+      if (!anyLeft) this.beginShutdown('shutdown');
+    }
+  }
+
+  // --- steps -------------------------------------------------------------------------------
+
+  /** The start to run now, or undefined if the child is gone (a removed temporary child). */
+  startInput(key: string): { child: Child } | undefined {
+    const child = this.children.get(key);
+    if (child === undefined) return undefined;
+    if (child.pid !== undefined && !child.restarting) return undefined; // already running
+    return { child };
+  }
+
+  /** The input a child is started with: dynamic supervisors merge `extraInput` under it. */
+  childInput(child: Child): unknown {
+    const extra = this.flags.extraInput;
+    if (extra === undefined) return child.spec.input;
+    if (child.spec.input === undefined) return { ...extra };
+    if (typeof child.spec.input === 'object' && child.spec.input !== null && !Array.isArray(child.spec.input)) {
+      return { ...extra, ...(child.spec.input as Record<string, unknown>) };
+    }
+    return child.spec.input;
+  }
+
+  /** Applies the outcome of a start step. */
+  onStarted(rt: Runtime, self: AnyActorRef, key: string, outcome: StartOutcome): void {
+    const child = this.children.get(key);
+    const op = this.op!;
+    if (child === undefined) return;
+    const sup = pidOf(self);
+    if ('pid' in outcome) {
+      const wasRestart = op.kind === 'restart' || child.restarting;
+      child.restarting = false;
+      this.#setPid(child, outcome.pid);
+      rt.events.emit('supervisor.childStarted', { supervisor: sup, id: child.spec.id, pid: outcome.pid, restart: wasRestart });
+      if (op.kind === 'startChild' || op.kind === 'restartChild') {
+        const reply: StartChildResult = outcome.info === undefined ? { ok: true, pid: outcome.pid } : { ok: true, pid: outcome.pid, info: outcome.info };
+        rt.reply(op.from, reply);
+      }
+      return;
+    }
+    if ('ignore' in outcome) {
+      child.restarting = false;
+      this.#setPid(child, undefined);
+      // A temporary spec is not kept; dynamic supervisors keep nothing for an ignored child.
+      if (child.spec.restart === 'temporary' || this.flags.mode === 'dynamic') this.#remove(child);
+      if (op.kind === 'startChild' || op.kind === 'restartChild') rt.reply(op.from, { ok: true, pid: undefined, ignored: true });
+      return;
+    }
+    const reason = 'error' in outcome ? outcome.error : { alreadyStarted: outcome.alreadyStarted };
+    rt.events.emit('supervisor.childStartFailed', { supervisor: sup, id: child.spec.id, reason });
+    rt.logger.error(`supervisor ${sup}: start_error ${child.spec.id || child.key}: ${formatReason(reason)}`, {
+      supervisor: String(sup),
+      context: 'start_error',
+      id: child.spec.id,
+      reason,
+    });
+    switch (op.kind) {
+      case 'init': {
+        // Stop what already started, newest first, then fail the supervisor's own start.
+        this.plan = this.#live()
+          .reverse()
+          .map((c): Step => ({ kind: 'terminate', keys: [c.key] }));
+        this.stopping = true;
+        this.stopReason = { shutdown: { failedToStartChild: child.spec.id, reason } };
+        return;
+      }
+      case 'restart': {
+        // OTP marks it {restarting, Pid} and retries later, after other messages (a cast to itself).
+        child.restarting = true;
+        this.plan = [];
+        this.queue.push({ type: RETRY, key: child.key } as EventObject);
+        return;
+      }
+      case 'startChild':
+        this.#remove(child);
+        rt.reply(op.from, 'alreadyStarted' in outcome
+          ? { ok: false, error: 'already_started', pid: outcome.alreadyStarted }
+          : { ok: false, error: 'start_failed', reason });
+        return;
+      case 'restartChild':
+        rt.reply(op.from, 'alreadyStarted' in outcome
+          ? { ok: false, error: 'already_started', pid: outcome.alreadyStarted }
+          : { ok: false, error: 'start_failed', reason });
+        return;
+      default:
+        return;
+    }
+  }
+
+  /**
+   * Starts a terminate step: monitor each child, send the shutdown signal (or kill), and return
+   * the distinct timeouts after which stragglers must be killed.
+   */
+  beginTerminate(rt: Runtime, self: AnyActorRef, keys: string[]): number[] {
+    const sup = pidOf(self);
+    const timeouts = new Set<number>();
+    for (const key of keys) {
+      const child = this.children.get(key);
+      if (child === undefined || child.pid === undefined || child.restarting) continue;
+      const pid = child.pid;
+      // Monitored, so a child that unlinked itself cannot hang the supervisor (child_unlink).
+      const ref = rt.monitor(pid, sup);
+      this.pending.set(ref, { key, pid, shutdown: child.spec.shutdown });
+      if (child.spec.shutdown === 'brutal_kill') {
+        rt.exit(pid, 'kill', sup);
+      } else {
+        rt.exit(pid, 'shutdown', sup);
+        if (child.spec.shutdown !== 'infinity') timeouts.add(child.spec.shutdown);
+      }
+    }
+    return [...timeouts];
+  }
+
+  /** Is this DOWN one the current terminate step waits for? */
+  isPendingDown(ref: string): boolean {
+    return this.pending.has(ref);
+  }
+
+  isPendingExit(from: Pid): boolean {
+    for (const p of this.pending.values()) if (Pid.equals(p.pid, from)) return true;
+    return false;
+  }
+
+  /** A child of the current terminate step went down. */
+  onDown(rt: Runtime, self: AnyActorRef, ref: string, reason: ExitReason): void {
+    const p = this.pending.get(ref);
+    if (p === undefined) return;
+    this.pending.delete(ref);
+    const child = this.children.get(p.key);
+    if (child === undefined) return;
+    const expected =
+      reason === (p.shutdown === 'brutal_kill' ? 'killed' : 'shutdown') ||
+      (child.spec.restart !== 'permanent' && isCleanExit(reason));
+    if (!expected) {
+      const sup = pidOf(self);
+      rt.events.emit('supervisor.shutdownError', { supervisor: sup, id: child.spec.id, pid: p.pid, reason });
+      rt.logger.error(`supervisor ${sup}: shutdown_error ${child.spec.id || child.key} (${p.pid}): ${formatReason(reason)}`, {
+        supervisor: String(sup),
+        context: 'shutdown_error',
+        id: child.spec.id,
+        reason,
+      });
+    }
+    if (Pid.equals(child.pid, p.pid)) this.#setPid(child, undefined);
+    // A temporary child is gone for good once terminated, as is any dynamic child.
+    if (child.spec.restart === 'temporary' || this.flags.mode === 'dynamic') this.#remove(child);
+  }
+
+  /** The shutdown timeout `ms` ran out: kill the children still waited for with that timeout. */
+  killStragglers(rt: Runtime, self: AnyActorRef, ms: number): void {
+    const sup = pidOf(self);
+    for (const p of this.pending.values()) {
+      if (p.shutdown === ms) rt.exit(p.pid, 'kill', sup);
+    }
+  }
+
+  terminateDone(): boolean {
+    return this.pending.size === 0;
+  }
+
+  /** The plan is finished: answer the request it was for. */
+  finishOp(rt: Runtime): void {
+    const op = this.op;
+    this.op = undefined;
+    if (op?.kind === 'terminateChild') rt.reply(op.from, { ok: true } satisfies TerminateChildResult);
+  }
+
+  // --- requests ----------------------------------------------------------------------------
+
+  /** Handles a child-management request: answers at once, or sets up an operation. */
+  onRequest(rt: Runtime, request: SupervisorRequest, from: CallFrom): void {
+    const reply = (value: unknown) => rt.reply(from, value);
+    const dynamic = this.flags.mode === 'dynamic';
+    switch (request?.supervisor) {
+      case 'whichChildren': {
+        const rows: ChildInfo[] = [...this.children.values()].map((c) => ({
+          id: dynamic ? undefined : c.spec.id,
+          pid: c.restarting ? 'restarting' : c.pid,
+          type: c.spec.type,
+        }));
+        return void reply(dynamic ? rows : rows.reverse());
+      }
+      case 'countChildren': {
+        const counts: ChildCounts = { specs: 0, active: 0, supervisors: 0, workers: 0 };
+        for (const c of this.children.values()) {
+          counts.specs++;
+          if (c.spec.type === 'supervisor') counts.supervisors++;
+          else counts.workers++;
+          if (c.pid !== undefined && !c.restarting && rt.isAlive(c.pid)) counts.active++;
+        }
+        return void reply(counts);
+      }
+      case 'getChildSpec': {
+        const child = this.#find(request.child);
+        return void reply(child ? { ok: true, spec: child.spec } : { ok: false, error: 'not_found' });
+      }
+      case 'deleteChild': {
+        if (dynamic) return void reply({ ok: false, error: 'dynamic' } satisfies DeleteChildResult);
+        const child = this.children.get(request.id);
+        if (child === undefined) return void reply({ ok: false, error: 'not_found' } satisfies DeleteChildResult);
+        if (child.restarting) return void reply({ ok: false, error: 'restarting' } satisfies DeleteChildResult);
+        if (child.pid !== undefined) return void reply({ ok: false, error: 'running' } satisfies DeleteChildResult);
+        this.#remove(child);
+        return void reply({ ok: true } satisfies DeleteChildResult);
+      }
+      case 'startChild': {
+        let spec: NormalizedChildSpec;
+        try {
+          spec = normalizeChildSpec(request.spec, this.flags.autoShutdown, 'spec', !dynamic);
+        } catch (err) {
+          if (err instanceof ChildSpecError) {
+            return void reply({ ok: false, error: 'invalid_child_spec', problem: err.problem, message: err.message } satisfies StartChildResult);
+          }
+          throw err;
+        }
+        if (!dynamic) {
+          const existing = this.children.get(spec.id);
+          if (existing?.pid !== undefined && !existing.restarting) {
+            return void reply({ ok: false, error: 'already_started', pid: existing.pid } satisfies StartChildResult);
+          }
+          if (existing) return void reply({ ok: false, error: 'already_present' } satisfies StartChildResult);
+        } else if (this.children.size >= this.flags.maxChildren) {
+          return void reply({ ok: false, error: 'max_children' } satisfies StartChildResult);
+        }
+        const child = this.#add(spec);
+        this.op = { kind: 'startChild', key: child.key, from };
+        this.plan = [{ kind: 'start', key: child.key }];
+        return;
+      }
+      case 'restartChild': {
+        if (dynamic) return void reply({ ok: false, error: 'dynamic' } satisfies RestartChildResult);
+        const child = this.children.get(request.id);
+        if (child === undefined) return void reply({ ok: false, error: 'not_found' } satisfies RestartChildResult);
+        if (child.restarting) return void reply({ ok: false, error: 'restarting' } satisfies RestartChildResult);
+        if (child.pid !== undefined) return void reply({ ok: false, error: 'running' } satisfies RestartChildResult);
+        this.op = { kind: 'restartChild', key: child.key, from };
+        this.plan = [{ kind: 'start', key: child.key }];
+        return;
+      }
+      case 'terminateChild': {
+        const target = request.child;
+        // Static supervisors terminate by id, dynamic ones by pid (a pid on a static one, or an
+        // id on a dynamic one, is not_found: OTP rules 52 and 70).
+        const child = dynamic
+          ? isPid(target) ? this.byPidOrRestarting(target) : undefined
+          : typeof target === 'string' ? this.children.get(target) : undefined;
+        if (child === undefined) return void reply({ ok: false, error: 'not_found' } satisfies TerminateChildResult);
+        if (child.pid === undefined || child.restarting) {
+          // Not running (or between failed restarts): nothing to stop; idempotent.
+          child.restarting = false;
+          this.#setPid(child, undefined);
+          if (child.spec.restart === 'temporary' || dynamic) this.#remove(child);
+          return void reply({ ok: true } satisfies TerminateChildResult);
+        }
+        this.op = { kind: 'terminateChild', key: child.key, from };
+        this.plan = [{ kind: 'terminate', keys: [child.key] }];
+        return;
+      }
+      default:
+        rt.logger.warn(`supervisor: unexpected call ${formatReason(request)}; ignored`);
+        return void reply({ ok: false, error: 'unknown_request' });
+    }
+  }
+
+  byPidOrRestarting(pid: Pid): Child | undefined {
+    const live = this.byPid.get(pid.id);
+    if (live && Pid.equals(live.pid, pid)) return live;
+    for (const c of this.children.values()) if (c.restarting && Pid.equals(c.pid, pid)) return c;
+    return undefined;
+  }
+
+  #find(child: string | Pid): Child | undefined {
+    if (typeof child === 'string') return this.flags.mode === 'static' ? this.children.get(child) : undefined;
+    if (isPid(child)) return this.byPidOrRestarting(Pid.from(child));
+    return undefined;
+  }
+}
+
+/** Starts one child: spawn its logic linked to and placed under the supervisor, or call its start function. @internal */
+export async function startChildProcess(rt: Runtime, sup: Pid, child: Child, input: unknown): Promise<StartOutcome> {
+  const spec = child.spec;
+  try {
+    let result: StartFunctionResult;
+    if (typeof spec.start === 'function') {
+      result = await spec.start({ runtime: rt, supervisor: sup, id: spec.id, input, name: spec.name });
+    } else {
+      const r = await rt.start(spec.start, {
+        parent: sup,
+        link: sup,
+        input,
+        ...(spec.name !== undefined ? { name: spec.name } : {}),
+        ...(spec.id ? { id: spec.id } : {}),
+      });
+      result = r;
+    }
+    if (result === 'ignore') return { ignore: true };
+    if (isPid(result)) return { pid: Pid.from(result) };
+    if (typeof result === 'object' && result !== null && isPid((result as { pid?: unknown }).pid)) {
+      return { pid: Pid.from((result as { pid: Pid }).pid), info: (result as { info?: unknown }).info };
+    }
+    return { error: { badReturn: result } };
+  } catch (err) {
+    if (err instanceof StartError) return { error: err.reason };
+    if (err instanceof AlreadyRegisteredError && isPid(err.owner)) return { alreadyStarted: Pid.from(err.owner) };
+    return { error: err };
+  }
+}
+
+/** @internal */
+export function runtimeAndPid(self: AnyActorRef): { rt: Runtime; sup: Pid } {
+  return { rt: runtimeOf(self), sup: pidOf(self) };
+}
