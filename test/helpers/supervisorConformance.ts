@@ -1,0 +1,122 @@
+/**
+ * Helpers for the significant-children and Elixir Supervisor / DynamicSupervisor conformance
+ * tests: starting a supervisor and reading its children, start functions whose outcome the test
+ * controls, and a child that traps exits and ends with a reason of its choosing.
+ */
+import { setup, type AnyActorLogic } from 'xstate';
+import type { ExecutionContext } from 'ava';
+import {
+  exitWith,
+  whichChildren,
+  type ChildStartContext,
+  type ExitReason,
+  type Pid,
+  type StartFunctionResult,
+  type Target,
+} from '../../src/index.js';
+import { worker, type WorkerInput } from './otpWorkers.js';
+import type { TestRuntime } from '../../src/testing/index.js';
+
+/** Starts a supervisor logic (top level, optionally named) and insists it really started. */
+export async function startSup(t: ExecutionContext, rt: TestRuntime, logic: AnyActorLogic, name?: string): Promise<Pid> {
+  const pid = await rt.start(logic, name === undefined ? {} : { name });
+  if (pid === 'ignore') {
+    t.fail('the supervisor start was ignored');
+    throw new Error('ignored');
+  }
+  return pid;
+}
+
+/** The pid (or 'restarting' / undefined) of the child `id` of a static supervisor. */
+export async function pidOfChild(rt: TestRuntime, sup: Target, id: string): Promise<Pid | 'restarting' | undefined> {
+  const rows = await whichChildren(rt, sup);
+  const row = rows.find((r) => r.id === id);
+  if (row === undefined) throw new Error(`no child '${id}' in ${JSON.stringify(rows.map((r) => r.id))}`);
+  return row.pid;
+}
+
+/** Like `pidOfChild`, for a child that must be running. */
+export async function livePid(rt: TestRuntime, sup: Target, id: string): Promise<Pid> {
+  const pid = await pidOfChild(rt, sup, id);
+  if (pid === undefined || pid === 'restarting') throw new Error(`child '${id}' is not running (${String(pid)})`);
+  return pid;
+}
+
+/** Makes a `worker` end the way a supervisor_SUITE child would: killed, normal, or with `reason`. */
+export async function endChild(rt: TestRuntime, pid: Pid, how: 'kill' | ExitReason): Promise<ExitReason> {
+  const gone = rt.exited(pid);
+  if (how === 'kill') rt.exit(pid, 'kill');
+  else rt.cast(pid, { exit: how });
+  const reason = await gone;
+  await rt.flush();
+  return reason;
+}
+
+/**
+ * A start function whose each start waits for the test to settle it: `next()` resolves once
+ * the supervisor has called it, then `succeed()` starts a `worker`, `fail(reason)` fails the
+ * start, `ignore()` answers 'ignore'. `starts` counts the calls.
+ */
+export function gatedStart(input: WorkerInput = {}) {
+  type Outcome = 'ok' | 'ignore' | { error: ExitReason };
+  let release: ((o: Outcome) => void) | undefined;
+  let arrived: (() => void) | undefined;
+  let arrival = new Promise<void>((r) => (arrived = r));
+  const control = {
+    starts: 0,
+    /** Resolves when a start is waiting for the test. */
+    waiting: () => arrival,
+    settle(outcome: Outcome) {
+      const r = release;
+      if (r === undefined) throw new Error('no start is waiting');
+      release = undefined;
+      r(outcome);
+    },
+  };
+  const start = async (ctx: ChildStartContext): Promise<StartFunctionResult> => {
+    control.starts++;
+    const outcome = await new Promise<Outcome>((resolve) => {
+      release = resolve;
+      arrived!();
+    });
+    arrival = new Promise<void>((r) => (arrived = r));
+    if (outcome === 'ignore') return 'ignore';
+    if (typeof outcome === 'object') throw outcome.error;
+    return (await ctx.runtime.start(worker, { parent: ctx.supervisor, link: ctx.supervisor, input, id: ctx.id })) as Pid;
+  };
+  return { control, start };
+}
+
+/**
+ * A raw process (not a server) that traps exits from the start and, on any exit signal, ends
+ * with `input.reason`: Elixir's test children that `receive(do: (_ -> exit({:shutdown, :oops})))`.
+ * With `input.reason === undefined` it ignores exit signals (it must then be killed).
+ */
+export const trappingExiter = setup({
+  types: {} as { context: { reason: ExitReason; ignore: boolean }; input: { reason?: ExitReason } | undefined },
+}).createMachine({
+  id: 'trapper',
+  context: ({ input }) => ({ reason: input?.reason, ignore: input?.reason === undefined }),
+  initial: 'waiting',
+  states: {
+    waiting: {
+      on: {
+        'xotp.exit': [{ guard: ({ context }) => !context.ignore, target: 'done' }],
+      },
+    },
+    done: { type: 'final' },
+  },
+  output: ({ context }) => exitWith(context.reason),
+});
+
+/** A start function that spawns `trappingExiter` linked to the supervisor, trapping exits from birth. */
+export function trappingExiterStart(reason: ExitReason | undefined) {
+  return (ctx: ChildStartContext): Pid =>
+    ctx.runtime.spawn(trappingExiter, {
+      parent: ctx.supervisor,
+      link: ctx.supervisor,
+      trapExit: true,
+      id: ctx.id || undefined,
+      input: reason === undefined ? {} : { reason },
+    });
+}
