@@ -60,16 +60,21 @@ export async function endChild(rt: TestRuntime, pid: Pid, how: 'kill' | ExitReas
 export function gatedStart(input: WorkerInput = {}) {
   type Outcome = 'ok' | 'ignore' | { error: ExitReason };
   let release: ((o: Outcome) => void) | undefined;
-  let arrived: (() => void) | undefined;
+  let arrived!: () => void;
   let arrival = new Promise<void>((r) => (arrived = r));
   const control = {
     starts: 0,
-    /** Resolves when a start is waiting for the test. */
+    /** Resolves when a start is waiting for the test (the next one, after a `settle`). */
     waiting: () => arrival,
+    /** Whether a start is waiting right now. */
+    get isWaiting() {
+      return release !== undefined;
+    },
     settle(outcome: Outcome) {
       const r = release;
       if (r === undefined) throw new Error('no start is waiting');
       release = undefined;
+      arrival = new Promise<void>((res) => (arrived = res));
       r(outcome);
     },
   };
@@ -77,9 +82,8 @@ export function gatedStart(input: WorkerInput = {}) {
     control.starts++;
     const outcome = await new Promise<Outcome>((resolve) => {
       release = resolve;
-      arrived!();
+      arrived();
     });
-    arrival = new Promise<void>((r) => (arrived = r));
     if (outcome === 'ignore') return 'ignore';
     if (typeof outcome === 'object') throw outcome.error;
     return (await ctx.runtime.start(worker, { parent: ctx.supervisor, link: ctx.supervisor, input, id: ctx.id })) as Pid;
