@@ -120,13 +120,13 @@ function isLogic(value: unknown): value is AnyActorLogic {
  *
  * @param autoShutdown the supervisor's auto-shutdown mode, for the `significant` rules.
  * @param where a prefix for error keys, e.g. `children[2]`.
- * @param requireId static supervisors need an id; dynamic ones make their own.
+ * @param mode static supervisors need an id; dynamic ones ignore ids and refuse `significant`.
  */
 export function normalizeChildSpec(
   spec: unknown,
   autoShutdown: 'never' | 'any_significant' | 'all_significant',
   where: string,
-  requireId: boolean,
+  mode: 'static' | 'dynamic',
 ): NormalizedChildSpec {
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
     throw new ChildSpecError('invalid_child_spec', where, 'a child spec object', spec);
@@ -137,10 +137,11 @@ export function normalizeChildSpec(
       throw new ChildSpecError('unknown_key', `${where}.${key}`, `a child spec key (${[...specKeys].join(', ')})`, s[key]);
     }
   }
-  let id: string;
-  if (s.id === undefined) {
-    if (requireId) throw new ChildSpecError('missing_id', `${where}.id`, 'a child id (a non-empty string)', undefined);
-    id = '';
+  let id = '';
+  if (mode === 'dynamic') {
+    // Dynamic supervisors ignore ids (Elixir): any value is accepted and dropped.
+  } else if (s.id === undefined) {
+    throw new ChildSpecError('missing_id', `${where}.id`, 'a child id (a non-empty string)', undefined);
   } else if (typeof s.id !== 'string' || !/^[^/\s]+$/.test(s.id)) {
     throw new ChildSpecError('missing_id', `${where}.id`, "a non-empty id without '/' or spaces", s.id);
   } else {
@@ -172,6 +173,10 @@ export function normalizeChildSpec(
   const significant = s.significant ?? false;
   if (typeof significant !== 'boolean') {
     throw new ChildSpecError('invalid_significant', `${where}.significant`, 'a boolean', s.significant);
+  }
+  if (significant && mode === 'dynamic') {
+    // Dynamic supervisors do not support significant children (otp-semantics rule 65).
+    throw new ChildSpecError('invalid_significant', `${where}.significant`, 'false (dynamic supervisors have no auto-shutdown)', significant);
   }
   if (significant && autoShutdown === 'never') {
     throw new ChildSpecError(
@@ -209,7 +214,7 @@ export function normalizeChildSpecs(
   if (!Array.isArray(children)) throw new ChildSpecError('invalid_child_spec', where, 'an array of child specs', children);
   const seen = new Set<string>();
   return children.map((spec, i) => {
-    const n = normalizeChildSpec(spec, autoShutdown, `${where}[${i}]`, true);
+    const n = normalizeChildSpec(spec, autoShutdown, `${where}[${i}]`, 'static');
     if (seen.has(n.id)) throw new ChildSpecError('duplicate_child_name', `${where}[${i}].id`, 'an id not used by another child', n.id);
     seen.add(n.id);
     return n;

@@ -5,7 +5,8 @@ import { createSupervisorMachine } from './supervisorMachine.js';
  * A dynamic supervisor (Elixir `DynamicSupervisor`, OTP's simple_one_for_one): no children at
  * start; `startChild(runtime, sup, spec)` adds them, each restarted one_for_one per its restart
  * type. Children are addressed by pid; `maxChildren` bounds them (restarting ones count); at
- * shutdown all are stopped at once.
+ * shutdown all are stopped at once. Options may be a function of the spawn `input` (Elixir's
+ * `init/1`), which may return `'ignore'` or throw.
  *
  * @example
  * ```ts
@@ -15,7 +16,15 @@ import { createSupervisorMachine } from './supervisorMachine.js';
  * ```
  * @throws InvalidOptionError (`SupervisorFlagsError` with OTP's reason) for bad options.
  */
-export function dynamicSupervisor(options: DynamicSupervisorOptions = {}) {
+export function dynamicSupervisor(
+  options: DynamicSupervisorOptions | ((input: unknown) => DynamicSupervisorOptions | 'ignore') = {},
+) {
+  if (typeof options === 'function') {
+    return createSupervisorMachine('dynamic', 'dynamic-supervisor', (input) => {
+      const result = options(input);
+      return result === 'ignore' ? 'ignore' : parseFlags(result, 'dynamic');
+    });
+  }
   const flags = parseFlags(options, 'dynamic');
   return createSupervisorMachine('dynamic', flags.label, () => flags);
 }

@@ -29,6 +29,9 @@ export interface Child {
   readonly spec: NormalizedChildSpec;
   pid: Pid | undefined;
   restarting: boolean;
+  /** The pid that last exited: OTP's `{restarting, OldPid}` names it, and dynamic supervisors
+   * terminate a restarting child by it. */
+  lastPid: Pid | undefined;
 }
 
 /** One step of the operation a supervisor is carrying out. @internal */
@@ -108,7 +111,7 @@ export class SupervisorCore {
 
   #add(spec: NormalizedChildSpec): Child {
     const key = this.flags.mode === 'static' ? spec.id : `#${++this.#seq}`;
-    const child: Child = { key, spec, pid: undefined, restarting: false };
+    const child: Child = { key, spec, pid: undefined, restarting: false, lastPid: undefined };
     this.children.set(key, child);
     return child;
   }
@@ -155,6 +158,7 @@ export class SupervisorCore {
     if (child === undefined || !Pid.equals(child.pid, from)) return; // rule 26: not a child
     const sup = pidOf(self);
     this.#setPid(child, undefined);
+    child.lastPid = from;
     rt.events.emit('supervisor.childExited', { supervisor: sup, id: child.spec.id, pid: from, reason });
     const clean = isCleanExit(reason);
     if (!clean || child.spec.restart === 'permanent') {
@@ -229,7 +233,8 @@ export class SupervisorCore {
     if (mode === 'any_significant') {
       this.beginShutdown('shutdown');
     } else if (mode === 'all_significant') {
-      const anyLeft = [...this.children.values()].some((c) => c.spec.significant && c.pid !== undefined);
+      // OTP's do_auto_shutdown: a child between failed restarts ({restarting, _}) still counts.
+      const anyLeft = [...this.children.values()].some((c) => c.spec.significant && (c.pid !== undefined || c.restarting));
       if (!anyLeft) this.beginShutdown('shutdown');
     }
   }
@@ -363,8 +368,14 @@ export class SupervisorCore {
     const child = this.children.get(p.key);
     if (child === undefined) return;
     const expected =
-      reason === (p.shutdown === 'brutal_kill' ? 'killed' : 'shutdown') ||
-      (child.spec.restart !== 'permanent' && isCleanExit(reason));
+      this.flags.mode === 'static'
+        ? // supervisor.erl: killed for brutal_kill, else shutdown; any clean reason for non-permanent children.
+          reason === (p.shutdown === 'brutal_kill' ? 'killed' : 'shutdown') ||
+          (child.spec.restart !== 'permanent' && isCleanExit(reason))
+        : // dynamic_supervisor.ex: killed for brutal_kill; shutdown / {shutdown, _} for all; normal for non-permanent.
+          (p.shutdown === 'brutal_kill' && reason === 'killed') ||
+          (isCleanExit(reason) && reason !== 'normal') ||
+          (child.spec.restart !== 'permanent' && reason === 'normal');
     if (!expected) {
       const sup = pidOf(self);
       rt.events.emit('supervisor.shutdownError', { supervisor: sup, id: child.spec.id, pid: p.pid, reason });
@@ -440,7 +451,7 @@ export class SupervisorCore {
       case 'startChild': {
         let spec: NormalizedChildSpec;
         try {
-          spec = normalizeChildSpec(request.spec, this.flags.autoShutdown, 'spec', !dynamic);
+          spec = normalizeChildSpec(request.spec, this.flags.autoShutdown, 'spec', this.flags.mode);
         } catch (err) {
           if (err instanceof ChildSpecError) {
             return void reply({ ok: false, error: 'invalid_child_spec', problem: err.problem, message: err.message } satisfies StartChildResult);
@@ -499,7 +510,7 @@ export class SupervisorCore {
   byPidOrRestarting(pid: Pid): Child | undefined {
     const live = this.byPid.get(pid.id);
     if (live && Pid.equals(live.pid, pid)) return live;
-    for (const c of this.children.values()) if (c.restarting && Pid.equals(c.pid, pid)) return c;
+    for (const c of this.children.values()) if (c.restarting && Pid.equals(c.lastPid, pid)) return c;
     return undefined;
   }
 

@@ -4,17 +4,21 @@
  * crashing them, and reading what happened from the trace.
  */
 import type { ExecutionContext } from 'ava';
-import type { AnyActorLogic } from 'xstate';
+import { setup, type AnyActorLogic } from 'xstate';
 import {
   countChildren,
+  exitWith,
   whichChildren,
   type ChildSpec,
+  type ChildStartContext,
   type ExitReason,
   type Pid,
+  type StartFunctionResult,
   type Target,
 } from '../../src/index.js';
 import type { TestRuntime } from '../../src/testing/index.js';
 import { worker, type WorkerInput } from './otpWorkers.js';
+import { recorder } from './actors.js';
 
 /** A worker child spec (OTP's `{Id, {supervisor_1, start_child, []}, permanent, 1000, worker, []}`). */
 export function workerSpec(id: string, extra: Partial<ChildSpec> = {}, input: WorkerInput = {}): ChildSpec {
@@ -88,7 +92,9 @@ export function logged(log: string[], prefix: 'start' | 'terminate'): string[] {
  * (the last segment of their tree id, i.e. the child id).
  */
 export function shutdownSignals(rt: TestRuntime, sup: Pid): Array<[string, ExitReason]> {
-  const ids = new Map(rt.trace.of('process.spawned').map((s) => [s.pid.id, s.id.split('/').pop()!]));
+  const ids = new Map(
+    [...rt.trace.of('process.spawned'), ...rt.trace.of('process.exited')].map((s) => [s.pid.id, s.id.split('/').pop()!]),
+  );
   return rt.trace
     .of('signal')
     .filter((s) => s.from.id === sup.id && (s.reason === 'shutdown' || s.reason === 'kill'))
@@ -101,4 +107,127 @@ export function startedIds(rt: TestRuntime, sup: Pid): string[] {
     .of('supervisor.childStarted')
     .filter((e) => e.supervisor.id === sup.id)
     .map((e) => e.id);
+}
+
+/**
+ * OTP's supervisor_deadlock child: a start function that starts a worker while `control.fail`
+ * is false, and otherwise waits `control.failDelayMs` on the runtime clock and fails with
+ * `control.reason` (the child's `init` sleeping 2 s then returning `{stop, error}`).
+ */
+export function switchableStart(options: { failDelayMs?: number; reason?: ExitReason; input?: WorkerInput } = {}) {
+  const control = { fail: false, failDelayMs: options.failDelayMs ?? 0, reason: options.reason ?? 'error', starts: 0, failures: 0 };
+  const start = async (ctx: ChildStartContext): Promise<StartFunctionResult> => {
+    control.starts++;
+    if (control.fail) {
+      control.failures++;
+      if (control.failDelayMs > 0) {
+        await new Promise<void>((resolve) => ctx.runtime.clock.setTimeout(() => resolve(), control.failDelayMs));
+      }
+      throw control.reason;
+    }
+    const pid = await ctx.runtime.start(worker, {
+      parent: ctx.supervisor,
+      link: ctx.supervisor,
+      input: { id: ctx.id || 'dyn', ...(options.input ?? {}), ...((ctx.input as WorkerInput | undefined) ?? {}) },
+      ...(ctx.id ? { id: ctx.id } : {}),
+      ...(ctx.name !== undefined ? { name: ctx.name } : {}),
+    });
+    return pid as Pid;
+  };
+  return { control, start };
+}
+
+/** OTP's `start_child(extra_return)`: starts a worker and returns `{ok, Pid, Info}`. */
+export function startWithInfo(info: unknown) {
+  return async (ctx: ChildStartContext): Promise<StartFunctionResult> => {
+    const pid = await ctx.runtime.start(worker, { parent: ctx.supervisor, link: ctx.supervisor, input: { id: ctx.id || 'dyn' } });
+    return { pid: pid as Pid, info };
+  };
+}
+
+/**
+ * A raw process (not a server) that traps exits and records every message in `inbox`, linked to
+ * its supervisor: OTP's plain `spawn_link` + `process_flag(trap_exit, true)` process.
+ */
+export function trappingRawStart(inbox: unknown[]) {
+  return (ctx: ChildStartContext): StartFunctionResult =>
+    ctx.runtime.spawn(recorder, { parent: ctx.supervisor, link: ctx.supervisor, trapExit: true, input: inbox, id: ctx.id });
+}
+
+/** Starts a top-level trapping process that records what it receives (the OTP test process). */
+export function observer(rt: TestRuntime): { pid: Pid; inbox: Array<{ type: string; from?: Pid; reason?: ExitReason }> } {
+  const inbox: Array<{ type: string; from?: Pid; reason?: ExitReason }> = [];
+  const pid = rt.spawn(recorder, { trapExit: true, input: inbox as unknown[] });
+  return { pid, inbox };
+}
+
+/**
+ * OTP's supervisor_4 child: a process (an xstate machine, not a server) that traps exits and,
+ * when its supervisor asks it to shut down, exits with its own `reason` instead.
+ */
+export const exitsWithOwnReason = setup({ types: {} as { context: { reason: ExitReason }; input: { reason: ExitReason } } }).createMachine({
+  id: 'own-reason',
+  context: ({ input }) => ({ reason: input.reason }),
+  initial: 'running',
+  states: {
+    running: { on: { 'xotp.exit': 'done' } },
+    done: { type: 'final' },
+  },
+  output: ({ context }) => exitWith(context.reason),
+});
+
+/** Start function for `exitsWithOwnReason`: linked to and placed under the supervisor, trapping exits. */
+export function ownReasonStart(reason: ExitReason) {
+  return (ctx: ChildStartContext): StartFunctionResult =>
+    ctx.runtime.spawn(exitsWithOwnReason, { parent: ctx.supervisor, link: ctx.supervisor, trapExit: true, input: { reason } });
+}
+
+/**
+ * `supervisor:start_link` from a test process that traps exits: starts `logic` linked to a
+ * fresh `observer`, so the supervisor's exit reaches it as `{'EXIT', Sup, Reason}`.
+ */
+export async function startLinked(rt: TestRuntime, logic: AnyActorLogic, name?: string) {
+  const obs = observer(rt);
+  const sup = await rt.start(logic, { link: obs.pid, ...(name === undefined ? {} : { name }) });
+  if (sup === 'ignore') throw new Error('supervisor start was ignored');
+  /** The reasons of the EXIT messages the observer got from `pid` (OTP's `check_exit`). */
+  const exitsFrom = (pid: Pid = sup): ExitReason[] =>
+    obs.inbox.filter((m) => m.type === 'xotp.exit' && m.from?.id === pid.id).map((m) => m.reason);
+  return { sup, obs, exitsFrom };
+}
+
+/**
+ * Like otpWorkers' `scriptedStart` (each start takes the next script entry: 'ok', 'ignore' or
+ * `{ error }`; 'ok' once the script runs out), but also usable under a dynamic supervisor,
+ * whose children have no id.
+ */
+export function scripted(script: Array<'ok' | 'ignore' | { error: ExitReason }>, input: WorkerInput = {}) {
+  const control = { script: [...script], starts: 0 };
+  const start = async (ctx: ChildStartContext): Promise<StartFunctionResult> => {
+    control.starts++;
+    const next = control.script.shift() ?? 'ok';
+    if (next === 'ignore') return 'ignore';
+    if (typeof next === 'object') throw next.error;
+    const pid = await ctx.runtime.start(worker, {
+      parent: ctx.supervisor,
+      link: ctx.supervisor,
+      input: { id: ctx.id || 'dyn', ...input },
+      ...(ctx.id ? { id: ctx.id } : {}),
+    });
+    return pid as Pid;
+  };
+  return { control, start };
+}
+
+/**
+ * Moves simulated time in `stepMs` steps until `promise` settles (a call queued behind a
+ * supervisor that is busy with a slow start is answered once that start is over).
+ */
+export async function settle<T>(rt: TestRuntime, promise: Promise<T>, maxMs = 60_000, stepMs = 100): Promise<T> {
+  let done = false;
+  const watched = promise.finally(() => (done = true));
+  await rt.flush();
+  for (let waited = 0; !done && waited < maxMs; waited += stepMs) await rt.advance(stepMs);
+  if (!done) throw new Error(`not settled within ${maxMs} simulated ms`);
+  return watched;
 }

@@ -57,7 +57,12 @@ export function scriptedStart(script: Array<'ok' | 'ignore' | { error: ExitReaso
     const next = control.script.shift() ?? 'ok';
     if (next === 'ignore') return 'ignore';
     if (typeof next === 'object') throw next.error;
-    const pid = await ctx.runtime.start(worker, { parent: ctx.supervisor, link: ctx.supervisor, input, id: ctx.id });
+    const pid = await ctx.runtime.start(worker, {
+      parent: ctx.supervisor,
+      link: ctx.supervisor,
+      input,
+      ...(ctx.id ? { id: ctx.id } : {}),
+    });
     return pid as Pid;
   };
   return { control, start };

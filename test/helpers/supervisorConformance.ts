@@ -6,6 +6,7 @@
 import { setup, type AnyActorLogic } from 'xstate';
 import type { ExecutionContext } from 'ava';
 import {
+  defineServer,
   exitWith,
   whichChildren,
   type ChildStartContext,
@@ -53,11 +54,13 @@ export async function endChild(rt: TestRuntime, pid: Pid, how: 'kill' | ExitReas
 }
 
 /**
- * A start function whose each start waits for the test to settle it: `next()` resolves once
- * the supervisor has called it, then `succeed()` starts a `worker`, `fail(reason)` fails the
- * start, `ignore()` answers 'ignore'. `starts` counts the calls.
+ * A start function whose each start waits for the test to settle it: `waiting()` resolves once
+ * the supervisor has called it, then `settle('ok')` starts a `worker`, `settle({ error })` fails
+ * the start, `settle('ignore')` answers 'ignore'. The first `options.immediate` starts succeed at
+ * once. `starts` counts the calls.
  */
-export function gatedStart(input: WorkerInput = {}) {
+export function gatedStart(input: WorkerInput = {}, options: { immediate?: number } = {}) {
+  let immediate = options.immediate ?? 0;
   type Outcome = 'ok' | 'ignore' | { error: ExitReason };
   let release: ((o: Outcome) => void) | undefined;
   let arrived!: () => void;
@@ -80,13 +83,49 @@ export function gatedStart(input: WorkerInput = {}) {
   };
   const start = async (ctx: ChildStartContext): Promise<StartFunctionResult> => {
     control.starts++;
+    if (immediate > 0) {
+      immediate--;
+      return startWorker(ctx, input);
+    }
     const outcome = await new Promise<Outcome>((resolve) => {
       release = resolve;
       arrived();
     });
     if (outcome === 'ignore') return 'ignore';
     if (typeof outcome === 'object') throw outcome.error;
-    return (await ctx.runtime.start(worker, { parent: ctx.supervisor, link: ctx.supervisor, input, id: ctx.id })) as Pid;
+    return startWorker(ctx, input);
+  };
+  return { control, start };
+}
+
+/** Starts a `worker` for a start function, linked to and placed under the supervisor. */
+async function startWorker(ctx: ChildStartContext, input: WorkerInput): Promise<StartFunctionResult> {
+  const merged = typeof ctx.input === 'object' && ctx.input !== null ? { ...(ctx.input as object), ...input } : input;
+  const pid = await ctx.runtime.start(worker, { parent: ctx.supervisor, link: ctx.supervisor, input: merged, id: ctx.id || undefined });
+  return pid === 'ignore' ? 'ignore' : pid;
+}
+
+type ScriptStep = 'ok' | 'ignore' | { info: unknown } | { error: ExitReason } | { returns: unknown };
+
+/**
+ * Like otpWorkers' `scriptedStart`, usable under dynamic supervisors too (their children have no
+ * id) and able to return extra info: each start takes the next entry of `script` — 'ok', 'ignore',
+ * `{ info }` (start with that extra info), `{ error }` (fail), `{ returns }` (return that value
+ * as is); once the script runs out, `rest` (default 'ok'). The worker gets the spec's input (an object) merged
+ * under `input`. `starts` counts the calls and `inputs` records the input each start got.
+ */
+export function scripted(script: ScriptStep[], input: WorkerInput = {}, rest: ScriptStep = 'ok') {
+  const control = { script: [...script], starts: 0, inputs: [] as unknown[] };
+  const start = async (ctx: ChildStartContext): Promise<StartFunctionResult> => {
+    control.starts++;
+    control.inputs.push(ctx.input);
+    const next = control.script.shift() ?? rest;
+    if (next === 'ignore') return 'ignore';
+    if (typeof next === 'object' && 'error' in next) throw next.error;
+    if (typeof next === 'object' && 'returns' in next) return next.returns as StartFunctionResult;
+    const pid = await startWorker(ctx, input);
+    if (typeof next === 'object' && 'info' in next && pid !== 'ignore') return { pid: pid as Pid, info: next.info };
+    return pid;
   };
   return { control, start };
 }
@@ -123,4 +162,25 @@ export function trappingExiterStart(reason: ExitReason | undefined) {
       id: ctx.id || undefined,
       input: reason === undefined ? {} : { reason },
     });
+}
+
+/**
+ * Elixir supervisor_test's `Stack`: a GenServer over a list. `call('pop')` → the head;
+ * `call('stop')` → 'ok' and stops with reason normal; `cast({ push })`.
+ */
+export const stack = defineServer<unknown[], unknown[] | undefined, 'pop' | 'stop', unknown, { push: unknown }>({
+  name: 'stack',
+  init: (items) => ({ state: [...(items ?? [])] }),
+  handleCall: (req, _from, state) =>
+    req === 'pop' ? { reply: state[0], state: state.slice(1) } : { stop: 'normal', reply: 'ok' },
+  handleCast: (msg, state) => ({ state: [msg.push, ...state] }),
+});
+
+/** Elixir's `assert_kill(pid, reason)`: `Process.exit(pid, reason)` from outside, then wait for it to be gone. */
+export async function assertKill(rt: TestRuntime, pid: Pid, reason: ExitReason): Promise<ExitReason> {
+  const gone = rt.exited(pid);
+  rt.exit(pid, reason);
+  const r = await gone;
+  await rt.flush();
+  return r;
 }
