@@ -13,6 +13,7 @@ export type {
   Target,
   TrackedResource,
   RuntimeStats,
+  ResolveResult,
 } from './runtime/runtime.js';
 export { Pid, isPid } from './runtime/pid.js';
 export type { PidLike } from './runtime/pid.js';
@@ -31,6 +32,7 @@ export {
   StartError,
   RuntimeStoppedError,
   LeakError,
+  UnknownRegistryError,
 } from './runtime/errors.js';
 export { systemClock } from './runtime/clock.js';
 export type { RuntimeClock } from './runtime/clock.js';
@@ -50,6 +52,8 @@ export type {
   StartAck,
 } from './runtime/messages.js';
 export type { ProcessInfo, ProcessTreeNode } from './runtime/processInfo.js';
+export { isViaName } from './runtime/nameService.js';
+export type { ViaName, NameService, FallbackResolver } from './runtime/nameService.js';
 export { defineServer } from './workers/server.js';
 export type {
   ServerDefinition,
@@ -95,3 +99,11 @@ export type {
 export { SupervisorFlagsError } from './supervisor/supervisorFlags.js';
 export type { SupervisorOptions, DynamicSupervisorOptions, Strategy, AutoShutdown } from './supervisor/supervisorFlags.js';
 export type * from './supervisor/events.js';
+export { registry } from './registry/registry.js';
+export type { RegistryOptions } from './registry/registry.js';
+export { Registry } from './registry/registryApi.js';
+export type { SelectSpec } from './registry/registryApi.js';
+export { RegistryKindError } from './registry/registryState.js';
+export type { RegistryEntry, RegistryRegisterEvent, RegistryUnregisterEvent } from './registry/registryState.js';
+export { anything } from './registry/pattern.js';
+export type { Pattern, PatternObject } from './registry/pattern.js';

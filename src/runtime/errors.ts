@@ -16,6 +16,10 @@ export class XotpError extends Error {
 
 function describeTarget(target: unknown): string {
   if (typeof target === 'string') return `'${target}'`;
+  if (typeof target === 'object' && target !== null && typeof (target as { via?: unknown }).via === 'string') {
+    const via = target as { via: string; key: unknown };
+    return `{ via: '${via.via}', key: ${formatReason(via.key)} }`;
+  }
   return formatReason(target);
 }
 
@@ -136,4 +140,24 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return `an array (${formatReason(value).slice(0, 60)})`;
   if (typeof value === 'object') return `an object ${formatReason(value).slice(0, 80)}`;
   return `${typeof value} ${String(value)}`;
+}
+
+/**
+ * A registry (name service) that is not running was named: in a via name, a lookup, or the
+ * runtime's `nameRegistries`. Lists the registries that are running, so a typo or a missing
+ * start is obvious (the seed system's "unknown registry: DSPex.Registry").
+ */
+export class UnknownRegistryError extends XotpError {
+  readonly registry: string;
+  readonly running: readonly string[];
+
+  constructor(registry: string, running: readonly string[], wasRunning = false) {
+    const list = running.length > 0 ? running.map((r) => `'${r}'`).join(', ') : 'none';
+    const state = wasRunning
+      ? 'is not running right now (it ran before: it is restarting or was stopped)'
+      : 'is not running (never started in this runtime)';
+    super('unknown_registry', `unknown registry '${registry}': it ${state}; running registries: ${list}`);
+    this.registry = registry;
+    this.running = running;
+  }
 }

@@ -3,6 +3,8 @@ import { EventEmitter } from 'eventemitter3';
 import { Pid, isPid, type PidLike } from './pid.js';
 import { isCleanExit, formatReason, type ExitReason } from './exitReason.js';
 import {
+  XotpError,
+  UnknownRegistryError,
   AbortError,
   AlreadyRegisteredError,
   InvalidOptionError,
@@ -31,9 +33,17 @@ import { validateOptions, optional, matching, isBoolean, isTimeout, anything, in
 import type { ProcessTreeNode, ProcessInfo } from './processInfo.js';
 import { Deadlines, type Deadline } from './deadlines.js';
 import { isExitWith } from './exitWith.js';
+import { isViaName, type FallbackResolver, type NameService, type ViaName } from './nameService.js';
 
-/** Where a message can be sent: a pid (or its JSON form) or a locally registered name. */
-export type Target = Pid | PidLike | string;
+/**
+ * Where a message can be sent: a pid (or its JSON form), a name (resolved through local names,
+ * then the runtime's `nameRegistries`, then its fallback resolvers), or a via name
+ * `{ via: registryName, key }`.
+ */
+export type Target = Pid | PidLike | string | ViaName;
+
+/** What `runtime.resolve` gives: the pid, or the typed error a call would have raised. */
+export type ResolveResult = { ok: true; pid: Pid } | { ok: false; error: NoProcessError | UnknownRegistryError | XotpError };
 
 /** Options of `createRuntime`. */
 export interface RuntimeOptions {
@@ -45,12 +55,20 @@ export interface RuntimeOptions {
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   /** Where crash reports and warnings go. Default: the console, warnings and errors only. */
   logger?: Logger;
+  /**
+   * Registries (unique) in which plain names are also looked up, in order, after local names.
+   * A listed registry that is not running makes resolution fail with `UnknownRegistryError`
+   * rather than silently fall through to the next source.
+   */
+  nameRegistries?: string[];
+  /** Last-resort resolvers for plain names, tried in order after local names and registries. */
+  resolvers?: FallbackResolver[];
 }
 
 /** Options of `runtime.spawn` and `runtime.start`. */
 export interface SpawnOptions<TInput = unknown> {
-  /** Register the process under this local name (atomically with the spawn). */
-  name?: string;
+  /** Register the process under this local name, or via name, atomically with the spawn. */
+  name?: string | ViaName;
   /** The last segment of its readable id; default: `name`, else `<label>-<pid number>`. */
   id?: string;
   /** The input handed to the logic (xstate `input`). */
@@ -137,7 +155,10 @@ interface PendingCall {
 }
 
 const spawnSchema = {
-  name: optional(matching(/^\S+$/, 'a non-empty name without spaces')),
+  name: optional((value: unknown, key: string): string | ViaName => {
+    if (isViaName(value)) return value;
+    return matching(/^\S+$/, 'a non-empty name without spaces, or a via name { via, key }')(value, key);
+  }),
   id: optional(matching(/^[^/\s]+$/, "a non-empty id segment without '/' or spaces")),
   input: anything,
   link: anything,
@@ -180,6 +201,11 @@ export class Runtime implements RecordOwner {
   #callSeq = 0;
   readonly #resources = new Set<TrackedResource>();
   readonly #deadlines: Deadlines;
+  readonly #services = new Map<string, NameService>();
+  /** Names of services that ran at some point: to tell "restarting" from "never started". */
+  readonly #serviceHistory = new Set<string>();
+  readonly #nameRegistries: string[];
+  readonly #resolvers: FallbackResolver[];
   #seq = 0;
   #refSeq = 0;
   #spawned = 0;
@@ -210,7 +236,21 @@ export class Runtime implements RecordOwner {
         if (!isLogger(v)) throw new InvalidOptionError(key, 'a logger with debug, info, warn and error', v);
         return v;
       }),
+      nameRegistries: optional((v, key) => {
+        if (!Array.isArray(v) || !v.every((n) => typeof n === 'string' && n.length > 0)) {
+          throw new InvalidOptionError(key, 'an array of registry names', v);
+        }
+        return v as string[];
+      }, []),
+      resolvers: optional((v, key) => {
+        if (!Array.isArray(v) || !v.every((f) => typeof f === 'function')) {
+          throw new InvalidOptionError(key, 'an array of functions (name) => Pid | undefined', v);
+        }
+        return v as FallbackResolver[];
+      }, []),
     });
+    this.#nameRegistries = opts.nameRegistries;
+    this.#resolvers = [...opts.resolvers];
     this.name = opts.name;
     this.clock = opts.clock ?? systemClock;
     this.logger = opts.logger ?? consoleLogger();
@@ -286,15 +326,17 @@ export class Runtime implements RecordOwner {
     const opts = options === undefined ? undefined : validateOptions('spawn', options, spawnSchema);
     const parent = opts?.parent === undefined ? undefined : this.#mustResolve(opts.parent as Target, 'spawn.parent');
     const linkTo = opts?.link === undefined ? undefined : this.#mustResolve(opts.link as Target, 'spawn.link');
-    const name = opts?.name;
+    const name = typeof opts?.name === 'string' ? opts.name : undefined;
+    const via = opts?.name !== undefined && typeof opts.name !== 'string' ? opts.name : undefined;
     if (name !== undefined) {
       const owner = this.#names.get(name);
       if (owner) throw new AlreadyRegisteredError(name, owner.pid);
     }
+    const viaService = via ? this.#service(via.via) : undefined;
     const protocol = (logic as { [processProtocol]?: ProcessProtocol })[processProtocol];
     const id = ++this.#seq;
     const pid = new Pid(this.name, id, this.creation);
-    const segment = opts?.id ?? name ?? `${labelOf(logic, protocol)}-${id}`;
+    const segment = opts?.id ?? name ?? (via && typeof via.key === 'string' && /^[^/\s]+$/.test(via.key) ? via.key : undefined) ?? `${labelOf(logic, protocol)}-${id}`;
     const path = `${parent ? parent.path : this.name}/${segment}`;
     const rec = new ProcessRecord(this, pid, parent, path, protocol);
     this.#table.set(id, rec);
@@ -304,6 +346,16 @@ export class Runtime implements RecordOwner {
       this.#names.set(name, rec);
     }
     if (opts?.trapExit) rec.trapExit = true;
+    if (viaService) {
+      try {
+        viaService.registerName(via!.key, pid, via!.value);
+      } catch (err) {
+        this.#table.delete(id);
+        if (name !== undefined) this.#names.delete(name);
+        for (const other of rec.links ?? []) other.links?.delete(rec);
+        throw err;
+      }
+    }
     if (linkTo) this.#addLink(rec, linkTo);
     if (ack && protocol?.acksStart) {
       rec.ack = (result) => {
@@ -370,7 +422,7 @@ export class Runtime implements RecordOwner {
   send(target: Target, event: { type: string }): void {
     const rec = this.#resolve(target);
     if (rec === undefined) {
-      if (typeof target === 'string') throw new NoProcessError(target, 'send');
+      if (isName(target)) throw new NoProcessError(target, 'send');
       return;
     }
     rec.actor.send(event);
@@ -380,7 +432,7 @@ export class Runtime implements RecordOwner {
   cast<TMessage>(target: Target, message: TMessage): void {
     const rec = this.#resolve(target);
     if (rec === undefined) {
-      if (typeof target === 'string') throw new NoProcessError(target, 'cast');
+      if (isName(target)) throw new NoProcessError(target, 'cast');
       return;
     }
     const event: CastMessage<TMessage> = { type: 'xotp.cast', message };
@@ -409,7 +461,12 @@ export class Runtime implements RecordOwner {
         return Promise.reject(err);
       }
     }
-    const rec = this.#resolve(target);
+    let rec: ProcessRecord | undefined;
+    try {
+      rec = this.#resolve(target);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (rec === undefined || rec.status === Status.Dead) return Promise.reject(new NoProcessError(target, 'call'));
     if (signal?.aborted) return Promise.reject(new AbortError('call', signal.reason));
     return new Promise<TReply>((resolve, reject) => {
@@ -491,7 +548,7 @@ export class Runtime implements RecordOwner {
    */
   async stop(target: Target, reason: ExitReason = 'normal', options?: StopOptions): Promise<'ok' | 'noproc'> {
     const { timeout } = options === undefined ? { timeout: Infinity } : validateOptions('stop', options, stopSchema);
-    const rec = this.#resolve(target);
+    const rec = this.#resolveQuiet(target);
     if (rec === undefined || rec.status === Status.Dead) return 'noproc';
     const gone = this.#whenDead(rec);
     if (rec.status === Status.Alive) {
@@ -517,7 +574,7 @@ export class Runtime implements RecordOwner {
    * not alive.
    */
   exited(target: Target): Promise<ExitReason> {
-    const rec = this.#resolve(target);
+    const rec = this.#resolveQuiet(target);
     if (rec === undefined || rec.status === Status.Dead) return Promise.resolve('noproc');
     return this.#whenDead(rec);
   }
@@ -576,7 +633,7 @@ export class Runtime implements RecordOwner {
     const ra = this.#mustResolve(a, 'link');
     const rb = this.#resolve(b);
     if (rb === undefined || rb.status === Status.Dead) {
-      if (ra.trapExit && typeof b !== 'string') {
+      if (ra.trapExit && isPid(b)) {
         const event: ExitMessage = { type: 'xotp.exit', from: Pid.from(b), reason: 'noproc' };
         ra.actor.send(event);
         return;
@@ -588,8 +645,8 @@ export class Runtime implements RecordOwner {
 
   /** Removes the link between two processes, if any. Never fails. */
   unlink(a: Target, b: Target): void {
-    const ra = this.#resolve(a);
-    const rb = this.#resolve(b);
+    const ra = this.#resolveQuiet(a);
+    const rb = this.#resolveQuiet(b);
     if (ra && rb) this.#dropLink(ra, rb);
   }
 
@@ -613,7 +670,7 @@ export class Runtime implements RecordOwner {
    * delivers DOWN with `'noproc'` at once. Returns the monitor's ref (for `demonitor`).
    */
   monitor(target: Target, watcher: Target | ((down: DownMessage) => void)): string {
-    const given: Pid | string = typeof target === 'string' ? target : Pid.from(target);
+    const given: Pid | string = typeof target === 'string' ? target : isViaName(target) ? `${target.via}:${formatReason(target.key)}` : Pid.from(target);
     const watcherRec = typeof watcher === 'function' ? undefined : this.#mustResolve(watcher, 'monitor (watcher)');
     const rec = this.#resolve(target);
     const w = watcherRec ?? (watcher as (down: DownMessage) => void);
@@ -705,9 +762,80 @@ export class Runtime implements RecordOwner {
     return true;
   }
 
-  /** The pid registered under `name`, if any. */
-  whereis(name: string): Pid | undefined {
-    return this.#names.get(name)?.pid;
+  /**
+   * The pid a name resolves to (local names, then `nameRegistries`, then fallback resolvers; or a
+   * via name), or `undefined`.
+   *
+   * @throws UnknownRegistryError if a registry involved is not running.
+   */
+  whereis(name: string | ViaName): Pid | undefined {
+    const rec = this.#resolve(name);
+    return rec && rec.status !== Status.Dead ? rec.pid : undefined;
+  }
+
+  /**
+   * Resolves a target the way every call does, and returns the outcome as a value instead of
+   * throwing: `{ ok: true, pid }`, or `{ ok: false, error }` with the `NoProcessError` or
+   * `UnknownRegistryError` a call would have raised.
+   */
+  resolve(target: Target): ResolveResult {
+    try {
+      const rec = this.#resolve(target);
+      if (rec !== undefined && rec.status !== Status.Dead) return { ok: true, pid: rec.pid };
+      return { ok: false, error: new NoProcessError(target, 'resolve') };
+    } catch (err) {
+      if (err instanceof XotpError) return { ok: false, error: err };
+      throw err;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Name services (registries) and fallback resolvers
+
+  /**
+   * Makes a name service (a Registry) reachable by its name, for via names and lookups.
+   * Returns the function that removes it.
+   *
+   * @throws AlreadyRegisteredError if a service of that name is already running.
+   */
+  registerNameService(service: NameService): () => void {
+    if (this.#services.has(service.name)) {
+      throw new AlreadyRegisteredError(service.name, this.#services.get(service.name), `a registry named '${service.name}' is already running`);
+    }
+    this.#services.set(service.name, service);
+    this.#serviceHistory.add(service.name);
+    return () => {
+      if (this.#services.get(service.name) === service) this.#services.delete(service.name);
+    };
+  }
+
+  /**
+   * The running name service of that name.
+   *
+   * @throws UnknownRegistryError naming it and listing the running ones.
+   */
+  nameService(name: string): NameService {
+    return this.#service(name);
+  }
+
+  /** Names of the running name services. */
+  nameServices(): string[] {
+    return [...this.#services.keys()];
+  }
+
+  /** Adds a last-resort resolver for plain names (after local names and `nameRegistries`). */
+  addResolver(resolver: FallbackResolver): () => void {
+    this.#resolvers.push(resolver);
+    return () => {
+      const i = this.#resolvers.indexOf(resolver);
+      if (i >= 0) this.#resolvers.splice(i, 1);
+    };
+  }
+
+  #service(name: string): NameService {
+    const service = this.#services.get(name);
+    if (service) return service;
+    throw new UnknownRegistryError(name, this.nameServices(), this.#serviceHistory.has(name));
   }
 
   /** The locally registered names. */
@@ -720,7 +848,7 @@ export class Runtime implements RecordOwner {
 
   /** True while the process exists (including while it is exiting). */
   isAlive(target: Target): boolean {
-    const rec = this.#resolve(target);
+    const rec = this.#resolveQuiet(target);
     return rec !== undefined && rec.status !== Status.Dead;
   }
 
@@ -731,7 +859,7 @@ export class Runtime implements RecordOwner {
 
   /** What the runtime knows about one process, or `undefined` if it is not alive. */
   info(target: Target): ProcessInfo | undefined {
-    const rec = this.#resolve(target);
+    const rec = this.#resolveQuiet(target);
     if (rec === undefined || rec.status === Status.Dead) return undefined;
     return this.#infoOf(rec);
   }
@@ -767,14 +895,14 @@ export class Runtime implements RecordOwner {
 
   /** The parent (tree placement) of a live process; the root's pid for top-level ones. */
   parentOf(target: Target): Pid | undefined {
-    const rec = this.#resolve(target);
+    const rec = this.#resolveQuiet(target);
     if (rec === undefined || rec.status === Status.Dead) return undefined;
     return rec.parent ? rec.parent.pid : this.self;
   }
 
   /** The actor behind a live pid, for xstate interop (`getSnapshot`, `subscribe`). */
   actorOf(target: Target): AnyActorRef | undefined {
-    const rec = this.#resolve(target);
+    const rec = this.#resolveQuiet(target);
     return rec && rec.status !== Status.Dead ? rec.actor : undefined;
   }
 
@@ -888,19 +1016,54 @@ export class Runtime implements RecordOwner {
   // ---------------------------------------------------------------------------------------------
   // Internals: resolution, termination, exit propagation
 
+  /**
+   * Name resolution, in one place: a pid maps straight to its record; a plain name goes through
+   * local names → `nameRegistries` (in order) → fallback resolvers; a via name asks its registry.
+   * A registry that is not running throws `UnknownRegistryError` (never a silent fall-through).
+   */
   #resolve(target: Target): ProcessRecord | undefined {
-    if (typeof target === 'string') return this.#names.get(target);
-    if (target instanceof Pid || isPid(target)) {
-      if (target.node !== this.name) return undefined;
-      if (target.creation !== undefined && target.creation !== this.creation) return undefined;
-      return this.#table.get(target.id);
+    if (target instanceof Pid) return this.#byPid(target);
+    if (typeof target === 'string') return this.#resolveName(target);
+    if (isPid(target)) return this.#byPid(target);
+    if (isViaName(target)) {
+      const pid = this.#service(target.via).whereis(target.key);
+      return pid === undefined ? undefined : this.#byPid(pid);
     }
     return undefined;
   }
 
+  #byPid(pid: PidLike): ProcessRecord | undefined {
+    if (pid.node !== this.name) return undefined;
+    if (pid.creation !== undefined && pid.creation !== this.creation) return undefined;
+    return this.#table.get(pid.id);
+  }
+
+  #resolveName(name: string): ProcessRecord | undefined {
+    const local = this.#names.get(name);
+    if (local !== undefined) return local;
+    for (const registry of this.#nameRegistries) {
+      const pid = this.#service(registry).whereis(name);
+      if (pid !== undefined) return this.#byPid(pid);
+    }
+    for (const resolver of this.#resolvers) {
+      const pid = resolver(name);
+      if (pid !== undefined) return this.#byPid(pid);
+    }
+    return undefined;
+  }
+
+  /** Resolution for operations that must never throw on a target that is gone (stop, isAlive). */
+  #resolveQuiet(target: Target): ProcessRecord | undefined {
+    try {
+      return this.#resolve(target);
+    } catch {
+      return undefined;
+    }
+  }
+
   #mustResolve(target: Target, operation: string): ProcessRecord {
-    if (typeof target !== 'string' && !isPid(target)) {
-      throw new InvalidOptionError(operation, 'a pid or a registered name', target);
+    if (typeof target !== 'string' && !isPid(target) && !isViaName(target)) {
+      throw new InvalidOptionError(operation, 'a pid, a registered name or a via name', target);
     }
     const rec = this.#resolve(target);
     if (rec === undefined || rec.status === Status.Dead) throw new NoProcessError(target, operation);
@@ -1144,6 +1307,10 @@ function stopOrphans(actor: AnyActorRef): void {
       (child as unknown as { _stop(): void })._stop();
     }
   }
+}
+
+function isName(target: Target): boolean {
+  return typeof target === 'string' || isViaName(target);
 }
 
 function labelOf(logic: AnyActorLogic, protocol: ProcessProtocol | undefined): string {

@@ -1,0 +1,359 @@
+import { Pid } from '../runtime/pid.js';
+import { AlreadyRegisteredError, XotpError } from '../runtime/errors.js';
+import type { Runtime, Target } from '../runtime/runtime.js';
+import type { NameService } from '../runtime/nameService.js';
+import { matches, keyId } from './pattern.js';
+
+/** One registration: `pid` holds `key` with `value`. */
+export interface RegistryEntry<K = unknown, V = unknown> {
+  readonly key: K;
+  readonly pid: Pid;
+  readonly value: V;
+}
+
+/** Sent to a registry's listeners when a process registers a key. */
+export interface RegistryRegisterEvent {
+  readonly type: 'xotp.registry.register';
+  readonly registry: string;
+  readonly key: unknown;
+  readonly pid: Pid;
+  readonly value: unknown;
+}
+
+/** Sent to listeners on an explicit unregister (not when a process dies: monitor it for that). */
+export interface RegistryUnregisterEvent {
+  readonly type: 'xotp.registry.unregister';
+  readonly registry: string;
+  readonly key: unknown;
+  readonly pid: Pid;
+}
+
+/** A feature was used on a registry whose kind does not support it (via or updateValue on duplicate keys). */
+export class RegistryKindError extends XotpError {
+  constructor(message: string) {
+    super('registry_kind', message);
+  }
+}
+
+interface KeySlot {
+  readonly key: unknown;
+  /** Owner pid number → that owner's entries under this key (several for duplicate keys). */
+  readonly owners: Map<number, RegistryEntry[]>;
+}
+
+interface Owner {
+  readonly pid: Pid;
+  /** keyId → how many entries this owner has under it. */
+  readonly keys: Map<string, number>;
+}
+
+/** @internal */
+export interface RegistryConfig {
+  name: string;
+  keys: 'unique' | 'duplicate';
+  partitions: number;
+  listeners: string[];
+  meta: Record<string, unknown>;
+}
+
+/**
+ * A registry's tables, shared by its partition processes and read directly by callers (no
+ * message round trip), as Elixir's ETS tables are. Writes happen in the caller too; the
+ * partitions own the links to registered processes and clean up after them.
+ *
+ * Between a registered process's death and its cleanup there is no window here: the runtime
+ * delivers the exit signal to the partition synchronously, in the same turn as the death. Reads
+ * still filter out any pid the runtime knows is dead, so a lookup can never return one.
+ *
+ * @internal
+ */
+export class RegistryState implements NameService {
+  readonly config: RegistryConfig;
+  readonly #rt: Runtime;
+  readonly #slots = new Map<string, KeySlot>();
+  readonly #owners = new Map<number, Owner>();
+  readonly #meta = new Map<string, unknown>();
+  /** The partition processes, by index; `undefined` while one is down. */
+  readonly partitions: Array<Pid | undefined>;
+  #count = 0;
+
+  /** The registry's supervisor: partitions of another supervisor may not share these tables. */
+  readonly supervisor: Pid;
+  /** Called when the last partition is gone (unpublishes the registry). */
+  onEmpty: (() => void) | undefined = undefined;
+
+  constructor(rt: Runtime, config: RegistryConfig, supervisor: Pid) {
+    this.#rt = rt;
+    this.config = config;
+    this.supervisor = supervisor;
+    this.partitions = new Array(config.partitions).fill(undefined);
+    for (const [k, v] of Object.entries(config.meta)) this.#meta.set(k, v);
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  get kind(): 'unique' | 'duplicate' {
+    return this.config.keys;
+  }
+
+  partitionOf(pid: Pid): number {
+    return pid.id % this.config.partitions;
+  }
+
+  // --- NameService (via names) ---------------------------------------------------------------
+
+  whereis(key: unknown): Pid | undefined {
+    this.#requireUnique('via names');
+    return this.lookup(key)[0]?.pid;
+  }
+
+  registerName(key: unknown, pid: Pid, value: unknown): void {
+    this.#requireUnique('via names');
+    this.register(key, value, pid);
+  }
+
+  unregisterName(key: unknown, pid: Pid): void {
+    this.unregister(key, pid);
+  }
+
+  #requireUnique(what: string): void {
+    if (this.config.keys !== 'unique') {
+      throw new RegistryKindError(`${what} are not supported for duplicate registries ('${this.config.name}')`);
+    }
+  }
+
+  // --- writes ----------------------------------------------------------------------------------
+
+  /**
+   * Registers `key` for `pid` with `value`. Unique registries: a key held by a live process
+   * (including `pid` itself) → AlreadyRegisteredError carrying that owner; the tables do not grow.
+   */
+  register(key: unknown, value: unknown, pid: Pid): void {
+    const id = keyId(key);
+    let slot = this.#slots.get(id);
+    if (this.config.keys === 'unique' && slot) {
+      for (const [ownerId, entries] of slot.owners) {
+        const holder = entries[0]!.pid;
+        if (this.#rt.isAlive(holder)) throw new AlreadyRegisteredError(key, holder);
+        // A dead holder not yet cleaned up: its stale entry is replaced (Elixir R5).
+        this.#dropEntries(ownerId, id, slot);
+      }
+    }
+    const partition = this.partitions[this.partitionOf(pid)];
+    let owner = this.#owners.get(pid.id);
+    if (owner === undefined) {
+      // Link first (it fails for a dead pid) so that nothing is written for a process that
+      // could never be cleaned up after.
+      if (partition !== undefined) this.#rt.link(pid, partition);
+      owner = { pid, keys: new Map() };
+      this.#owners.set(pid.id, owner);
+    }
+    if (slot === undefined) {
+      slot = { key, owners: new Map() };
+      this.#slots.set(id, slot);
+    }
+    const entry: RegistryEntry = { key, pid, value };
+    const list = slot.owners.get(pid.id);
+    if (list) list.push(entry);
+    else slot.owners.set(pid.id, [entry]);
+    owner.keys.set(id, (owner.keys.get(id) ?? 0) + 1);
+    this.#count++;
+    this.#notify({ type: 'xotp.registry.register', registry: this.config.name, key, pid, value });
+  }
+
+  /** Removes all of `pid`'s entries under `key`. Always succeeds. */
+  unregister(key: unknown, pid: Pid): void {
+    const id = keyId(key);
+    const slot = this.#slots.get(id);
+    if (!slot || !slot.owners.has(pid.id)) return;
+    this.#dropEntries(pid.id, id, slot);
+    this.#unlinkIfDone(pid);
+    this.#notify({ type: 'xotp.registry.unregister', registry: this.config.name, key, pid });
+  }
+
+  /** Removes `pid`'s entries under `key` whose value matches; listeners hear of it when none is left. */
+  unregisterMatch(key: unknown, pid: Pid, pattern: unknown, guard?: (value: unknown) => boolean): void {
+    const id = keyId(key);
+    const slot = this.#slots.get(id);
+    const list = slot?.owners.get(pid.id);
+    if (!slot || !list) return;
+    const keep = list.filter((e) => !(matches(pattern, e.value) && (guard === undefined || guard(e.value))));
+    const removed = list.length - keep.length;
+    if (removed === 0) return;
+    const owner = this.#owners.get(pid.id)!;
+    this.#count -= removed;
+    if (keep.length > 0) {
+      slot.owners.set(pid.id, keep);
+      owner.keys.set(id, keep.length);
+      return;
+    }
+    slot.owners.delete(pid.id);
+    owner.keys.delete(id);
+    if (slot.owners.size === 0) this.#slots.delete(id);
+    this.#unlinkIfDone(pid);
+    this.#notify({ type: 'xotp.registry.unregister', registry: this.config.name, key, pid });
+  }
+
+  /** Unique registries: replaces the value `pid` holds under `key`; 'error' if it does not hold it. */
+  updateValue<V>(key: unknown, pid: Pid, update: (old: V) => V): { new: V; old: V } | 'error' {
+    if (this.config.keys !== 'unique') {
+      throw new RegistryKindError(`updateValue is not supported for duplicate registries ('${this.config.name}')`);
+    }
+    const list = this.#slots.get(keyId(key))?.owners.get(pid.id);
+    if (!list) return 'error';
+    const old = list[0]!.value as V;
+    const next = update(old);
+    list[0] = { key, pid, value: next };
+    return { new: next, old };
+  }
+
+  /** The process exited (or its partition went away): forget every entry it had. */
+  removeOwner(pidId: number): void {
+    const owner = this.#owners.get(pidId);
+    if (!owner) return;
+    for (const id of owner.keys.keys()) {
+      const slot = this.#slots.get(id);
+      if (!slot) continue;
+      const list = slot.owners.get(pidId);
+      if (list) this.#count -= list.length;
+      slot.owners.delete(pidId);
+      if (slot.owners.size === 0) this.#slots.delete(id);
+    }
+    this.#owners.delete(pidId);
+  }
+
+  /** A partition process is up: it owns the links of its share of the registered processes. */
+  attach(index: number, pid: Pid): void {
+    this.partitions[index] = pid;
+    // However the partition ends (stopped, crashed, killed), its share goes with it.
+    this.#rt.monitor(pid, () => this.dropPartition(index, pid));
+  }
+
+  /** A partition went down: its links are gone, so the entries it was cleaning up for go too. */
+  dropPartition(index: number, pid?: Pid): void {
+    if (pid !== undefined && !Pid.equals(this.partitions[index], pid)) return;
+    this.partitions[index] = undefined;
+    for (const owner of [...this.#owners.values()]) {
+      if (this.partitionOf(owner.pid) === index) this.removeOwner(owner.pid.id);
+    }
+    if (this.partitions.every((p) => p === undefined)) {
+      const onEmpty = this.onEmpty;
+      this.onEmpty = undefined;
+      onEmpty?.();
+    }
+  }
+
+  #dropEntries(ownerId: number, id: string, slot: KeySlot): void {
+    const list = slot.owners.get(ownerId);
+    if (!list) return;
+    slot.owners.delete(ownerId);
+    if (slot.owners.size === 0) this.#slots.delete(id);
+    this.#count -= list.length;
+    const owner = this.#owners.get(ownerId);
+    owner?.keys.delete(id);
+  }
+
+  #unlinkIfDone(pid: Pid): void {
+    const owner = this.#owners.get(pid.id);
+    if (!owner || owner.keys.size > 0) return;
+    this.#owners.delete(pid.id);
+    const partition = this.partitions[this.partitionOf(pid)];
+    if (partition !== undefined) this.#rt.unlink(pid, partition);
+  }
+
+  #notify(event: RegistryRegisterEvent | RegistryUnregisterEvent): void {
+    for (const listener of this.config.listeners) {
+      try {
+        this.#rt.send(listener as Target, event);
+      } catch {
+        this.#rt.logger.warn(`registry '${this.config.name}': listener '${listener}' is not running; event dropped`);
+      }
+    }
+  }
+
+  // --- reads -----------------------------------------------------------------------------------
+
+  /** `[{ pid, value }]` for `key`, live processes only. */
+  lookup(key: unknown): Array<{ pid: Pid; value: unknown }> {
+    const slot = this.#slots.get(keyId(key));
+    if (!slot) return [];
+    const out: Array<{ pid: Pid; value: unknown }> = [];
+    for (const list of slot.owners.values()) {
+      if (!this.#rt.isAlive(list[0]!.pid)) continue;
+      for (const e of list) out.push({ pid: e.pid, value: e.value });
+    }
+    return out;
+  }
+
+  /** The keys `pid` holds (as many times as it registered them). */
+  keysOf(pid: Pid): unknown[] {
+    const owner = this.#owners.get(pid.id);
+    if (!owner || !Pid.equals(owner.pid, pid) || !this.#rt.isAlive(pid)) return [];
+    const out: unknown[] = [];
+    for (const [id, n] of owner.keys) {
+      const key = this.#slots.get(id)?.key;
+      for (let i = 0; i < n; i++) out.push(key);
+    }
+    return out;
+  }
+
+  /** The values `pid` holds under `key`. */
+  valuesOf(key: unknown, pid: Pid): unknown[] {
+    const list = this.#slots.get(keyId(key))?.owners.get(pid.id);
+    if (!list || !this.#rt.isAlive(pid)) return [];
+    return list.map((e) => e.value);
+  }
+
+  /** Total number of entries. */
+  count(): number {
+    return this.#count;
+  }
+
+  /** Entries under `key` whose value matches the pattern (and guard). */
+  match(key: unknown, pattern: unknown, guard?: (value: unknown) => boolean): Array<{ pid: Pid; value: unknown }> {
+    return this.lookup(key).filter((e) => matches(pattern, e.value) && (guard === undefined || guard(e.value)));
+  }
+
+  /** Every live entry for which `where` holds (Elixir's select/count_select, as a predicate). */
+  select(where: (entry: RegistryEntry) => boolean): RegistryEntry[] {
+    const out: RegistryEntry[] = [];
+    for (const slot of this.#slots.values()) {
+      for (const list of slot.owners.values()) {
+        if (!this.#rt.isAlive(list[0]!.pid)) continue;
+        for (const e of list) if (where(e)) out.push(e);
+      }
+    }
+    return out;
+  }
+
+  /** Live entries under `key`, grouped by the partition that owns their processes. */
+  byPartition(key: unknown): Array<Array<{ pid: Pid; value: unknown }>> {
+    const groups = new Map<number, Array<{ pid: Pid; value: unknown }>>();
+    for (const e of this.lookup(key)) {
+      const p = this.partitionOf(e.pid);
+      let g = groups.get(p);
+      if (!g) groups.set(p, (g = []));
+      g.push(e);
+    }
+    return [...groups.values()];
+  }
+
+  getMeta(key: string): { ok: true; value: unknown } | 'error' {
+    return this.#meta.has(key) ? { ok: true, value: this.#meta.get(key) } : 'error';
+  }
+
+  putMeta(key: string, value: unknown): void {
+    this.#meta.set(key, value);
+  }
+
+  deleteMeta(key: string): void {
+    this.#meta.delete(key);
+  }
+
+  /** How many processes own entries (for tests and leak checks). */
+  ownerCount(): number {
+    return this.#owners.size;
+  }
+}
