@@ -2,6 +2,7 @@ import type { InspectionEvent, Observer } from 'xstate';
 import { Runtime } from '../runtime/runtime.js';
 import { LeakError } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
+import type { FallbackResolver } from '../runtime/nameService.js';
 import { SimulatedClock, macrotask } from './simulatedClock.js';
 import { TraceRecorder } from './traceRecorder.js';
 import { MemoryLogger } from './memoryLogger.js';
@@ -21,6 +22,10 @@ export interface TestRuntimeOptions {
   shutdownTimeout?: number;
   /** Real-time limit for `dispose` to wait on things outside the simulation (OS processes). Default 10 s. */
   disposeLimitMs?: number;
+  /** As `createRuntime`'s: registries in which plain names are looked up. */
+  nameRegistries?: string[];
+  /** As `createRuntime`'s: fallback resolvers for plain names. */
+  resolvers?: FallbackResolver[];
 }
 
 const MAX_FLUSH_ROUNDS = 10_000;
@@ -55,7 +60,14 @@ export class TestRuntime extends Runtime {
           error: (m, meta) => (logs.error(m, meta), extra.error(m, meta)),
         }
       : logs;
-    super({ name: options.name ?? 'test', clock, logger, ...(options.inspect ? { inspect: options.inspect } : {}) });
+    super({
+      name: options.name ?? 'test',
+      clock,
+      logger,
+      ...(options.inspect ? { inspect: options.inspect } : {}),
+      ...(options.nameRegistries ? { nameRegistries: options.nameRegistries } : {}),
+      ...(options.resolvers ? { resolvers: options.resolvers } : {}),
+    });
     this.logs = logs;
     this.trace = new TraceRecorder(this);
     this.#shutdownTimeout = options.shutdownTimeout ?? 5000;

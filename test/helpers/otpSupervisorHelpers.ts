@@ -82,11 +82,6 @@ export function assertExited(t: ExecutionContext, rt: TestRuntime, pid: Pid, rea
   t.deepEqual(exitReason(rt, pid), reason, message);
 }
 
-/** The ids (from the worker `log`) in the order the `prefix` lines were written. */
-export function logged(log: string[], prefix: 'start' | 'terminate'): string[] {
-  return log.filter((l) => l.startsWith(`${prefix}:`)).map((l) => l.split(':')[1]!);
-}
-
 /**
  * The processes a supervisor sent `shutdown` or `kill` to, in order, as readable ids
  * (the last segment of their tree id, i.e. the child id).
