@@ -3,7 +3,7 @@ import { Pid, isPid } from '../runtime/pid.js';
 import { isCleanExit, formatReason, type ExitReason } from '../runtime/exitReason.js';
 import { AlreadyRegisteredError, StartError } from '../runtime/errors.js';
 import { pidOf, runtimeOf, type Runtime } from '../runtime/runtime.js';
-import type { CallFrom } from '../runtime/messages.js';
+import type { CallFrom, ExitMessage } from '../runtime/messages.js';
 import { ChildSpecError, normalizeChildSpec, type NormalizedChildSpec, type StartFunctionResult } from './childSpec.js';
 import type { SupervisorFlags } from './supervisorFlags.js';
 import { addRestart } from './restartIntensity.js';
@@ -337,6 +337,14 @@ export class SupervisorCore {
       const child = this.children.get(key);
       if (child === undefined || child.pid === undefined || child.restarting) continue;
       const pid = child.pid;
+      // A child that already exited on its own while the supervisor was busy has its EXIT in the
+      // queue: that is its reason (supervisor.erl takes it from the mailbox), not a noproc DOWN.
+      const queued = this.queue.findIndex((e) => e.type === 'xotp.exit' && Pid.equals((e as ExitMessage).from, pid));
+      if (queued >= 0) {
+        const [exit] = this.queue.splice(queued, 1) as [ExitMessage];
+        this.#terminated(rt, self, { key, pid, shutdown: child.spec.shutdown }, exit.reason);
+        continue;
+      }
       // Monitored, so a child that unlinked itself cannot hang the supervisor (child_unlink).
       const ref = rt.monitor(pid, sup);
       this.pending.set(ref, { key, pid, shutdown: child.spec.shutdown });
@@ -365,6 +373,11 @@ export class SupervisorCore {
     const p = this.pending.get(ref);
     if (p === undefined) return;
     this.pending.delete(ref);
+    this.#terminated(rt, self, p, reason);
+  }
+
+  /** A child being terminated is gone with `reason`: report an unexpected reason, update the table. */
+  #terminated(rt: Runtime, self: AnyActorRef, p: Pending, reason: ExitReason): void {
     const child = this.children.get(p.key);
     if (child === undefined) return;
     const expected =
