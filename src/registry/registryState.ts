@@ -43,8 +43,8 @@ interface KeySlot {
 
 interface Owner {
   readonly pid: Pid;
-  /** keyId → how many entries this owner has under it. */
-  readonly keys: Map<string, number>;
+  /** The keys this owner holds, with how many entries under each. */
+  readonly keys: Map<KeySlot, number>;
 }
 
 /** @internal */
@@ -70,12 +70,16 @@ export interface RegistryConfig {
 export class RegistryState implements NameService {
   readonly config: RegistryConfig;
   readonly #rt: Runtime;
-  readonly #slots = new Map<string, KeySlot>();
+  // Primitive keys index the map directly (a Map already tells 1 from '1'); structured keys
+  // (arrays, objects) go through a canonical string so they compare by value.
+  readonly #slots = new Map<unknown, KeySlot>();
+  readonly #structured = new Map<string, KeySlot>();
   readonly #owners = new Map<number, Owner>();
   readonly #meta = new Map<string, unknown>();
   /** The partition processes, by index; `undefined` while one is down. */
   readonly partitions: Array<Pid | undefined>;
   #count = 0;
+  #emptySlots = 0;
 
   /** The registry's supervisor: partitions of another supervisor may not share these tables. */
   readonly supervisor: Pid;
@@ -124,6 +128,35 @@ export class RegistryState implements NameService {
     }
   }
 
+  #slot(key: unknown): KeySlot | undefined {
+    return typeof key === 'object' && key !== null ? this.#structured.get(keyId(key)) : this.#slots.get(key);
+  }
+
+  #newSlot(key: unknown): KeySlot {
+    const slot: KeySlot = { key, owners: new Map() };
+    if (typeof key === 'object' && key !== null) this.#structured.set(keyId(key), slot);
+    else this.#slots.set(key, slot);
+    return slot;
+  }
+
+  /**
+   * A slot that just lost its last entry stays in the map, empty: V8's Map degrades to O(size)
+   * per operation when one key is deleted and inserted again and again (a process re-registering
+   * its name). Empty slots are swept in bulk once they outnumber the live ones.
+   */
+  #deleteSlot(_slot: KeySlot): void {
+    if (++this.#emptySlots > 1024 && this.#emptySlots * 2 > this.#slots.size + this.#structured.size) {
+      for (const [k, slot] of this.#slots) if (slot.owners.size === 0) this.#slots.delete(k);
+      for (const [k, slot] of this.#structured) if (slot.owners.size === 0) this.#structured.delete(k);
+      this.#emptySlots = 0;
+    }
+  }
+
+  /** About to add an entry to `slot`: if it was empty, it is live again. */
+  #revive(slot: KeySlot): void {
+    if (slot.owners.size === 0 && this.#emptySlots > 0) this.#emptySlots--;
+  }
+
   // --- writes ----------------------------------------------------------------------------------
 
   /**
@@ -131,15 +164,15 @@ export class RegistryState implements NameService {
    * (including `pid` itself) → AlreadyRegisteredError carrying that owner; the tables do not grow.
    */
   register(key: unknown, value: unknown, pid: Pid): void {
-    const id = keyId(key);
-    let slot = this.#slots.get(id);
+    let slot = this.#slot(key);
     if (this.config.keys === 'unique' && slot) {
       for (const [ownerId, entries] of slot.owners) {
         const holder = entries[0]!.pid;
         if (this.#rt.isAlive(holder)) throw new AlreadyRegisteredError(key, holder);
         // A dead holder not yet cleaned up: its stale entry is replaced (Elixir R5).
-        this.#dropEntries(ownerId, id, slot);
+        this.#dropEntries(ownerId, slot);
       }
+      if (slot.owners.size === 0) slot = undefined;
     }
     const partition = this.partitions[this.partitionOf(pid)];
     let owner = this.#owners.get(pid.id);
@@ -150,33 +183,29 @@ export class RegistryState implements NameService {
       owner = { pid, keys: new Map() };
       this.#owners.set(pid.id, owner);
     }
-    if (slot === undefined) {
-      slot = { key, owners: new Map() };
-      this.#slots.set(id, slot);
-    }
+    if (slot === undefined) slot = this.#slot(key) ?? this.#newSlot(key);
+    this.#revive(slot);
     const entry: RegistryEntry = { key, pid, value };
     const list = slot.owners.get(pid.id);
     if (list) list.push(entry);
     else slot.owners.set(pid.id, [entry]);
-    owner.keys.set(id, (owner.keys.get(id) ?? 0) + 1);
+    owner.keys.set(slot, (owner.keys.get(slot) ?? 0) + 1);
     this.#count++;
     this.#notify({ type: 'xotp.registry.register', registry: this.config.name, key, pid, value });
   }
 
   /** Removes all of `pid`'s entries under `key`. Always succeeds. */
   unregister(key: unknown, pid: Pid): void {
-    const id = keyId(key);
-    const slot = this.#slots.get(id);
+    const slot = this.#slot(key);
     if (!slot || !slot.owners.has(pid.id)) return;
-    this.#dropEntries(pid.id, id, slot);
+    this.#dropEntries(pid.id, slot);
     this.#unlinkIfDone(pid);
     this.#notify({ type: 'xotp.registry.unregister', registry: this.config.name, key, pid });
   }
 
   /** Removes `pid`'s entries under `key` whose value matches; listeners hear of it when none is left. */
   unregisterMatch(key: unknown, pid: Pid, pattern: unknown, guard?: (value: unknown) => boolean): void {
-    const id = keyId(key);
-    const slot = this.#slots.get(id);
+    const slot = this.#slot(key);
     const list = slot?.owners.get(pid.id);
     if (!slot || !list) return;
     const keep = list.filter((e) => !(matches(pattern, e.value) && (guard === undefined || guard(e.value))));
@@ -186,12 +215,12 @@ export class RegistryState implements NameService {
     this.#count -= removed;
     if (keep.length > 0) {
       slot.owners.set(pid.id, keep);
-      owner.keys.set(id, keep.length);
+      owner.keys.set(slot, keep.length);
       return;
     }
     slot.owners.delete(pid.id);
-    owner.keys.delete(id);
-    if (slot.owners.size === 0) this.#slots.delete(id);
+    owner.keys.delete(slot);
+    if (slot.owners.size === 0) this.#deleteSlot(slot);
     this.#unlinkIfDone(pid);
     this.#notify({ type: 'xotp.registry.unregister', registry: this.config.name, key, pid });
   }
@@ -201,7 +230,7 @@ export class RegistryState implements NameService {
     if (this.config.keys !== 'unique') {
       throw new RegistryKindError(`updateValue is not supported for duplicate registries ('${this.config.name}')`);
     }
-    const list = this.#slots.get(keyId(key))?.owners.get(pid.id);
+    const list = this.#slot(key)?.owners.get(pid.id);
     if (!list) return 'error';
     const old = list[0]!.value as V;
     const next = update(old);
@@ -213,13 +242,11 @@ export class RegistryState implements NameService {
   removeOwner(pidId: number): void {
     const owner = this.#owners.get(pidId);
     if (!owner) return;
-    for (const id of owner.keys.keys()) {
-      const slot = this.#slots.get(id);
-      if (!slot) continue;
+    for (const slot of owner.keys.keys()) {
       const list = slot.owners.get(pidId);
       if (list) this.#count -= list.length;
       slot.owners.delete(pidId);
-      if (slot.owners.size === 0) this.#slots.delete(id);
+      if (slot.owners.size === 0) this.#deleteSlot(slot);
     }
     this.#owners.delete(pidId);
   }
@@ -245,14 +272,14 @@ export class RegistryState implements NameService {
     }
   }
 
-  #dropEntries(ownerId: number, id: string, slot: KeySlot): void {
+  #dropEntries(ownerId: number, slot: KeySlot): void {
     const list = slot.owners.get(ownerId);
     if (!list) return;
     slot.owners.delete(ownerId);
-    if (slot.owners.size === 0) this.#slots.delete(id);
+    if (slot.owners.size === 0) this.#deleteSlot(slot);
     this.#count -= list.length;
     const owner = this.#owners.get(ownerId);
-    owner?.keys.delete(id);
+    owner?.keys.delete(slot);
   }
 
   #unlinkIfDone(pid: Pid): void {
@@ -275,14 +302,14 @@ export class RegistryState implements NameService {
 
   // --- reads -----------------------------------------------------------------------------------
 
-  /** `[{ pid, value }]` for `key`, live processes only. */
-  lookup(key: unknown): Array<{ pid: Pid; value: unknown }> {
-    const slot = this.#slots.get(keyId(key));
+  /** The entries (`{ key, pid, value }`, read-only) for `key`, live processes only. */
+  lookup(key: unknown): RegistryEntry[] {
+    const slot = this.#slot(key);
     if (!slot) return [];
-    const out: Array<{ pid: Pid; value: unknown }> = [];
+    const out: RegistryEntry[] = [];
     for (const list of slot.owners.values()) {
       if (!this.#rt.isAlive(list[0]!.pid)) continue;
-      for (const e of list) out.push({ pid: e.pid, value: e.value });
+      for (const e of list) out.push(e);
     }
     return out;
   }
@@ -292,16 +319,15 @@ export class RegistryState implements NameService {
     const owner = this.#owners.get(pid.id);
     if (!owner || !Pid.equals(owner.pid, pid) || !this.#rt.isAlive(pid)) return [];
     const out: unknown[] = [];
-    for (const [id, n] of owner.keys) {
-      const key = this.#slots.get(id)?.key;
-      for (let i = 0; i < n; i++) out.push(key);
+    for (const [slot, n] of owner.keys) {
+      for (let i = 0; i < n; i++) out.push(slot.key);
     }
     return out;
   }
 
   /** The values `pid` holds under `key`. */
   valuesOf(key: unknown, pid: Pid): unknown[] {
-    const list = this.#slots.get(keyId(key))?.owners.get(pid.id);
+    const list = this.#slot(key)?.owners.get(pid.id);
     if (!list || !this.#rt.isAlive(pid)) return [];
     return list.map((e) => e.value);
   }
@@ -319,7 +345,7 @@ export class RegistryState implements NameService {
   /** Every live entry for which `where` holds (Elixir's select/count_select, as a predicate). */
   select(where: (entry: RegistryEntry) => boolean): RegistryEntry[] {
     const out: RegistryEntry[] = [];
-    for (const slot of this.#slots.values()) {
+    for (const slot of [...this.#slots.values(), ...this.#structured.values()]) {
       for (const list of slot.owners.values()) {
         if (!this.#rt.isAlive(list[0]!.pid)) continue;
         for (const e of list) if (where(e)) out.push(e);

@@ -848,6 +848,11 @@ export class Runtime implements RecordOwner {
 
   /** True while the process exists (including while it is exiting). */
   isAlive(target: Target): boolean {
+    if (target instanceof Pid) {
+      // The hot path (registries check every pid they return).
+      const rec = this.#byPid(target);
+      return rec !== undefined && rec.status !== Status.Dead;
+    }
     const rec = this.#resolveQuiet(target);
     return rec !== undefined && rec.status !== Status.Dead;
   }
