@@ -23,7 +23,13 @@ export const registryPartition = defineServer<RegistryState, PartitionInput>({
   init: ({ config, index }, ctx) => {
     const rt = ctx.runtime;
     let state: RegistryState;
-    const existing = rt.nameServices().includes(config.name) ? rt.nameService(config.name) : undefined;
+    let existing = rt.nameServices().includes(config.name) ? rt.nameService(config.name) : undefined;
+    if (existing instanceof RegistryState && existing.supervisor.id !== ctx.parent.id && !rt.isAlive(existing.supervisor)) {
+      // The previous incarnation's supervisor is dead but its partitions have not all gone yet
+      // (its parent restarted it in the same turn): its tables die with it, as ETS tables would.
+      existing.retire();
+      existing = undefined;
+    }
     if (existing === undefined) {
       state = new RegistryState(rt, config, ctx.parent);
       const unpublish = rt.registerNameService(state);
@@ -32,7 +38,8 @@ export const registryPartition = defineServer<RegistryState, PartitionInput>({
       state = existing;
     } else {
       // Another registry (or name service) already runs under this name.
-      return { stop: new AlreadyRegisteredError(config.name, undefined, `a registry named '${config.name}' is already running`) };
+      const owner = existing instanceof RegistryState ? existing.supervisor : undefined;
+      return { stop: new AlreadyRegisteredError(config.name, owner, `a registry named '${config.name}' is already running${owner ? ` (${owner})` : ''}`) };
     }
     state.attach(index, ctx.self);
     return { state };

@@ -34,37 +34,50 @@ export function matches(pattern: unknown, value: unknown): boolean {
 }
 
 /**
- * A canonical string for a registry key, so that structured keys compare by value
- * (`['topic', 1]` is one key however it was built) and `1` differs from `'1'`.
+ * A canonical string for a structured registry key (array, object, Date, Map, Set), so that
+ * keys compare by value: `['topic', 1]` is one key however it was built. Every part is tagged
+ * with its type, so `'1'` and `1`, or the `anything` symbol and the string `'$_'`, never meet.
+ * Symbols (which have no printable identity) are numbered the first time they are seen.
  */
 export function keyId(key: unknown): string {
-  switch (typeof key) {
-    case 'string':
-      return `s:${key}`;
-    case 'number':
-      return `n:${Object.is(key, -0) ? 0 : key}`;
-    case 'boolean':
-      return `b:${key}`;
-    case 'bigint':
-      return `i:${key}`;
-    case 'undefined':
-      return 'u:';
-    case 'symbol':
-      return `y:${String(key.description)}`;
-    default:
-      if (key === null) return 'null';
-      return `j:${stable(key)}`;
-  }
+  return encode(key);
 }
 
-function stable(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stable).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const keys = Object.keys(value).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${stable((value as Record<string, unknown>)[k])}`).join(',')}}`;
+const symbolIds = new Map<symbol, number>();
+
+function encode(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Object.is(value, -0) ? '0' : String(value);
+    case 'bigint':
+      return `${value}n`;
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'undefined':
+      return 'undefined';
+    case 'symbol': {
+      let id = symbolIds.get(value);
+      if (id === undefined) symbolIds.set(value, (id = symbolIds.size + 1));
+      return `@${id}`;
+    }
+    case 'function':
+      return `fn:${value.name}`;
+    default:
+      break;
   }
-  if (value === anything) return '"$_"';
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'bigint') return `${value}n`;
-  return String(value);
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `[${value.map(encode).join(',')}]`;
+  if (value instanceof Date) return `Date(${value.getTime()})`;
+  if (value instanceof Map) {
+    const entries = [...value.entries()].map(([k, v]) => `${encode(k)}=>${encode(v)}`).sort();
+    return `Map{${entries.join(',')}}`;
+  }
+  if (value instanceof Set) return `Set{${[...value].map(encode).sort().join(',')}}`;
+  const obj = value as Record<string, unknown>;
+  const proto = Object.getPrototypeOf(obj);
+  const tag = proto === Object.prototype || proto === null ? '' : (proto?.constructor?.name ?? '?');
+  const keys = Object.keys(obj).sort();
+  return `${tag}{${keys.map((k) => `${JSON.stringify(k)}:${encode(obj[k])}`).join(',')}}`;
 }

@@ -80,6 +80,8 @@ export class RegistryState implements NameService {
   readonly partitions: Array<Pid | undefined>;
   #count = 0;
   #emptySlots = 0;
+  /** Keys whose holder exited without unregistering (unique registries; see NameService.wasHeld). */
+  readonly #vacated = new Set<string>();
 
   /** The registry's supervisor: partitions of another supervisor may not share these tables. */
   readonly supervisor: Pid;
@@ -120,6 +122,10 @@ export class RegistryState implements NameService {
 
   unregisterName(key: unknown, pid: Pid): void {
     this.unregister(key, pid);
+  }
+
+  wasHeld(key: unknown): boolean {
+    return this.#vacated.has(keyId(key));
   }
 
   #requireUnique(what: string): void {
@@ -185,6 +191,7 @@ export class RegistryState implements NameService {
     }
     if (slot === undefined) slot = this.#slot(key) ?? this.#newSlot(key);
     this.#revive(slot);
+    if (this.#vacated.size > 0) this.#vacated.delete(keyId(key));
     const entry: RegistryEntry = { key, pid, value };
     const list = slot.owners.get(pid.id);
     if (list) list.push(entry);
@@ -197,9 +204,12 @@ export class RegistryState implements NameService {
   /** Removes all of `pid`'s entries under `key`. Always succeeds. */
   unregister(key: unknown, pid: Pid): void {
     const slot = this.#slot(key);
-    if (!slot || !slot.owners.has(pid.id)) return;
-    this.#dropEntries(pid.id, slot);
-    this.#unlinkIfDone(pid);
+    if (slot?.owners.has(pid.id)) {
+      this.#dropEntries(pid.id, slot);
+      this.#unlinkIfDone(pid);
+    }
+    if (this.#vacated.size > 0) this.#vacated.delete(keyId(key));
+    // Elixir tells the listeners whether or not there was anything to remove (R9).
     this.#notify({ type: 'xotp.registry.unregister', registry: this.config.name, key, pid });
   }
 
@@ -243,6 +253,7 @@ export class RegistryState implements NameService {
     const owner = this.#owners.get(pidId);
     if (!owner) return;
     for (const slot of owner.keys.keys()) {
+      if (this.config.keys === 'unique') this.#markVacated(slot.key);
       const list = slot.owners.get(pidId);
       if (list) this.#count -= list.length;
       slot.owners.delete(pidId);
@@ -253,6 +264,12 @@ export class RegistryState implements NameService {
 
   /** A partition process is up: it owns the links of its share of the registered processes. */
   attach(index: number, pid: Pid): void {
+    const previous = this.partitions[index];
+    if (previous !== undefined && !Pid.equals(previous, pid)) {
+      // The partition was restarted before its old incarnation's DOWN was handled: that one's
+      // links died with it, so its share of the entries goes now (Elixir: its tables die with it).
+      this.#dropShare(index);
+    }
     this.partitions[index] = pid;
     // However the partition ends (stopped, crashed, killed), its share goes with it.
     this.#rt.monitor(pid, () => this.dropPartition(index, pid));
@@ -262,14 +279,28 @@ export class RegistryState implements NameService {
   dropPartition(index: number, pid?: Pid): void {
     if (pid !== undefined && !Pid.equals(this.partitions[index], pid)) return;
     this.partitions[index] = undefined;
+    this.#dropShare(index);
+    if (this.partitions.every((p) => p === undefined)) this.retire();
+  }
+
+  #dropShare(index: number): void {
     for (const owner of [...this.#owners.values()]) {
       if (this.partitionOf(owner.pid) === index) this.removeOwner(owner.pid.id);
     }
-    if (this.partitions.every((p) => p === undefined)) {
-      const onEmpty = this.onEmpty;
-      this.onEmpty = undefined;
-      onEmpty?.();
-    }
+  }
+
+  /** The registry is gone (its last partition, or its supervisor): unpublish and forget everything. */
+  retire(): void {
+    this.partitions.fill(undefined);
+    for (const owner of [...this.#owners.values()]) this.removeOwner(owner.pid.id);
+    const onEmpty = this.onEmpty;
+    this.onEmpty = undefined;
+    onEmpty?.();
+  }
+
+  #markVacated(key: unknown): void {
+    this.#vacated.add(keyId(key));
+    if (this.#vacated.size > 10_000) this.#vacated.delete(this.#vacated.values().next().value!);
   }
 
   #dropEntries(ownerId: number, slot: KeySlot): void {

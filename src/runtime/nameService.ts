@@ -28,6 +28,12 @@ export interface NameService {
   /** Registers `pid` under `key`; throws AlreadyRegisteredError (with the owner) if taken. */
   registerName(key: unknown, pid: Pid, value: unknown): void;
   unregisterName(key: unknown, pid: Pid): void;
+  /**
+   * True when `key` was held by a process that has since exited (and nobody unregistered it or
+   * took it since). Name resolution then stops here instead of trying fallback resolvers, so a
+   * name whose holder is restarting never silently resolves to another service.
+   */
+  wasHeld?(key: unknown): boolean;
 }
 
 /** A last-resort resolver for plain names, tried in order after local names and registries. */

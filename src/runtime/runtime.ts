@@ -127,6 +127,8 @@ export interface RuntimeStats {
 type RuntimeState = 'running' | 'stopping' | 'stopped';
 
 const DEFAULT_CALL_TIMEOUT = 5000;
+/** How many vacated local names are remembered (oldest forgotten first). */
+const MAX_VACATED = 10_000;
 const DEFAULT_SHUTDOWN_TIMEOUT = 5000;
 const kProcess: unique symbol = Symbol.for('xotp.process');
 const namePattern = /^[A-Za-z][\w-]*$/;
@@ -205,6 +207,8 @@ export class Runtime implements RecordOwner {
   /** Names of services that ran at some point: to tell "restarting" from "never started". */
   readonly #serviceHistory = new Set<string>();
   readonly #nameRegistries: string[];
+  /** Local names whose process exited without unregistering them (see #resolveName). */
+  readonly #vacated = new Set<string>();
   readonly #resolvers: FallbackResolver[];
   #seq = 0;
   #refSeq = 0;
@@ -344,6 +348,7 @@ export class Runtime implements RecordOwner {
     if (name !== undefined) {
       rec.name = name;
       this.#names.set(name, rec);
+      this.#vacated.delete(name);
     }
     if (opts?.trapExit) rec.trapExit = true;
     if (viaService) {
@@ -749,6 +754,7 @@ export class Runtime implements RecordOwner {
     }
     rec.name = name;
     this.#names.set(name, rec);
+    this.#vacated.delete(name);
     this.events.emit('name.registered', { name, pid: rec.pid });
   }
 
@@ -1046,9 +1052,14 @@ export class Runtime implements RecordOwner {
   #resolveName(name: string): ProcessRecord | undefined {
     const local = this.#names.get(name);
     if (local !== undefined) return local;
+    // A name that was held and whose holder exited (it is being restarted, say) resolves to
+    // nothing rather than to whatever a later source offers: never a silent switch of service.
+    if (this.#vacated.has(name)) return undefined;
     for (const registry of this.#nameRegistries) {
-      const pid = this.#service(registry).whereis(name);
+      const service = this.#service(registry);
+      const pid = service.whereis(name);
       if (pid !== undefined) return this.#byPid(pid);
+      if (service.wasHeld?.(name)) return undefined;
     }
     for (const resolver of this.#resolvers) {
       const pid = resolver(name);
@@ -1135,7 +1146,11 @@ export class Runtime implements RecordOwner {
     this.#table.delete(rec.pid.id);
     this.#exited++;
     const name = rec.name !== undefined && this.#names.get(rec.name) === rec ? rec.name : undefined;
-    if (name !== undefined) this.#names.delete(name);
+    if (name !== undefined) {
+      this.#names.delete(name);
+      this.#vacated.add(name);
+      if (this.#vacated.size > MAX_VACATED) this.#vacated.delete(this.#vacated.values().next().value!);
+    }
     this.events.emit('process.exited', { pid: rec.pid, id: rec.path, reason });
     if (name !== undefined) this.events.emit('name.unregistered', { name, pid: rec.pid });
     if (!rec.forced && !isCleanExit(reason) && reason !== 'killed') {

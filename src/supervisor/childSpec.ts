@@ -3,6 +3,7 @@ import { InvalidOptionError } from '../runtime/errors.js';
 import type { Pid } from '../runtime/pid.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { supervisorMarker } from './supervisorMarker.js';
+import { isViaName, type ViaName } from '../runtime/nameService.js';
 
 /** When a child is restarted (otp-semantics §1.5). */
 export type RestartType = 'permanent' | 'transient' | 'temporary';
@@ -22,7 +23,7 @@ export interface ChildStartContext {
   readonly supervisor: Pid;
   readonly id: string;
   readonly input: unknown;
-  readonly name: string | undefined;
+  readonly name: string | ViaName | undefined;
 }
 
 /**
@@ -43,8 +44,8 @@ export interface ChildSpec {
   id?: string;
   start: AnyActorLogic | StartFunction;
   input?: unknown;
-  /** Register the child under this local name each time it is started. */
-  name?: string;
+  /** Register the child under this name (local, or a via name) each time it is started. */
+  name?: string | ViaName;
   /** Default `'permanent'`. */
   restart?: RestartType;
   /** Default 5000 for workers, `'infinity'` for supervisors. */
@@ -60,7 +61,7 @@ export interface NormalizedChildSpec {
   readonly id: string;
   readonly start: AnyActorLogic | StartFunction;
   readonly input: unknown;
-  readonly name: string | undefined;
+  readonly name: string | ViaName | undefined;
   readonly restart: RestartType;
   readonly shutdown: Shutdown;
   readonly type: ChildType;
@@ -151,8 +152,8 @@ export function normalizeChildSpec(
   if (!isLogic(s.start) && typeof s.start !== 'function') {
     throw new ChildSpecError('invalid_start', `${where}.start`, 'xstate logic or a start function', s.start);
   }
-  if (s.name !== undefined && (typeof s.name !== 'string' || !/^\S+$/.test(s.name))) {
-    throw new ChildSpecError('invalid_name', `${where}.name`, 'a non-empty name without spaces', s.name);
+  if (s.name !== undefined && !isViaName(s.name) && (typeof s.name !== 'string' || !/^\S+$/.test(s.name))) {
+    throw new ChildSpecError('invalid_name', `${where}.name`, 'a non-empty name without spaces, or a via name { via, key }', s.name);
   }
   const restart = s.restart ?? 'permanent';
   if (restart !== 'permanent' && restart !== 'transient' && restart !== 'temporary') {
@@ -196,7 +197,7 @@ export function normalizeChildSpec(
     id,
     start: s.start as AnyActorLogic | StartFunction,
     input: s.input,
-    name: s.name as string | undefined,
+    name: s.name as string | ViaName | undefined,
     restart,
     shutdown: shutdown as Shutdown,
     type,

@@ -1,0 +1,386 @@
+/**
+ * Seed errors 21 and 29–35 (seed-phase3-error-report.md, "Registry/Service Discovery"): every
+ * test that reached `DSPex.Adapters.PythonPort.detect_via_registry/0` died with
+ * `** (ArgumentError) unknown registry: DSPex.Registry`, because the registry was not started in
+ * that environment, and nothing said which registries were running. And seed errors 1, 5, 12,
+ * 19, 22, 33 ("Test Environment"): adapter detection silently fell back to another adapter
+ * (`assert Registry.get_adapter() == PythonPort`, got `PythonPoolV2`).
+ *
+ * The rules for xotp: a registry that is not running is an UnknownRegistryError naming it and
+ * listing the running ones, saying whether it never started or is restarting; `rt.resolve` gives
+ * it as a value; resolution goes local names → `nameRegistries` → fallback resolvers, and a
+ * configured registry that is down fails resolution instead of falling through to a resolver
+ * that would answer with a different service. A registry restarting under its supervisor comes
+ * back empty (its tables die with it, as Elixir's ETS tables do with their owner).
+ */
+import test, { type ExecutionContext } from 'ava';
+import { createTestRuntime, type TestRuntime } from '../../src/testing/index.js';
+import {
+  Registry,
+  registry,
+  supervisor,
+  terminateChild,
+  restartChild,
+  whichChildren,
+  UnknownRegistryError,
+  NoProcessError,
+  Pid,
+  type FallbackResolver,
+} from '../../src/index.js';
+import { worker } from '../helpers/otpWorkers.js';
+import { PARTITIONS, startRegistry, partitionsOf, tablesOf, agent, entries, pids } from '../helpers/registryHelpers.js';
+
+/** A fallback resolver that answers `name` with `pid` and counts how often it was asked. */
+function spyResolver(answers: Record<string, Pid>): FallbackResolver & { asked: string[] } {
+  const asked: string[] = [];
+  const f = ((name: string) => {
+    asked.push(name);
+    return answers[name];
+  }) as FallbackResolver & { asked: string[] };
+  f.asked = asked;
+  return f;
+}
+
+/** An app supervisor whose first child is the registry `name` (like DSPex's application). */
+async function startApp(t: ExecutionContext, rt: TestRuntime, name: string, keys: 'unique' | 'duplicate' = 'unique', partitions = 1): Promise<Pid> {
+  const app = await rt.start(supervisor({ children: [{ id: 'registry', start: registry({ name, keys, partitions }) }] }));
+  if (!(app instanceof Pid)) {
+    t.fail('the app did not start');
+    throw new Error('ignored');
+  }
+  return app;
+}
+
+function unknownRegistry(t: ExecutionContext, f: () => unknown, what: string): UnknownRegistryError | undefined {
+  return t.throws(f, { instanceOf: UnknownRegistryError }, what);
+}
+
+test('seed error 21, 29–35: a lookup against a registry that was never started raises UnknownRegistryError naming it and listing the running ones', async (t) => {
+  await using rt = createTestRuntime();
+  await startRegistry(t, rt, { name: 'Services', keys: 'unique' });
+  await startRegistry(t, rt, { name: 'PubSub', keys: 'duplicate' });
+  const err = unknownRegistry(t, () => Registry.lookup(rt, 'DSPex.Registry', 'python_port'), 'Registry.lookup');
+  t.is(err?.code, 'unknown_registry');
+  t.is(err?.registry, 'DSPex.Registry');
+  t.deepEqual([...(err?.running ?? [])].sort(), ['PubSub', 'Services']);
+  t.regex(err?.message ?? '', /unknown registry 'DSPex\.Registry'/);
+  t.regex(err?.message ?? '', /never started/);
+  t.regex(err?.message ?? '', /'Services'/);
+  t.regex(err?.message ?? '', /'PubSub'/);
+
+  // With nothing running, the list says so.
+  await using bare = createTestRuntime({ name: 'bare' });
+  const none = unknownRegistry(t, () => Registry.register(bare, 'DSPex.Registry', 'python_port', undefined, bare.spawn(agent, { input: 0 })), 'register');
+  t.deepEqual(none?.running, []);
+  t.regex(none?.message ?? '', /running registries: none/);
+});
+
+test('seed error 21, 29–35: call, send, whereis and spawn through a via name on a registry never started fail with UnknownRegistryError; rt.resolve gives it as a value', async (t) => {
+  await using rt = createTestRuntime();
+  await startRegistry(t, rt, { name: 'Services', keys: 'unique' });
+  const via = { via: 'DSPex.Registry', key: 'python_port' };
+  const err = await t.throwsAsync(rt.call(via, 'get'), { instanceOf: UnknownRegistryError });
+  t.deepEqual(err?.running, ['Services']);
+  unknownRegistry(t, () => rt.send(via, { type: 'x' }), 'send');
+  unknownRegistry(t, () => rt.cast(via, { set: 1 }), 'cast');
+  unknownRegistry(t, () => rt.whereis(via), 'whereis');
+  const alive = rt.stats().alive;
+  unknownRegistry(t, () => rt.spawn(agent, { name: via, input: 0 }), 'spawn with the via name');
+  t.is(rt.stats().alive, alive, 'the failed spawn left no process');
+  await t.throwsAsync(rt.start(agent, { name: via, input: 0 }), { instanceOf: UnknownRegistryError });
+
+  const res = rt.resolve(via);
+  t.false(res.ok);
+  if (!res.ok) {
+    t.true(res.error instanceof UnknownRegistryError, 'resolve: the error as a value, not thrown');
+    t.is((res.error as UnknownRegistryError).registry, 'DSPex.Registry');
+  }
+  t.false(rt.isAlive(via), 'isAlive never throws');
+  t.is(await rt.stop(via), 'noproc', 'stop never throws for a target that is not there');
+});
+
+test('seed error 21, 29–35: a runtime whose nameRegistries names a registry that is not started fails plain-name resolution with UnknownRegistryError (local names still win)', async (t) => {
+  const fallback = spyResolver({});
+  await using rt = createTestRuntime({ nameRegistries: ['DSPex.Registry'], resolvers: [fallback] });
+  const fallbackPid = rt.spawn(agent, { input: 'PythonPoolV2' });
+  fallback.asked.length = 0;
+  const local = rt.spawn(agent, { name: 'local_service', input: 'local' });
+  t.is(String(rt.whereis('local_service')), String(local), 'a local name resolves before any registry is asked');
+  t.is(await rt.call('local_service', 'get'), 'local');
+
+  const err = await t.throwsAsync(rt.call('python_port', 'get'), { instanceOf: UnknownRegistryError });
+  t.is(err?.registry, 'DSPex.Registry');
+  t.regex(err?.message ?? '', /never started/);
+  const res = rt.resolve('python_port');
+  t.true(!res.ok && res.error instanceof UnknownRegistryError);
+  t.deepEqual(fallback.asked, [], 'the fallback resolver was never consulted');
+  t.truthy(fallbackPid);
+});
+
+test('seed error 21, 29–35: a lookup while the registry restarts under its supervisor: in the window the error says it is restarting; after it, the registry works and stale entries are gone', async (t) => {
+  await using rt = createTestRuntime();
+  const app = await startApp(t, rt, 'DSPex.Registry');
+  // A service that survives its registry going away (it traps exits), so that its stale entry
+  // would show if the registry kept it.
+  const service = await rt.start(worker, { input: { trap: true, id: 'python_port' } });
+  Registry.register(rt, 'DSPex.Registry', 'python_port', 'PythonPort', service as Pid);
+
+  t.deepEqual(await terminateChild(rt, app, 'registry'), { ok: true });
+  const err = unknownRegistry(t, () => Registry.lookup(rt, 'DSPex.Registry', 'python_port'), 'lookup while it is down');
+  t.regex(err?.message ?? '', /restarting/, 'the message tells a registry that ran before from one never started');
+  t.notRegex(err?.message ?? '', /never started/);
+  t.deepEqual(err?.running, []);
+  const res = rt.resolve({ via: 'DSPex.Registry', key: 'python_port' });
+  t.true(!res.ok && res.error instanceof UnknownRegistryError, 'resolve gives the same error as a value');
+  t.true(rt.isAlive(service as Pid), 'the trapping service survived');
+
+  const restarted = await restartChild(rt, app, 'registry');
+  t.true(restarted.ok);
+  t.deepEqual(Registry.lookup(rt, 'DSPex.Registry', 'python_port'), [], 'the stale entry is gone');
+  t.is(Registry.count(rt, 'DSPex.Registry'), 0);
+  t.deepEqual(Registry.keys(rt, 'DSPex.Registry', service as Pid), []);
+  Registry.register(rt, 'DSPex.Registry', 'python_port', 'PythonPort', service as Pid);
+  t.deepEqual(entries(Registry.lookup(rt, 'DSPex.Registry', 'python_port')), [[String(service), 'PythonPort']], 'and it works again');
+});
+
+for (const partitions of PARTITIONS) {
+  test(`seed error 21, 29–35: killing a partition of a unique registry: the one_for_all restart empties it, no lookup sees a stale entry, and it works again [${partitions} partition${partitions > 1 ? 's' : ''}]`, async (t) => {
+    await using rt = createTestRuntime();
+    const app = await startApp(t, rt, 'DSPex.Registry', 'unique', partitions);
+    const reg = (await whichChildren(rt, app))[0]!.pid as Pid;
+    const before = await partitionsOf(rt, reg);
+    const service = (await rt.start(worker, { input: { trap: true } })) as Pid;
+    const doomed = rt.spawn(agent, { input: 0 });
+    const part = Registry.register(rt, 'DSPex.Registry', 'python_port', 'PythonPort', service)!;
+    Registry.register(rt, 'DSPex.Registry', 'pool', 'PythonPoolV2', doomed);
+
+    rt.exit(part, 'kill');
+    // In the restart window, with no flush: either the registry is reported restarting, or it
+    // answers without the entry its dead partition was responsible for.
+    try {
+      const seen = Registry.lookup(rt, 'DSPex.Registry', 'python_port');
+      t.deepEqual(seen, [], 'during the restart: no stale entry');
+    } catch (err) {
+      t.true(err instanceof UnknownRegistryError, 'during the restart: UnknownRegistryError');
+      t.regex((err as Error).message, /restarting/);
+    }
+    await rt.flush();
+
+    const after = await partitionsOf(rt, reg);
+    t.is(after.length, partitions);
+    t.true(after.every((p, i) => String(p) !== String(before[i])), 'one_for_all: every partition restarted');
+    t.true(rt.isAlive(service), 'the trapping service survived the partition');
+    t.false(rt.isAlive(doomed), 'a non-trapping registered process died with its partition (it was linked)');
+    // Expected (Elixir: the partition's ETS tables die with it): an empty registry.
+    // Actual with 1 partition (src/registry/registryState.ts + partition.ts): the supervisor
+    // restarts the partition before the old one's DOWN reaches `dropPartition`, the new partition
+    // attaches to the old tables, and the DOWN is then ignored (pid mismatch): the entries stay,
+    // no longer linked to any partition.
+    t.deepEqual(Registry.lookup(rt, 'DSPex.Registry', 'python_port'), [], 'the stale entry is gone');
+    t.is(Registry.count(rt, 'DSPex.Registry'), 0, 'count is 0');
+    t.is(tablesOf(rt, 'DSPex.Registry').ownerCount(), 0, 'the pid table is empty');
+    Registry.register(rt, 'DSPex.Registry', 'python_port', 'PythonPort', service);
+    t.deepEqual(entries(Registry.lookup(rt, 'DSPex.Registry', 'python_port')), [[String(service), 'PythonPort']], 'it works again');
+    t.true(pids(after).includes(String(rt.info(service)!.links.find((l) => pids(after).includes(String(l))))), 'the service is linked to a new partition');
+  });
+}
+
+test('seed error 21, 29–35: killing a duplicate registry partition drops the entries of the processes it was linked to', async (t) => {
+  // Elixir: each partition owns its key and pid tables; a killed partition takes its entries.
+  await using rt = createTestRuntime();
+  await startApp(t, rt, 'Topics', 'duplicate', 8);
+  const subs = await Promise.all(Array.from({ length: 8 }, () => rt.start(worker, { input: { trap: true } }) as Promise<Pid>));
+  const owners = subs.map((s) => Registry.register(rt, 'Topics', 'topic', 1, s)!);
+  const victim = owners[0]!;
+  const survivors = subs.filter((_, i) => String(owners[i]) !== String(victim));
+  rt.exit(victim, 'kill');
+  await rt.flush();
+  // Expected: only the processes of the other partitions are left. Actual (src): the restarted
+  // partition attaches before the DOWN is handled, so the killed partition's entries stay
+  // (and those processes are no longer linked to any partition).
+  t.deepEqual(pids(Registry.lookup(rt, 'Topics', 'topic')), pids(survivors));
+  t.is(Registry.count(rt, 'Topics'), survivors.length);
+});
+
+test("seed error 21, 29–35: the registry's supervisor killed under the app: no lookup sees a stale entry; the app restarts it at the first attempt", async (t) => {
+  await using rt = createTestRuntime();
+  const app = await startApp(t, rt, 'DSPex.Registry', 'unique', 2);
+  const service = (await rt.start(worker, { input: { trap: true } })) as Pid;
+  Registry.register(rt, 'DSPex.Registry', 'python_port', 'PythonPort', service);
+  const reg = (await whichChildren(rt, app))[0]!.pid as Pid;
+  rt.exit(reg, 'kill');
+  // The app restarts the registry in the same turn, so right after the kill it is either back
+  // (and empty: its tables died with it) or, if a lookup could land in between, an
+  // UnknownRegistryError that says it is restarting. Never the old entry.
+  try {
+    t.deepEqual(Registry.lookup(rt, 'DSPex.Registry', 'python_port'), [], 'back, and empty, at once');
+  } catch (err) {
+    t.true(err instanceof UnknownRegistryError);
+    t.regex((err as Error).message, /restarting/);
+  }
+  await rt.flush();
+  t.deepEqual(Registry.lookup(rt, 'DSPex.Registry', 'python_port'), [], 'back, and empty');
+  t.true(rt.isAlive(app));
+  // Expected (Elixir: the old registry's tables and name die with it, so the restart succeeds):
+  // no failed start. Actual (src): the app restarts the registry before the old partitions have
+  // exited; the new partition-0 finds 'DSPex.Registry' still published and stops with "a
+  // registry named 'DSPex.Registry' is already running"; the restart is retried (and counted
+  // toward the app's restart intensity, with a start_error logged).
+  t.deepEqual(
+    rt.trace.of('supervisor.childStartFailed').map((e) => e.id),
+    [],
+    'no failed start while restarting the registry',
+  );
+  t.deepEqual(rt.logs.at('error').filter((r) => /start_error/.test(r.message)).map((r) => r.message), []);
+});
+
+test('seed error 21, 29–35: a registry stopped for good stays an UnknownRegistryError that says it ran before', async (t) => {
+  await using rt = createTestRuntime();
+  const reg = await startRegistry(t, rt, { name: 'DSPex.Registry', keys: 'unique' });
+  await rt.stop(reg, 'shutdown');
+  const err = unknownRegistry(t, () => Registry.count(rt, 'DSPex.Registry'), 'count after stop');
+  t.regex(err?.message ?? '', /was stopped/);
+  t.deepEqual(Registry.running(rt), []);
+  // And it can be started again, empty.
+  await startRegistry(t, rt, { name: 'DSPex.Registry', keys: 'unique' });
+  t.is(Registry.count(rt, 'DSPex.Registry'), 0);
+});
+
+test('resolution order: local name → nameRegistries (in order) → fallback resolvers', async (t) => {
+  const answers: Record<string, Pid> = {};
+  const fallback = spyResolver(answers);
+  await using rt = createTestRuntime({ nameRegistries: ['First', 'Second'], resolvers: [fallback] });
+  await startRegistry(t, rt, { name: 'First', keys: 'unique' });
+  await startRegistry(t, rt, { name: 'Second', keys: 'unique', partitions: 8 });
+  const [local, first, second, last] = (await Promise.all(['local', 'first', 'second', 'fallback'].map((v) => rt.start(agent, { input: v })))) as Pid[];
+  answers.svc = last!;
+  rt.register('svc', local!);
+  Registry.register(rt, 'First', 'svc', undefined, first!);
+  Registry.register(rt, 'Second', 'svc', undefined, second!);
+  fallback.asked.length = 0;
+
+  t.is(await rt.call('svc', 'get'), 'local', '1. the local name');
+  rt.unregister('svc');
+  t.is(await rt.call('svc', 'get'), 'first', '2. the first registry');
+  Registry.unregister(rt, 'First', 'svc', first!);
+  t.is(await rt.call('svc', 'get'), 'second', '3. the second registry');
+  t.deepEqual(fallback.asked, [], 'resolvers are not asked while a registry has the name');
+  Registry.unregister(rt, 'Second', 'svc', second!);
+  t.is(await rt.call('svc', 'get'), 'fallback', '4. the fallback resolver');
+  t.true(fallback.asked.includes('svc'));
+
+  // A resolver added later comes after the configured ones.
+  const later = spyResolver({ other: local! });
+  const remove = rt.addResolver(later);
+  t.is(String(rt.whereis('other')), String(local));
+  t.deepEqual(later.asked, ['other']);
+  t.is(String(rt.whereis('svc')), String(last), 'the configured resolver answers first');
+  t.deepEqual(later.asked, ['other'], 'the later one was not asked for svc');
+  remove();
+  delete answers.svc;
+  const res = rt.resolve('svc');
+  t.true(!res.ok && res.error instanceof NoProcessError, 'nobody has it: NoProcessError');
+  t.is(rt.whereis('other'), undefined, 'the removed resolver is not asked');
+});
+
+test('seed errors 1, 5, 12, 19, 22, 33: when a configured registry is down, resolution fails with a typed error instead of falling through to a fallback resolver that returns another service', async (t) => {
+  const resolverBox: { pool?: Pid } = {};
+  const fallback = spyResolver({});
+  const resolver: FallbackResolver = (name) => (fallback(name), name === 'adapter' ? resolverBox.pool : undefined);
+  await using rt = createTestRuntime({ nameRegistries: ['DSPex.Registry'], resolvers: [resolver] });
+  const pool = (await rt.start(agent, { input: 'PythonPoolV2' })) as Pid;
+  resolverBox.pool = pool;
+  const port = (await rt.start(worker, { input: { trap: true } })) as Pid;
+
+  // 1. Never started.
+  let res = rt.resolve('adapter');
+  t.true(!res.ok && res.error instanceof UnknownRegistryError, 'never started: UnknownRegistryError');
+  await t.throwsAsync(rt.call('adapter', 'get'), { instanceOf: UnknownRegistryError }, 'never PythonPoolV2');
+  t.deepEqual(fallback.asked, []);
+
+  // 2. Up, with the adapter registered: the registry's answer, not the fallback's.
+  const app = await startApp(t, rt, 'DSPex.Registry');
+  Registry.register(rt, 'DSPex.Registry', 'adapter', 'PythonPort', port);
+  res = rt.resolve('adapter');
+  t.true(res.ok && String(res.pid) === String(port), 'PythonPort');
+  t.deepEqual(fallback.asked, []);
+
+  // 3. Down (terminated by its supervisor): a typed error, not the fallback's service.
+  await terminateChild(rt, app, 'registry');
+  res = rt.resolve('adapter');
+  t.false(res.ok);
+  if (!res.ok) {
+    t.true(res.error instanceof UnknownRegistryError);
+    t.regex(res.error.message, /restarting|was stopped/);
+  }
+  await t.throwsAsync(rt.call('adapter', 'get'), { instanceOf: UnknownRegistryError });
+  t.throws(() => rt.send('adapter', { type: 'x' }), { instanceOf: UnknownRegistryError });
+  t.deepEqual(fallback.asked, [], 'the fallback resolver was never consulted while the registry was down');
+
+  // 4. Back: the stale registration is gone; re-registered, PythonPort again.
+  await restartChild(rt, app, 'registry');
+  Registry.register(rt, 'DSPex.Registry', 'adapter', 'PythonPort', port);
+  res = rt.resolve('adapter');
+  t.true(res.ok && String(res.pid) === String(port));
+});
+
+test('seed errors 1, 5, 12, 19, 22, 33: a fallback resolver answering with a dead pid is NoProcessError, not the next resolver\'s service', async (t) => {
+  const second = spyResolver({});
+  await using rt = createTestRuntime();
+  const dead = rt.spawn(agent, { input: 'old' });
+  await rt.stop(dead);
+  const other = rt.spawn(agent, { input: 'PythonPoolV2' });
+  rt.addResolver((name) => (name === 'adapter' ? dead : undefined));
+  rt.addResolver((name) => (second(name), name === 'adapter' ? other : undefined));
+  const res = rt.resolve('adapter');
+  t.true(!res.ok && res.error instanceof NoProcessError);
+  t.deepEqual(second.asked, [], 'the first resolver that knows the name decides');
+});
+
+test('seed errors 1, 5, 12, 19, 22, 33: a via name is answered by its registry alone (fallback resolvers are for plain names)', async (t) => {
+  const fallback = spyResolver({});
+  await using rt = createTestRuntime({ resolvers: [fallback] });
+  await startRegistry(t, rt, { name: 'DSPex.Registry', keys: 'unique', partitions: 8 });
+  const port = (await rt.start(agent, { name: { via: 'DSPex.Registry', key: 'adapter' }, input: 'PythonPort' })) as Pid;
+  t.is(await rt.call({ via: 'DSPex.Registry', key: 'adapter' }, 'get'), 'PythonPort');
+  await rt.stop(port);
+  const res = rt.resolve({ via: 'DSPex.Registry', key: 'adapter' });
+  t.true(!res.ok && res.error instanceof NoProcessError);
+  await t.throwsAsync(rt.call({ via: 'DSPex.Registry', key: 'adapter' }, 'get'), { instanceOf: NoProcessError });
+  t.deepEqual(fallback.asked, []);
+});
+
+test('seed errors 1, 5, 12, 19, 22, 33: a name whose holder exited (restarting) never falls through to a fallback resolver that knows another service', async (t) => {
+  const other = { pid: undefined as Pid | undefined };
+  await using rt = createTestRuntime({ nameRegistries: ['DSPex.Registry'], resolvers: [(name) => (name === 'adapter' ? other.pid : undefined)] });
+  await startRegistry(t, rt, { name: 'DSPex.Registry', keys: 'unique' });
+  other.pid = (await rt.start(worker)) as Pid; // PythonPoolV2, known only to the fallback
+  const port = (await rt.start(worker)) as Pid; // PythonPort, the registered adapter
+  Registry.register(rt, 'DSPex.Registry', 'adapter', 'PythonPort', port);
+  t.is(String(rt.whereis('adapter')), String(port));
+
+  rt.exit(port, 'kill'); // its supervisor would be restarting it now
+  t.is(rt.whereis('adapter'), undefined, 'not the fallback service');
+  await t.throwsAsync(rt.call('adapter', 'ping'), { instanceOf: NoProcessError });
+
+  const restarted = (await rt.start(worker)) as Pid;
+  Registry.register(rt, 'DSPex.Registry', 'adapter', 'PythonPort', restarted);
+  t.is(String(rt.whereis('adapter')), String(restarted), 'back to the registered adapter');
+
+  Registry.unregister(rt, 'DSPex.Registry', 'adapter', restarted);
+  t.is(String(rt.whereis('adapter')), String(other.pid), 'an explicit unregister hands the name to the fallback');
+});
+
+test('seed errors 1, 5, 12, 19, 22, 33: a local name whose process exited does not fall through to a fallback resolver either', async (t) => {
+  const other = { pid: undefined as Pid | undefined };
+  await using rt = createTestRuntime({ resolvers: [(name) => (name === 'adapter' ? other.pid : undefined)] });
+  other.pid = (await rt.start(worker)) as Pid;
+  const local = (await rt.start(worker, { name: 'adapter' })) as Pid;
+  t.is(String(rt.whereis('adapter')), String(local));
+  rt.exit(local, 'kill');
+  t.is(rt.whereis('adapter'), undefined);
+  const again = (await rt.start(worker, { name: 'adapter' })) as Pid;
+  t.is(String(rt.whereis('adapter')), String(again));
+  t.true(rt.unregister('adapter'));
+  t.is(String(rt.whereis('adapter')), String(other.pid), 'only an explicit unregister frees the name for the fallback');
+});
