@@ -163,7 +163,7 @@ export class SupervisorCore {
     const clean = isCleanExit(reason);
     if (!clean || child.spec.restart === 'permanent') {
       const log = clean ? rt.logger.info.bind(rt.logger) : rt.logger.error.bind(rt.logger);
-      log(`supervisor ${sup}: child_terminated ${child.spec.id || from} (${from}): ${formatReason(reason)}`, {
+      log(`supervisor ${sup}: child_terminated ${child.spec.id ? `${child.spec.id} (${from})` : from}: ${formatReason(reason)}`, {
         supervisor: String(sup),
         context: 'child_terminated',
         id: child.spec.id,
