@@ -3,6 +3,7 @@ import { AlreadyRegisteredError, XotpError } from '../runtime/errors.js';
 import type { Runtime, Target } from '../runtime/runtime.js';
 import type { NameService } from '../runtime/nameService.js';
 import { matches, keyId } from './pattern.js';
+import { trimOldest } from '../runtime/trimOldest.js';
 
 /** One registration: `pid` holds `key` with `value`. */
 export interface RegistryEntry<K = unknown, V = unknown> {
@@ -34,6 +35,9 @@ export class RegistryKindError extends XotpError {
     super('registry_kind', message);
   }
 }
+
+/** How many vacated keys are remembered; the oldest half is forgotten when it is exceeded. */
+const MAX_VACATED = 10_000;
 
 interface KeySlot {
   readonly key: unknown;
@@ -300,7 +304,7 @@ export class RegistryState implements NameService {
 
   #markVacated(key: unknown): void {
     this.#vacated.add(keyId(key));
-    if (this.#vacated.size > 10_000) this.#vacated.delete(this.#vacated.values().next().value!);
+    if (this.#vacated.size > MAX_VACATED) trimOldest(this.#vacated);
   }
 
   #dropEntries(ownerId: number, slot: KeySlot): void {

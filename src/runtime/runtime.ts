@@ -33,6 +33,7 @@ import { validateOptions, optional, matching, isBoolean, isTimeout, anything, in
 import type { ProcessTreeNode, ProcessInfo } from './processInfo.js';
 import { Deadlines, type Deadline } from './deadlines.js';
 import { isExitWith } from './exitWith.js';
+import { trimOldest } from './trimOldest.js';
 import { isViaName, type FallbackResolver, type NameService, type ViaName } from './nameService.js';
 
 /**
@@ -1149,7 +1150,7 @@ export class Runtime implements RecordOwner {
     if (name !== undefined) {
       this.#names.delete(name);
       this.#vacated.add(name);
-      if (this.#vacated.size > MAX_VACATED) this.#vacated.delete(this.#vacated.values().next().value!);
+      if (this.#vacated.size > MAX_VACATED) trimOldest(this.#vacated);
     }
     this.events.emit('process.exited', { pid: rec.pid, id: rec.path, reason });
     if (name !== undefined) this.events.emit('name.unregistered', { name, pid: rec.pid });
