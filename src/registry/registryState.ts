@@ -43,6 +43,8 @@ interface KeySlot {
   readonly key: unknown;
   /** Owner pid number → that owner's entries under this key (several for duplicate keys). */
   readonly owners: Map<number, RegistryEntry[]>;
+  /** All entries in one array, rebuilt on the first read after a change (lookups are the hot path). */
+  flat: RegistryEntry[] | undefined;
 }
 
 interface Owner {
@@ -143,7 +145,7 @@ export class RegistryState implements NameService {
   }
 
   #newSlot(key: unknown): KeySlot {
-    const slot: KeySlot = { key, owners: new Map() };
+    const slot: KeySlot = { key, owners: new Map(), flat: undefined };
     if (typeof key === 'object' && key !== null) this.#structured.set(keyId(key), slot);
     else this.#slots.set(key, slot);
     return slot;
@@ -200,6 +202,7 @@ export class RegistryState implements NameService {
     const list = slot.owners.get(pid.id);
     if (list) list.push(entry);
     else slot.owners.set(pid.id, [entry]);
+    slot.flat = undefined;
     owner.keys.set(slot, (owner.keys.get(slot) ?? 0) + 1);
     this.#count++;
     this.#notify({ type: 'xotp.registry.register', registry: this.config.name, key, pid, value });
@@ -229,10 +232,12 @@ export class RegistryState implements NameService {
     this.#count -= removed;
     if (keep.length > 0) {
       slot.owners.set(pid.id, keep);
+      slot.flat = undefined;
       owner.keys.set(slot, keep.length);
       return;
     }
     slot.owners.delete(pid.id);
+    slot.flat = undefined;
     owner.keys.delete(slot);
     if (slot.owners.size === 0) this.#deleteSlot(slot);
     this.#unlinkIfDone(pid);
@@ -249,6 +254,8 @@ export class RegistryState implements NameService {
     const old = list[0]!.value as V;
     const next = update(old);
     list[0] = { key, pid, value: next };
+    const slot = this.#slot(key);
+    if (slot) slot.flat = undefined;
     return { new: next, old };
   }
 
@@ -261,6 +268,7 @@ export class RegistryState implements NameService {
       const list = slot.owners.get(pidId);
       if (list) this.#count -= list.length;
       slot.owners.delete(pidId);
+      slot.flat = undefined;
       if (slot.owners.size === 0) this.#deleteSlot(slot);
     }
     this.#owners.delete(pidId);
@@ -311,6 +319,7 @@ export class RegistryState implements NameService {
     const list = slot.owners.get(ownerId);
     if (!list) return;
     slot.owners.delete(ownerId);
+    slot.flat = undefined;
     if (slot.owners.size === 0) this.#deleteSlot(slot);
     this.#count -= list.length;
     const owner = this.#owners.get(ownerId);
@@ -341,10 +350,12 @@ export class RegistryState implements NameService {
   lookup(key: unknown): RegistryEntry[] {
     const slot = this.#slot(key);
     if (!slot) return [];
+    const flat = (slot.flat ??= [...slot.owners.values()].flat());
     const out: RegistryEntry[] = [];
-    for (const list of slot.owners.values()) {
-      if (!this.#rt.isAlive(list[0]!.pid)) continue;
-      for (const e of list) out.push(e);
+    const rt = this.#rt;
+    for (let i = 0; i < flat.length; i++) {
+      const e = flat[i]!;
+      if (rt.isAlive(e.pid)) out.push(e);
     }
     return out;
   }
