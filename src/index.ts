@@ -107,3 +107,18 @@ export { RegistryKindError } from './registry/registryState.js';
 export type { RegistryEntry, RegistryRegisterEvent, RegistryUnregisterEvent } from './registry/registryState.js';
 export { anything } from './registry/pattern.js';
 export type { Pattern, PatternObject } from './registry/pattern.js';
+export { pythonBridge, pythonPackageDir } from './bridge/pythonBridge.js';
+export type { PythonBridgeOptions } from './bridge/pythonBridge.js';
+export { callBridge, bridgeInfo } from './bridge/bridgeClient.js';
+export type { BridgeCallOptions } from './bridge/bridgeClient.js';
+export type { BridgeInfo, BridgeStats } from './bridge/bridgeCore.js';
+export {
+  BridgeNotRunningError,
+  BridgeExitedError,
+  BridgeStartupError,
+  ProtocolError,
+  PythonError,
+  BridgeOverloadedError,
+  PayloadTooLargeError,
+} from './bridge/bridgeErrors.js';
+export { resolvePython } from './bridge/pythonInterpreter.js';

@@ -524,6 +524,22 @@ export class Runtime implements RecordOwner {
     return true;
   }
 
+  /**
+   * Answers a call with an error: the caller's promise rejects with `error`. (OTP has no such
+   * thing — a gen_server replies a value — but a JS caller expects failures as rejections.)
+   * Returns false when the caller is no longer waiting.
+   */
+  replyError(from: CallFrom, error: unknown): boolean {
+    const pending = this.#settleCall(from.ref);
+    if (!pending) {
+      this.#lateReplies++;
+      this.events.emit('call.lateReply', { ref: from.ref });
+      return false;
+    }
+    pending.reject(error);
+    return true;
+  }
+
   #settleCall(ref: number): PendingCall | undefined {
     const pending = this.#calls.get(ref);
     if (!pending) return undefined;

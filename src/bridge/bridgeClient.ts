@@ -1,0 +1,64 @@
+import { AbortError, NoProcessError, ProcessExitError } from '../runtime/errors.js';
+import type { Runtime, Target } from '../runtime/runtime.js';
+import { BridgeExitedError, BridgeNotRunningError } from './bridgeErrors.js';
+import type { BridgeCallRequest, BridgeInfo } from './bridgeCore.js';
+
+/** Options of `callBridge`. */
+export interface BridgeCallOptions {
+  /** ms; default the bridge's `callTimeout`. A late reply is dropped and counted. */
+  timeout?: number | 'infinity';
+  /** Aborting rejects the call with AbortError and sends Python a cancel frame. */
+  signal?: AbortSignal;
+}
+
+let tokenSeq = 0;
+
+/**
+ * Calls operation `op` of a bridge's Python process with `args` (any JSON value).
+ *
+ * @throws PythonError if the handler raised (only this call fails); TimeoutError after the
+ *   deadline; AbortError on abort; BridgeNotRunningError if the bridge is not running or is
+ *   stopping; BridgeExitedError if the process exited while the call was pending;
+ *   BridgeOverloadedError past `maxPending`; PayloadTooLargeError past `maxFrameBytes`.
+ */
+export async function callBridge<R = unknown>(
+  runtime: Runtime,
+  bridge: Target,
+  op: string,
+  args?: unknown,
+  options: BridgeCallOptions = {},
+): Promise<R> {
+  const token = `c${++tokenSeq}`;
+  const timeout = options.timeout === 'infinity' ? Infinity : options.timeout;
+  const request: BridgeCallRequest = { bridge: 'call', op, args, token, ...(timeout !== undefined ? { timeout } : {}) };
+  try {
+    // The bridge enforces the deadline itself (so it can cancel in Python and count late replies).
+    return await runtime.call<R>(bridge, request, { timeout: 'infinity', ...(options.signal ? { signal: options.signal } : {}) });
+  } catch (err) {
+    if (err instanceof AbortError) {
+      try {
+        runtime.cast(bridge, { bridge: 'cancel', token });
+      } catch {
+        // The bridge is gone: nothing to cancel.
+      }
+      throw err;
+    }
+    if (err instanceof NoProcessError) throw new BridgeNotRunningError(String(describe(bridge)), 'not running');
+    if (err instanceof ProcessExitError) {
+      throw new BridgeExitedError(String(describe(bridge)), null, null, [], `the bridge process ended (${String(err.reason)})`);
+    }
+    throw err;
+  }
+}
+
+/** The bridge's state, OS pid, handshake details and counters. */
+export function bridgeInfo(runtime: Runtime, bridge: Target): Promise<BridgeInfo> {
+  return runtime.call<BridgeInfo>(bridge, { bridge: 'info' }, { timeout: 'infinity' });
+}
+
+function describe(target: Target): string {
+  if (typeof target === 'string') return target;
+  if (typeof target === 'object' && target !== null && 'via' in target) return `${target.via}:${String(target.key)}`;
+  const pid = target as { node: string; id: number };
+  return `<${pid.node}.${pid.id}>`;
+}

@@ -1,0 +1,256 @@
+import type { AnyActorRef } from 'xstate';
+import { TimeoutError } from '../runtime/errors.js';
+import { trimOldest } from '../runtime/trimOldest.js';
+import { Deadlines, type Deadline } from '../runtime/deadlines.js';
+import type { Runtime } from '../runtime/runtime.js';
+import type { CallFrom } from '../runtime/messages.js';
+import type { ExitReason } from '../runtime/exitReason.js';
+import type { Pid } from '../runtime/pid.js';
+import { HEADER_BYTES, encodeFrame } from './frameCodec.js';
+import type { PythonProcessHandle } from './pythonProcess.js';
+import { BridgeNotRunningError, BridgeOverloadedError, PayloadTooLargeError, PythonError } from './bridgeErrors.js';
+
+/** Validated bridge options. @internal */
+export interface BridgeSettings {
+  label: string;
+  python: string;
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  cwd: string | undefined;
+  startupTimeout: number;
+  callTimeout: number;
+  shutdownTimeout: number;
+  maxFrameBytes: number;
+  maxPending: number;
+  concurrency: number;
+}
+
+/** A call request, carried by `xotp.call`. @internal */
+export interface BridgeCallRequest {
+  bridge: 'call';
+  op: string;
+  args: unknown;
+  timeout?: number;
+  /** The client's own id for the call, used to cancel it on abort. */
+  token?: string;
+}
+
+/** What `bridgeInfo` returns. */
+export interface BridgeInfo {
+  state: string;
+  /** The Python process id, once spawned. */
+  osPid: number | undefined;
+  /** From the handshake. */
+  python: string | undefined;
+  handlers: string[];
+  pending: number;
+  queued: number;
+  stats: BridgeStats;
+}
+
+/** Counters kept by each bridge. */
+export interface BridgeStats {
+  calls: number;
+  replies: number;
+  pythonErrors: number;
+  timeouts: number;
+  cancels: number;
+  /** Replies that came after their call had timed out or was cancelled: dropped. */
+  lateReplies: number;
+  /** Replies whose id matched no call ever made: dropped. */
+  unknownReplies: number;
+}
+
+interface Pending {
+  readonly id: number;
+  readonly op: string;
+  readonly from: CallFrom;
+  readonly token: string | undefined;
+  deadline: Deadline | undefined;
+}
+
+interface Waiting {
+  readonly request: BridgeCallRequest;
+  readonly from: CallFrom;
+}
+
+/**
+ * A bridge's calls: those sent to Python and waiting for their reply, those queued until the
+ * handshake, their deadlines, and counters. Mutable (per-call copies would cost on the hot path);
+ * the machine in pythonBridge.ts decides when each method runs.
+ *
+ * @internal
+ */
+export class BridgeCore {
+  readonly settings: BridgeSettings;
+  handle: PythonProcessHandle | undefined;
+  ready: { pid: number; python: string; handlers: string[] } | undefined;
+  readonly pending = new Map<number, Pending>();
+  readonly waiting: Waiting[] = [];
+  readonly #tokens = new Map<string, number>();
+  readonly #abandoned = new Set<number>();
+  #deadlines: Deadlines | undefined;
+  #nextId = 1;
+  readonly stderrTail: string[] = [];
+  readonly stats: BridgeStats = { calls: 0, replies: 0, pythonErrors: 0, timeouts: 0, cancels: 0, lateReplies: 0, unknownReplies: 0 };
+  exit: { code: number | null; signal: string | null } | undefined;
+  /** Why the bridge is crashing (its exit reason). */
+  crash: Error | undefined;
+  /** Why it is stopping (its exit reason). */
+  stopReason: ExitReason = undefined;
+  /** Its parent: an exit signal from it means "stop now". */
+  parent: Pid | undefined;
+
+  constructor(settings: BridgeSettings) {
+    this.settings = settings;
+  }
+
+  toJSON(): unknown {
+    return { osPid: this.handle?.osPid, pending: this.pending.size, queued: this.waiting.length, stats: this.stats };
+  }
+
+  info(state: string): BridgeInfo {
+    return {
+      state,
+      osPid: this.handle?.osPid,
+      python: this.ready?.python,
+      handlers: this.ready?.handlers ?? [],
+      pending: this.pending.size,
+      queued: this.waiting.length,
+      stats: { ...this.stats },
+    };
+  }
+
+  #full(): boolean {
+    return this.pending.size + this.waiting.length >= this.settings.maxPending;
+  }
+
+  /** Before the handshake: the call waits, in a bounded queue. */
+  queue(rt: Runtime, self: AnyActorRef, request: BridgeCallRequest, from: CallFrom): void {
+    if (this.#full()) {
+      rt.replyError(from, new BridgeOverloadedError(self.id, this.settings.maxPending));
+      return;
+    }
+    this.waiting.push({ request, from });
+  }
+
+  /** After the handshake: the queued calls go out, in order. */
+  flushQueue(rt: Runtime, self: AnyActorRef): void {
+    const waiting = this.waiting.splice(0);
+    for (const w of waiting) this.send(rt, self, w.request, w.from);
+  }
+
+  /** Sends a call to Python, with its deadline. */
+  send(rt: Runtime, self: AnyActorRef, request: BridgeCallRequest, from: CallFrom): void {
+    if (typeof request.op !== 'string' || request.op.length === 0) {
+      rt.replyError(from, new TypeError(`bridge call: op must be a non-empty string, got ${JSON.stringify(request.op)}`));
+      return;
+    }
+    if (this.pending.size >= this.settings.maxPending) {
+      rt.replyError(from, new BridgeOverloadedError(self.id, this.settings.maxPending));
+      return;
+    }
+    const id = this.#nextId++;
+    let frame: Buffer;
+    try {
+      frame = encodeFrame({ id, op: request.op, args: request.args ?? null });
+    } catch (err) {
+      rt.replyError(from, err); // not JSON-serialisable (a cycle, a BigInt)
+      return;
+    }
+    if (frame.length - HEADER_BYTES > this.settings.maxFrameBytes) {
+      rt.replyError(from, new PayloadTooLargeError(self.id, frame.length - HEADER_BYTES, this.settings.maxFrameBytes));
+      return;
+    }
+    const pending: Pending = { id, op: request.op, from, token: request.token, deadline: undefined };
+    this.pending.set(id, pending);
+    if (request.token !== undefined) this.#tokens.set(request.token, id);
+    const timeout = request.timeout ?? this.settings.callTimeout;
+    if (timeout !== Infinity) {
+      this.#deadlines ??= new Deadlines(rt.clock);
+      pending.deadline = this.#deadlines.add(timeout, () => {
+        pending.deadline = undefined;
+        if (this.#drop(id)) {
+          this.stats.timeouts++;
+          this.#cancelInPython(id);
+          rt.replyError(from, new TimeoutError(`bridge call '${request.op}'`, timeout, self.id));
+        }
+      });
+    }
+    this.stats.calls++;
+    this.handle!.sendEncoded(frame);
+  }
+
+  /** The caller aborted: forget the call and ask Python to cancel it. */
+  cancel(token: string): void {
+    const id = this.#tokens.get(token);
+    if (id !== undefined) {
+      if (this.#drop(id)) {
+        this.stats.cancels++;
+        this.#cancelInPython(id);
+      }
+      return;
+    }
+    const i = this.waiting.findIndex((w) => w.request.token === token);
+    if (i >= 0) {
+      this.waiting.splice(i, 1);
+      this.stats.cancels++;
+    }
+  }
+
+  #cancelInPython(id: number): void {
+    this.#abandoned.add(id);
+    if (this.#abandoned.size > 10_000) trimOldest(this.#abandoned);
+    if (this.handle && !this.handle.exited) this.handle.send({ type: 'cancel', id });
+  }
+
+  #drop(id: number): Pending | undefined {
+    const pending = this.pending.get(id);
+    if (pending === undefined) return undefined;
+    this.pending.delete(id);
+    if (pending.token !== undefined) this.#tokens.delete(pending.token);
+    if (pending.deadline !== undefined) this.#deadlines!.cancel(pending.deadline);
+    return pending;
+  }
+
+  /** A reply from Python. Unknown and late replies are dropped and counted. */
+  onReply(rt: Runtime, message: Record<string, unknown>): void {
+    const id = message.id as number;
+    const pending = typeof id === 'number' ? this.#drop(id) : undefined;
+    if (pending === undefined) {
+      if (this.#abandoned.delete(id)) this.stats.lateReplies++;
+      else this.stats.unknownReplies++;
+      return;
+    }
+    this.stats.replies++;
+    if (message.ok === true) {
+      rt.reply(pending.from, message.result);
+      return;
+    }
+    this.stats.pythonErrors++;
+    const e = (message.error ?? {}) as { type?: unknown; message?: unknown; traceback?: unknown };
+    rt.replyError(
+      pending.from,
+      new PythonError(pending.op, String(e.type ?? 'Error'), String(e.message ?? ''), String(e.traceback ?? '')),
+    );
+  }
+
+  /** Fails every call, sent or queued, with `error`. */
+  failAll(rt: Runtime, error: unknown): void {
+    for (const id of [...this.pending.keys()]) {
+      const pending = this.#drop(id)!;
+      rt.replyError(pending.from, error);
+    }
+    for (const w of this.waiting.splice(0)) rt.replyError(w.from, error);
+  }
+
+  notRunning(rt: Runtime, self: AnyActorRef, from: CallFrom, state: string): void {
+    rt.replyError(from, new BridgeNotRunningError(self.id, state));
+  }
+
+  /** Keeps the last lines of stderr for crash reasons. */
+  noteStderr(line: string): void {
+    this.stderrTail.push(line);
+    if (this.stderrTail.length > 20) this.stderrTail.shift();
+  }
+}

@@ -1,0 +1,71 @@
+import { XotpError } from '../runtime/errors.js';
+
+/** The bridge is not running (stopped, stopping, or never started): the call was not sent. */
+export class BridgeNotRunningError extends XotpError {
+  constructor(bridge: string, state: string) {
+    super('bridge_not_running', `bridge ${bridge} is not running (${state}); the call was not sent`);
+  }
+}
+
+/** The OS process exited; every call that was pending fails with this. */
+export class BridgeExitedError extends XotpError {
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  /** The last lines the process wrote to stderr. */
+  readonly stderrTail: readonly string[];
+
+  constructor(bridge: string, exitCode: number | null, signal: string | null, stderrTail: readonly string[], why?: string) {
+    const how = signal ? `signal ${signal}` : `exit code ${exitCode}`;
+    const tail = stderrTail.length > 0 ? `\n  stderr:\n    ${stderrTail.join('\n    ')}` : '';
+    super('bridge_exited', `bridge ${bridge}: the Python process exited with ${how}${why ? ` (${why})` : ''}${tail}`);
+    this.exitCode = exitCode;
+    this.signal = signal;
+    this.stderrTail = stderrTail;
+  }
+}
+
+/** The Python process did not say `ready` in time, or could not be started at all. */
+export class BridgeStartupError extends XotpError {
+  readonly stderrTail: readonly string[];
+  constructor(bridge: string, why: string, stderrTail: readonly string[] = [], cause?: unknown) {
+    const tail = stderrTail.length > 0 ? `\n  stderr:\n    ${stderrTail.join('\n    ')}` : '';
+    super('bridge_startup', `bridge ${bridge} failed to start: ${why}${tail}`, { cause });
+    this.stderrTail = stderrTail;
+  }
+}
+
+/** The Python side broke the protocol (garbage bytes, invalid JSON, an oversize frame). */
+export class ProtocolError extends XotpError {
+  readonly kind: 'frame_too_large' | 'invalid_json' | 'bad_message' | 'bad_handshake';
+  constructor(kind: ProtocolError['kind'], message: string) {
+    super('protocol', message);
+    this.kind = kind;
+  }
+}
+
+/** The Python handler raised: its exception type, message and traceback. Only that call fails. */
+export class PythonError extends XotpError {
+  readonly type: string;
+  readonly traceback: string;
+  constructor(op: string, type: string, message: string, traceback: string) {
+    super('python_error', `${op}: ${type}: ${message}`);
+    this.type = type;
+    this.traceback = traceback;
+  }
+}
+
+/** Too many calls are already waiting for the bridge (`maxPending`). */
+export class BridgeOverloadedError extends XotpError {
+  constructor(bridge: string, maxPending: number) {
+    super('bridge_overloaded', `bridge ${bridge} already has ${maxPending} calls pending (maxPending)`);
+  }
+}
+
+/** A call's payload is larger than `maxFrameBytes`: refused before anything was sent. */
+export class PayloadTooLargeError extends XotpError {
+  readonly bytes: number;
+  constructor(bridge: string, bytes: number, max: number) {
+    super('payload_too_large', `call to bridge ${bridge}: payload of ${bytes} bytes exceeds maxFrameBytes (${max})`);
+    this.bytes = bytes;
+  }
+}

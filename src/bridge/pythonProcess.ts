@@ -1,0 +1,143 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { fromCallback, type AnyActorRef } from 'xstate';
+import { runtimeOf } from '../runtime/runtime.js';
+import { FrameDecoder, encodeFrame } from './frameCodec.js';
+import { resolvePython } from './pythonInterpreter.js';
+
+/** What the bridge machine needs to start its OS process. @internal */
+export interface PythonProcessInput {
+  /** Who owns it, for leak reports and log lines (`app/py/worker-1 <app.7>`). */
+  owner: string;
+  python: string;
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  cwd: string | undefined;
+  maxFrameBytes: number;
+}
+
+/** Writes frames to, and signals, the running OS process. @internal */
+export interface PythonProcessHandle {
+  readonly osPid: number;
+  /** Sends one message; returns the bytes written. */
+  send(message: unknown): number;
+  sendEncoded(frame: Buffer): void;
+  kill(signal: NodeJS.Signals): void;
+  readonly exited: boolean;
+}
+
+/** Events the process actor sends to the bridge machine. @internal */
+export type PythonProcessEvent =
+  | { type: 'process.spawned'; handle: PythonProcessHandle }
+  | { type: 'process.message'; message: Record<string, unknown> }
+  | { type: 'process.protocolError'; error: Error }
+  | { type: 'process.output'; stream: 'stdout' | 'stderr'; line: string }
+  | { type: 'process.failed'; error: Error }
+  | { type: 'process.exit'; code: number | null; signal: string | null };
+
+/**
+ * Owns one OS process for a bridge: resolves the interpreter, spawns it without a shell with two
+ * extra pipes (fd 3: frames to Python, fd 4: frames back), decodes frames, splits stdout and
+ * stderr into lines, and reports everything to the bridge machine as events. When the actor is
+ * stopped (its bridge ended, or was killed) a process still running gets SIGKILL: an OS process
+ * never outlives its bridge. The runtime tracks it until it is gone, for leak checks.
+ *
+ * @internal
+ */
+export const pythonProcess = fromCallback<{ type: string }, PythonProcessInput>(({ input, sendBack, self }) => {
+  let child: ChildProcess | undefined;
+  let stopped = false;
+  let exited = false;
+  const rt = runtimeOf(self as AnyActorRef);
+
+  const start = async () => {
+    const exe = await resolvePython(input.python);
+    if (stopped) return;
+    child = spawn(exe, input.argv, {
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+      env: input.env,
+      cwd: input.cwd,
+      windowsHide: true,
+    });
+    const proc = child;
+    const untrack = rt.trackResource({
+      describe: () => `python pid ${proc.pid ?? '?'} (owned by ${input.owner})`,
+      isAlive: () => !exited && proc.exitCode === null && proc.signalCode === null,
+    });
+    const toPython = proc.stdio[3] as Writable;
+    const fromPython = proc.stdio[4] as Readable;
+    // The pipes can fail (EPIPE once Python is gone); the exit event is what reports that.
+    toPython.on('error', () => undefined);
+    fromPython.on('error', () => undefined);
+    const decoder = new FrameDecoder(input.maxFrameBytes);
+    let protocolBroken = false;
+    fromPython.on('data', (chunk: Buffer) => {
+      if (protocolBroken) return;
+      let messages: unknown[];
+      try {
+        messages = decoder.push(chunk);
+      } catch (err) {
+        protocolBroken = true;
+        sendBack({ type: 'process.protocolError', error: err as Error });
+        return;
+      }
+      for (const message of messages) sendBack({ type: 'process.message', message: message as Record<string, unknown> });
+    });
+    lines(proc.stdout!, (line) => sendBack({ type: 'process.output', stream: 'stdout', line }));
+    lines(proc.stderr!, (line) => sendBack({ type: 'process.output', stream: 'stderr', line }));
+    proc.once('error', (err) => {
+      // The spawn itself failed (ENOENT, EACCES): there is no process to wait for.
+      exited = true;
+      untrack();
+      sendBack({ type: 'process.failed', error: err });
+    });
+    proc.once('spawn', () => {
+      const handle: PythonProcessHandle = {
+        osPid: proc.pid!,
+        send(message) {
+          const frame = encodeFrame(message);
+          toPython.write(frame);
+          return frame.length;
+        },
+        sendEncoded(frame) {
+          toPython.write(frame);
+        },
+        kill(signal) {
+          if (!exited) proc.kill(signal);
+        },
+        get exited() {
+          return exited;
+        },
+      };
+      sendBack({ type: 'process.spawned', handle });
+    });
+    // 'close' comes after the process exited *and* its pipes were drained, so every frame it
+    // wrote before dying has been delivered before the exit is.
+    proc.once('close', (code, signal) => {
+      exited = true;
+      untrack();
+      sendBack({ type: 'process.exit', code, signal });
+    });
+  };
+  start().catch((err: unknown) => sendBack({ type: 'process.failed', error: err instanceof Error ? err : new Error(String(err)) }));
+
+  return () => {
+    stopped = true;
+    if (child && !exited) child.kill('SIGKILL');
+  };
+});
+
+function lines(stream: Readable, onLine: (line: string) => void): void {
+  stream.setEncoding('utf8');
+  let rest = '';
+  stream.on('data', (chunk: string) => {
+    const parts = (rest + chunk).split('\n');
+    rest = parts.pop()!;
+    for (const part of parts) onLine(part.replace(/\r$/, ''));
+  });
+  stream.on('end', () => {
+    if (rest) onLine(rest);
+    rest = '';
+  });
+  stream.on('error', () => undefined);
+}
