@@ -26,13 +26,13 @@ The process exits when its control pipe closes (the Node side is gone), on SIGTE
 (PR_SET_PDEATHSIG), so it never outlives its owner.
 """
 
+# Only what every start needs is imported here: start-up time is part of every worker's
+# spawn → ready. asyncio, threads, traceback and ctypes are imported when first used.
 import json
 import os
-import platform
 import signal
 import struct
 import sys
-import traceback
 
 __all__ = ["handler", "handlers", "serve", "PROTOCOL"]
 
@@ -40,6 +40,7 @@ PROTOCOL = 1
 IN_FD = 3
 OUT_FD = 4
 _HANDLERS = {}
+_CO_COROUTINE = 0x0080  # inspect.CO_COROUTINE, without importing inspect (slow)
 
 
 def handler(name_or_fn=None):
@@ -55,6 +56,11 @@ def handler(name_or_fn=None):
     if callable(name_or_fn):
         return register(name_or_fn)
     return lambda fn: register(fn, name_or_fn)
+
+
+def _is_coroutine_function(fn):
+    code = getattr(fn, "__code__", None)
+    return code is not None and bool(code.co_flags & _CO_COROUTINE)
 
 
 def handlers():
@@ -109,18 +115,41 @@ class _Writer:
             view = view[n:]
 
 
-def _read_exact(fd, n):
-    chunks = []
-    while n > 0:
-        chunk = os.read(fd, min(n, 1 << 20))
-        if not chunk:
-            return None  # EOF: the control pipe closed
-        chunks.append(chunk)
-        n -= len(chunk)
-    return b"".join(chunks)
+class _Reader:
+    """Reads frames from fd 3 through one buffer: a burst of calls costs one read, not two per call."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.buf = bytearray()
+        self.pos = 0
+
+    def _fill(self, need):
+        while len(self.buf) - self.pos < need:
+            chunk = os.read(self.fd, max(need, 1 << 16))
+            if not chunk:
+                return False  # EOF: the control pipe closed
+            if self.pos:
+                del self.buf[: self.pos]
+                self.pos = 0
+            self.buf += chunk
+        return True
+
+    def frame(self):
+        """The next frame's body, or None at EOF."""
+        if not self._fill(4):
+            return None
+        (length,) = struct.unpack_from(">I", self.buf, self.pos)
+        if not self._fill(4 + length):
+            return None
+        start = self.pos + 4
+        body = bytes(self.buf[start : start + length])
+        self.pos = start + length
+        return body
 
 
 def _error(exc):
+    import traceback
+
     return {
         "type": type(exc).__name__,
         "message": str(exc),
@@ -188,9 +217,7 @@ class _Server:
         if fn is None:
             self.reply(call_id, False, {"type": "UnknownOperation", "message": f"no handler for {op!r}; handlers: {handlers()}", "traceback": ""})
             return
-        import inspect
-
-        if inspect.iscoroutinefunction(fn):
+        if _is_coroutine_function(fn):
             self.run_coroutine(call_id, fn(args))
         elif self.concurrency > 1:
             if self.executor is None:
@@ -222,18 +249,15 @@ class _Server:
             {
                 "type": "ready",
                 "pid": os.getpid(),
-                "python": platform.python_version(),
+                "python": "%d.%d.%d" % sys.version_info[:3],
                 "protocol": PROTOCOL,
                 "handlers": handlers(),
                 "concurrency": self.concurrency,
             }
         )
+        reader = _Reader(IN_FD)
         while True:
-            header = _read_exact(IN_FD, 4)
-            if header is None:
-                os._exit(0)
-            (length,) = struct.unpack(">I", header)
-            body = _read_exact(IN_FD, length)
+            body = reader.frame()
             if body is None:
                 os._exit(0)
             message = json.loads(body)

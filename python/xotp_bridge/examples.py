@@ -1,7 +1,6 @@
 """Handlers the xotp tests and benchmarks use: echo, sleeping, raising, hard exits, noise on
 stdout/stderr, large payloads, and deliberate protocol violations."""
 
-import asyncio
 import os
 import struct
 import sys
@@ -32,6 +31,8 @@ def sleep(args):
 
 @handler
 async def async_sleep(args):
+    import asyncio
+
     await asyncio.sleep(float(args.get("seconds", 0)))
     return args.get("value", "slept")
 

@@ -91,16 +91,29 @@ export const pythonProcess = fromCallback<{ type: string }, PythonProcessInput>(
       untrack();
       sendBack({ type: 'process.failed', error: err });
     });
+    // Frames written in the same tick go out in one write: a burst of calls is one syscall.
+    let corked = false;
+    const write = (frame: Buffer) => {
+      if (!corked) {
+        corked = true;
+        toPython.cork();
+        process.nextTick(() => {
+          corked = false;
+          toPython.uncork();
+        });
+      }
+      toPython.write(frame);
+    };
     proc.once('spawn', () => {
       const handle: PythonProcessHandle = {
         osPid: proc.pid!,
         send(message) {
           const frame = encodeFrame(message);
-          toPython.write(frame);
+          write(frame);
           return frame.length;
         },
         sendEncoded(frame) {
-          toPython.write(frame);
+          write(frame);
         },
         kill(signal) {
           if (!exited) proc.kill(signal);
