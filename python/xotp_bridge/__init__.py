@@ -85,11 +85,16 @@ def _die_with_parent():
         os._exit(0)  # the parent died before prctl took effect
 
 
+class FrameTooLarge(ValueError):
+    """A reply larger than the Node side accepts (maxFrameBytes): that call fails, not the bridge."""
+
+
 class _Writer:
     """Writes frames to fd 4; safe to share between threads."""
 
     def __init__(self, fd, threaded):
         self.fd = fd
+        self.max_frame = int(os.environ.get("XOTP_BRIDGE_MAX_FRAME_BYTES", str(2**31 - 1)))
         self.lock = None
         if threaded:
             import threading
@@ -97,7 +102,10 @@ class _Writer:
             self.lock = threading.Lock()
 
     def send(self, message):
-        body = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        # allow_nan=False: NaN and Infinity are not JSON and would break the stream.
+        body = json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+        if len(body) > self.max_frame:
+            raise FrameTooLarge(f"reply of {len(body)} bytes exceeds maxFrameBytes ({self.max_frame})")
         data = struct.pack(">I", len(body)) + body
         if self.lock is None:
             self._write(data)
@@ -171,7 +179,7 @@ class _Server:
         message = {"id": call_id, "ok": True, "result": payload} if ok else {"id": call_id, "ok": False, "error": payload}
         try:
             self.writer.send(message)
-        except (TypeError, ValueError) as exc:  # result not JSON-serialisable
+        except (TypeError, ValueError) as exc:  # not JSON-serialisable, NaN, or too large
             self.writer.send({"id": call_id, "ok": False, "error": _error(exc)})
 
     def finish(self, call_id, fn, args):
@@ -193,8 +201,10 @@ class _Server:
     def run_coroutine(self, call_id, coro):
         import asyncio
 
+        # Registered before the work can finish: a reply pops it, so nothing is left behind.
+        holder = self.inflight[call_id] = {}
         future = asyncio.run_coroutine_threadsafe(coro, self.asyncio_loop())
-        self.inflight[call_id] = future
+        holder["future"] = future
 
         def done(f):
             if f.cancelled():
@@ -224,12 +234,13 @@ class _Server:
                 from concurrent.futures import ThreadPoolExecutor
 
                 self.executor = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="xotp-bridge")
-            self.inflight[call_id] = self.executor.submit(self.finish, call_id, fn, args)
+            holder = self.inflight[call_id] = {}
+            holder["future"] = self.executor.submit(self.finish, call_id, fn, args)
         else:
             self.finish(call_id, fn, args)
 
     def cancel(self, call_id):
-        future = self.inflight.get(call_id)
+        future = (self.inflight.get(call_id) or {}).get("future")
         if future is not None and future.cancel():
             self.inflight.pop(call_id, None)
 
@@ -237,9 +248,11 @@ class _Server:
         # Let in-flight calls finish and reply, then leave.
         if self.executor is not None:
             self.executor.shutdown(wait=True)
-        for future in list(self.inflight.values()):
+        for holder in list(self.inflight.values()):
+            future = holder.get("future")
             try:
-                future.result(timeout=30)
+                if future is not None:
+                    future.result(timeout=30)
             except BaseException:  # noqa: BLE001
                 pass
         os._exit(0)

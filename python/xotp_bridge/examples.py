@@ -97,3 +97,84 @@ def unknown_reply(args):
 
 def _frame(body):
     return struct.pack(">I", len(body)) + body
+
+
+# -- gates and probes used by the bridge tests (test/bridge) ----------------------------------
+# A test holds a call open until it releases it, so replies can be made to arrive in any order
+# (or never) without guessing durations.
+
+import threading  # noqa: E402
+
+_gates = {}
+_gates_lock = threading.Lock()
+_async_gates = {}
+
+
+def _gate(name):
+    with _gates_lock:
+        return _gates.setdefault(name, threading.Event())
+
+
+@handler
+def wait_gate(args):
+    """Blocks its thread (the main thread when concurrency is 1) until ``open_gate(name)``."""
+    _gate(args["name"]).wait()
+    return args.get("value", args["name"])
+
+
+@handler
+def open_gate(args):
+    _gate(args["name"]).set()
+    return True
+
+
+def _async_gate(name):
+    import asyncio
+
+    return _async_gates.setdefault(name, asyncio.Event())
+
+
+@handler
+async def async_gate(args):
+    """Waits on the asyncio loop (other calls keep being served) until ``open_async_gate(name)``."""
+    await _async_gate(args["name"]).wait()
+    return args.get("value", args["name"])
+
+
+@handler
+async def open_async_gate(args):
+    _async_gate(args["name"]).set()
+    return True
+
+
+@handler
+async def pending_tasks(args):
+    """How many other coroutines are still running on the asyncio loop (0 once cancelled ones ended)."""
+    import asyncio
+
+    me = asyncio.current_task()
+    return len([t for t in asyncio.all_tasks() if t is not me and not t.done()])
+
+
+@handler
+def wait_file(args):
+    """Blocks the calling thread until the file ``path`` exists (ignores cancel: a late reply)."""
+    while not os.path.exists(args["path"]):
+        time.sleep(0.005)
+    return args.get("value", "file seen")
+
+
+@handler
+def write_raw(args):
+    """Writes the bytes given in hex straight to the reply pipe, then replies normally (or, with
+    ``exit``, exits at once with that code: e.g. in the middle of a frame)."""
+    _raw(bytes.fromhex(args["hex"]))
+    if "exit" in args:
+        os._exit(int(args["exit"]))
+    return "after raw"
+
+
+@handler
+def non_finite(args):
+    """A float JSON cannot carry (NaN, Infinity)."""
+    return {"value": float(args.get("value", "nan"))}

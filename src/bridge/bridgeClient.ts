@@ -1,4 +1,5 @@
-import { AbortError, NoProcessError, ProcessExitError } from '../runtime/errors.js';
+import { AbortError, InvalidOptionError, NoProcessError, ProcessExitError } from '../runtime/errors.js';
+import { validateOptions, optional, isTimeout, instanceOf } from '../runtime/validate.js';
 import type { Runtime, Target } from '../runtime/runtime.js';
 import { BridgeExitedError, BridgeNotRunningError } from './bridgeErrors.js';
 import type { BridgeCallRequest, BridgeInfo } from './bridgeCore.js';
@@ -28,12 +29,16 @@ export async function callBridge<R = unknown>(
   args?: unknown,
   options: BridgeCallOptions = {},
 ): Promise<R> {
+  const { timeout, signal } = validateOptions('callBridge', options, {
+    timeout: optional(isTimeout),
+    signal: optional(instanceOf(AbortSignal, 'an AbortSignal')),
+  });
+  if (typeof op !== 'string' || op.length === 0) throw new InvalidOptionError('callBridge.op', 'a non-empty operation name', op);
   const token = `c${++tokenSeq}`;
-  const timeout = options.timeout === 'infinity' ? Infinity : options.timeout;
   const request: BridgeCallRequest = { bridge: 'call', op, args, token, ...(timeout !== undefined ? { timeout } : {}) };
   try {
     // The bridge enforces the deadline itself (so it can cancel in Python and count late replies).
-    return await runtime.call<R>(bridge, request, { timeout: 'infinity', ...(options.signal ? { signal: options.signal } : {}) });
+    return await runtime.call<R>(bridge, request, { timeout: 'infinity', ...(signal ? { signal } : {}) });
   } catch (err) {
     if (err instanceof AbortError) {
       try {

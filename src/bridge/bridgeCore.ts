@@ -72,6 +72,7 @@ interface Pending {
 interface Waiting {
   readonly request: BridgeCallRequest;
   readonly from: CallFrom;
+  deadline: Deadline | undefined;
 }
 
 /**
@@ -125,23 +126,47 @@ export class BridgeCore {
     return this.pending.size + this.waiting.length >= this.settings.maxPending;
   }
 
-  /** Before the handshake: the call waits, in a bounded queue. */
-  queue(rt: Runtime, self: AnyActorRef, request: BridgeCallRequest, from: CallFrom): void {
+  /** Before the handshake: the call waits, in a bounded queue, its deadline already running. */
+  enqueue(rt: Runtime, self: AnyActorRef, request: BridgeCallRequest, from: CallFrom): void {
     if (this.#full()) {
       rt.replyError(from, new BridgeOverloadedError(self.id, this.settings.maxPending));
       return;
     }
-    this.waiting.push({ request, from });
+    const waiting: Waiting = { request, from, deadline: undefined };
+    const timeout = request.timeout ?? this.settings.callTimeout;
+    if (timeout !== Infinity) {
+      waiting.deadline = this.#deadlinesOf(rt).add(timeout, () => {
+        waiting.deadline = undefined;
+        const i = this.waiting.indexOf(waiting);
+        if (i < 0) return;
+        this.waiting.splice(i, 1);
+        this.stats.timeouts++;
+        rt.replyError(from, new TimeoutError(`bridge call '${request.op}'`, timeout, self.id));
+      });
+    }
+    this.waiting.push(waiting);
   }
 
-  /** After the handshake: the queued calls go out, in order. */
+  /** After the handshake: the queued calls go out, in order, with what is left of their deadline. */
   flushQueue(rt: Runtime, self: AnyActorRef): void {
     const waiting = this.waiting.splice(0);
-    for (const w of waiting) this.send(rt, self, w.request, w.from);
+    for (const w of waiting) this.send(rt, self, w.request, w.from, w.deadline);
   }
 
-  /** Sends a call to Python, with its deadline. */
-  send(rt: Runtime, self: AnyActorRef, request: BridgeCallRequest, from: CallFrom): void {
+  #deadlinesOf(rt: Runtime): Deadlines {
+    return (this.#deadlines ??= new Deadlines(rt.clock));
+  }
+
+  /** The bridge is gone: cancel every deadline so no timer outlives it. */
+  dispose(): void {
+    for (const id of [...this.pending.keys()]) this.#drop(id);
+    for (const w of this.waiting.splice(0)) if (w.deadline) this.#deadlines!.cancel(w.deadline);
+  }
+
+  /** Sends a call to Python, with its deadline (or the one it already had while queued). */
+  send(rt: Runtime, self: AnyActorRef, request: BridgeCallRequest, from: CallFrom, queuedDeadline?: Deadline): void {
+    // A queued call keeps its deadline; it is re-armed below against the new id.
+    if (queuedDeadline) this.#deadlines!.cancel(queuedDeadline);
     if (typeof request.op !== 'string' || request.op.length === 0) {
       rt.replyError(from, new TypeError(`bridge call: op must be a non-empty string, got ${JSON.stringify(request.op)}`));
       return;
@@ -166,9 +191,9 @@ export class BridgeCore {
     this.pending.set(id, pending);
     if (request.token !== undefined) this.#tokens.set(request.token, id);
     const timeout = request.timeout ?? this.settings.callTimeout;
+    const remaining = queuedDeadline ? Math.max(0, queuedDeadline.due - rt.clock.now()) : timeout;
     if (timeout !== Infinity) {
-      this.#deadlines ??= new Deadlines(rt.clock);
-      pending.deadline = this.#deadlines.add(timeout, () => {
+      pending.deadline = this.#deadlinesOf(rt).add(remaining, () => {
         pending.deadline = undefined;
         if (this.#drop(id)) {
           this.stats.timeouts++;
@@ -193,7 +218,8 @@ export class BridgeCore {
     }
     const i = this.waiting.findIndex((w) => w.request.token === token);
     if (i >= 0) {
-      this.waiting.splice(i, 1);
+      const [w] = this.waiting.splice(i, 1);
+      if (w!.deadline) this.#deadlines!.cancel(w!.deadline);
       this.stats.cancels++;
     }
   }
@@ -241,7 +267,10 @@ export class BridgeCore {
       const pending = this.#drop(id)!;
       rt.replyError(pending.from, error);
     }
-    for (const w of this.waiting.splice(0)) rt.replyError(w.from, error);
+    for (const w of this.waiting.splice(0)) {
+      if (w.deadline) this.#deadlines!.cancel(w.deadline);
+      rt.replyError(w.from, error);
+    }
   }
 
   notRunning(rt: Runtime, self: AnyActorRef, from: CallFrom, state: string): void {

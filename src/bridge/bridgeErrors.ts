@@ -1,9 +1,12 @@
 import { XotpError } from '../runtime/errors.js';
 
-/** The bridge is not running (stopped, stopping, or never started): the call was not sent. */
+/**
+ * The bridge is not running (stopped, stopping, or never started): the call was not sent — or,
+ * for a call still waiting when a stop began, it was abandoned (`detail` says which).
+ */
 export class BridgeNotRunningError extends XotpError {
-  constructor(bridge: string, state: string) {
-    super('bridge_not_running', `bridge ${bridge} is not running (${state}); the call was not sent`);
+  constructor(bridge: string, state: string, detail = 'the call was not sent') {
+    super('bridge_not_running', `bridge ${bridge} is not running (${state}); ${detail}`);
   }
 }
 
@@ -15,9 +18,9 @@ export class BridgeExitedError extends XotpError {
   readonly stderrTail: readonly string[];
 
   constructor(bridge: string, exitCode: number | null, signal: string | null, stderrTail: readonly string[], why?: string) {
-    const how = signal ? `signal ${signal}` : `exit code ${exitCode}`;
+    const how = signal ? `exited with signal ${signal}` : exitCode !== null ? `exited with exit code ${exitCode}` : 'is gone';
     const tail = stderrTail.length > 0 ? `\n  stderr:\n    ${stderrTail.join('\n    ')}` : '';
-    super('bridge_exited', `bridge ${bridge}: the Python process exited with ${how}${why ? ` (${why})` : ''}${tail}`);
+    super('bridge_exited', `bridge ${bridge}: the Python process ${how}${why ? ` (${why})` : ''}${tail}`);
     this.exitCode = exitCode;
     this.signal = signal;
     this.stderrTail = stderrTail;

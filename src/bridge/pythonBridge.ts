@@ -11,7 +11,7 @@ import { validateOptions, optional, isString, integer, isTimeout, anything } fro
 import { BridgeCore, type BridgeCallRequest, type BridgeSettings } from './bridgeCore.js';
 import { pythonProcess, type PythonProcessEvent, type PythonProcessInput } from './pythonProcess.js';
 import { defaultPython } from './pythonInterpreter.js';
-import { BridgeExitedError, BridgeStartupError, ProtocolError } from './bridgeErrors.js';
+import { BridgeExitedError, BridgeNotRunningError, BridgeStartupError, ProtocolError } from './bridgeErrors.js';
 
 /** Options of `pythonBridge()`. */
 export interface PythonBridgeOptions {
@@ -95,6 +95,8 @@ function parse(options: unknown): BridgeSettings {
       PYTHONUNBUFFERED: '1',
       XOTP_BRIDGE_PARENT_PID: String(process.pid),
       XOTP_BRIDGE_CONCURRENCY: String(o.concurrency),
+      // Python refuses (fails that call) a reply larger than we would accept.
+      XOTP_BRIDGE_MAX_FRAME_BYTES: String(o.maxFrameBytes),
     },
     cwd: o.cwd,
     startupTimeout: o.startupTimeout,
@@ -168,6 +170,11 @@ export function pythonBridge(options: PythonBridgeOptions) {
   const crashWith = (make: (c: BridgeCore, self: AnyActorRef, event: Ev) => Error) => ({ context, self, event }: { context: Context; self: AnyActorRef; event: Ev }) => {
     context.core.crash ??= make(context.core, self, event);
   };
+  const lateSpawn = (signal: NodeJS.Signals | null) => ({ context, event }: { context: Context; event: Ev }) => {
+    const handle = (context.core.handle = processEvent<'process.spawned'>(event).handle);
+    handle.send({ type: 'shutdown' });
+    if (signal) handle.kill(signal);
+  };
   const refuse = (state: string) => ({ context, event, self }: { context: Context; event: Ev; self: AnyActorRef }) =>
     context.core.notRunning(rt(self), self, asCall(event).from, state);
 
@@ -183,8 +190,12 @@ export function pythonBridge(options: PythonBridgeOptions) {
     context: () => ({ core: new BridgeCore(settings) }),
     // Trap exits: a supervisor's shutdown signal becomes an orderly stop (drain, shutdown frame).
     entry: ({ context, self }) => {
-      rt(self).trapExit(pidOf(self), true);
-      context.core.parent = rt(self).parentOf(pidOf(self));
+      const runtime = rt(self);
+      runtime.trapExit(pidOf(self), true);
+      context.core.parent = runtime.parentOf(pidOf(self));
+      // However the bridge ends — even killed, when no action of its own runs — its call
+      // deadlines go with it.
+      runtime.monitor(pidOf(self), () => context.core.dispose());
     },
     invoke: {
       id: 'process',
@@ -218,7 +229,7 @@ export function pythonBridge(options: PythonBridgeOptions) {
         on: {
           'xotp.call': [
             { guard: isInfo, actions: (a) => onInfo(a, 'starting') },
-            { actions: ({ context, event, self }) => context.core.queue(rt(self), self, asCall(event).request as BridgeCallRequest, asCall(event).from) },
+            { actions: ({ context, event, self }) => context.core.enqueue(rt(self), self, asCall(event).request as BridgeCallRequest, asCall(event).from) },
           ],
           'xotp.cast': { actions: onCast },
           'xotp.stop': { target: 'stopping', actions: stopWith },
@@ -274,6 +285,11 @@ export function pythonBridge(options: PythonBridgeOptions) {
         },
       },
       ready: {
+        entry: ({ context, self }) => {
+          const c = context.core;
+          const runtime = rt(self);
+          if (c.handle) c.handle.onReply = (message) => c.onReply(runtime, message);
+        },
         on: {
           'xotp.call': [
             { guard: isInfo, actions: (a) => onInfo(a, 'ready') },
@@ -294,20 +310,27 @@ export function pythonBridge(options: PythonBridgeOptions) {
         },
       },
       draining: {
-        // No new calls; the ones in flight get up to shutdownTimeout to finish.
+        // No new calls; the ones in flight get up to shutdownTimeout to finish. Their replies come
+        // through the machine again, so that the last one moves it on to stopping.
+        entry: ({ context }) => {
+          if (context.core.handle) context.core.handle.onReply = undefined;
+        },
         always: { guard: ({ context }) => context.core.pending.size === 0, target: 'stopping' },
         ...(settings.shutdownTimeout === Infinity ? {} : { after: { shutdown: 'stopping' } }),
         on: {
           'xotp.call': [{ guard: isInfo, actions: (a) => onInfo(a, 'draining') }, { actions: refuse('draining') }],
           'xotp.cast': { actions: onCast },
           'process.message': { actions: ({ context, event, self }) => context.core.onReply(rt(self), processEvent<'process.message'>(event).message) },
-          'process.protocolError': { target: 'stopping' },
+          'process.protocolError': { target: 'crashing', actions: crashWith((_c, _s, e) => processEvent<'process.protocolError'>(e).error) },
           'process.exit': { target: 'exited', actions: ({ context, event }) => void (context.core.exit = processEvent<'process.exit'>(event)) },
         },
       },
       stopping: {
         entry: [
-          ({ context, self }) => context.core.failAll(rt(self), exitedError(context.core, self, 'the bridge is stopping')),
+          ({ context }) => {
+            if (context.core.handle) context.core.handle.onReply = undefined;
+          },
+          ({ context, self }) => context.core.failAll(rt(self), new BridgeNotRunningError(self.id, 'stopping', 'the call was abandoned before Python answered it')),
           ({ context }) => {
             const h = context.core.handle;
             if (h && !h.exited) h.send({ type: 'shutdown' });
@@ -315,19 +338,19 @@ export function pythonBridge(options: PythonBridgeOptions) {
         ],
         initial: 'asking',
         states: {
-          asking: settings.shutdownTimeout === Infinity ? {} : { after: { shutdown: { target: 'terminating', actions: ({ context }) => context.core.handle?.kill('SIGTERM') } } },
-          terminating: settings.shutdownTimeout === Infinity ? {} : { after: { shutdown: { target: 'killing', actions: ({ context }) => context.core.handle?.kill('SIGKILL') } } },
-          killing: {},
+          // A process that appears only now (stopped while spawning) gets where the others are.
+          asking: {
+            ...(settings.shutdownTimeout === Infinity ? {} : { after: { shutdown: { target: 'terminating', actions: ({ context }) => context.core.handle?.kill('SIGTERM') } } }),
+            on: { 'process.spawned': { actions: lateSpawn(null) } },
+          },
+          terminating: {
+            ...(settings.shutdownTimeout === Infinity ? {} : { after: { shutdown: { target: 'killing', actions: ({ context }) => context.core.handle?.kill('SIGKILL') } } }),
+            on: { 'process.spawned': { actions: lateSpawn('SIGTERM') } },
+          },
+          killing: { on: { 'process.spawned': { actions: lateSpawn('SIGKILL') } } },
         },
         on: {
           'xotp.call': [{ guard: isInfo, actions: (a) => onInfo(a, 'stopping') }, { actions: refuse('stopping') }],
-          // Stopped before the process was even up: tell it to leave as soon as it reads.
-          'process.spawned': {
-            actions: ({ context, event }) => {
-              context.core.handle = processEvent<'process.spawned'>(event).handle;
-              context.core.handle.send({ type: 'shutdown' });
-            },
-          },
           'process.message': {},
           'process.exit': { target: 'exited', actions: ({ context, event }) => void (context.core.exit = processEvent<'process.exit'>(event)) },
           'process.failed': { target: 'exited' },
@@ -335,7 +358,10 @@ export function pythonBridge(options: PythonBridgeOptions) {
       },
       crashing: {
         // The protocol broke (or the handshake timed out): kill the process, wait until it is gone.
-        entry: ({ context }) => context.core.handle?.kill('SIGKILL'),
+        entry: ({ context }) => {
+          if (context.core.handle) context.core.handle.onReply = undefined;
+          context.core.handle?.kill('SIGKILL');
+        },
         on: {
           'xotp.call': [{ guard: isInfo, actions: (a) => onInfo(a, 'crashing') }, { actions: refuse('crashing') }],
           'process.spawned': {
@@ -351,6 +377,9 @@ export function pythonBridge(options: PythonBridgeOptions) {
       crashed: {
         type: 'final',
         entry: [
+          ({ context }) => {
+            if (context.core.handle) context.core.handle.onReply = undefined;
+          },
           (a) => failAll(a, exitedError(a.context.core, a.self, a.context.core.crash?.message)),
           ({ context, self }) => rt(self).ackStart(self, { error: context.core.crash }),
         ],

@@ -24,6 +24,11 @@ export interface PythonProcessHandle {
   sendEncoded(frame: Buffer): void;
   kill(signal: NodeJS.Signals): void;
   readonly exited: boolean;
+  /**
+   * Set by the bridge while it accepts replies: replies then go straight to it instead of
+   * through a machine event each (the data path; lifecycle events still go through the machine).
+   */
+  onReply: ((message: Record<string, unknown>) => void) | undefined;
 }
 
 /** Events the process actor sends to the bridge machine. @internal */
@@ -81,7 +86,10 @@ export const pythonProcess = fromCallback<{ type: string }, PythonProcessInput>(
         sendBack({ type: 'process.protocolError', error: err as Error });
         return;
       }
-      for (const message of messages) sendBack({ type: 'process.message', message: message as Record<string, unknown> });
+      for (const message of messages as Array<Record<string, unknown>>) {
+        if (message.type === undefined && handle?.onReply) handle.onReply(message);
+        else sendBack({ type: 'process.message', message });
+      }
     });
     lines(proc.stdout!, (line) => sendBack({ type: 'process.output', stream: 'stdout', line }));
     lines(proc.stderr!, (line) => sendBack({ type: 'process.output', stream: 'stderr', line }));
@@ -104,8 +112,9 @@ export const pythonProcess = fromCallback<{ type: string }, PythonProcessInput>(
       }
       toPython.write(frame);
     };
+    let handle: PythonProcessHandle | undefined;
     proc.once('spawn', () => {
-      const handle: PythonProcessHandle = {
+      handle = {
         osPid: proc.pid!,
         send(message) {
           const frame = encodeFrame(message);
@@ -121,6 +130,7 @@ export const pythonProcess = fromCallback<{ type: string }, PythonProcessInput>(
         get exited() {
           return exited;
         },
+        onReply: undefined,
       };
       sendBack({ type: 'process.spawned', handle });
     });

@@ -31,6 +31,8 @@ export interface TestRuntimeOptions {
 const MAX_FLUSH_ROUNDS = 10_000;
 /** Event-loop turns without progress after which in-flight work is taken to wait on the outside. */
 const STABLE_ROUNDS = 20;
+/** Real time given to OS processes to act (exit, answer) before simulated timeouts move on. */
+const OUTSIDE_GRACE_MS = 2000;
 const live = new Set<TestRuntime>();
 
 /**
@@ -154,6 +156,7 @@ export class TestRuntime extends Runtime {
     const started = Date.now();
     let stable = 0;
     let last = this.#progress();
+    let outsideSince: number | undefined;
     while (!done) {
       await macrotask();
       if (done) break;
@@ -161,15 +164,30 @@ export class TestRuntime extends Runtime {
       stable = now === last ? stable + 1 : 0;
       last = now;
       if (Date.now() - started > this.#disposeLimitMs) break;
-      if (this.clock.pending > 0 && (this.inflight === 0 || stable >= STABLE_ROUNDS)) {
+      if (stable < STABLE_ROUNDS && this.inflight > 0) continue;
+      // OS processes are alive: they may be about to answer (a bridge leaving on its shutdown
+      // frame). Give them real time before simulated timeouts fire, as a real clock would.
+      if (this.liveResources().length > 0) {
+        outsideSince ??= Date.now();
+        if (Date.now() - outsideSince < OUTSIDE_GRACE_MS || this.clock.pending === 0) {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          continue;
+        }
+      }
+      outsideSince = undefined;
+      if (this.clock.pending > 0) {
         // Nothing else can move: let simulated time pass to the next timer (a stop timeout).
         await this.clock.runNext();
-      } else if (this.clock.pending === 0 && stable >= STABLE_ROUNDS) {
-        // Waiting on something outside the simulation (an OS process exiting): real time.
+      } else if (stable >= STABLE_ROUNDS) {
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     }
     if (done) await shutdown;
+    // A process killed at the end (SIGKILL) is gone as soon as the OS has reaped it.
+    const reapStart = Date.now();
+    while (this.liveResources().length > 0 && Date.now() - reapStart < OUTSIDE_GRACE_MS) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     this.trace.stop();
     live.delete(this);
     const leaks = this.leaks();

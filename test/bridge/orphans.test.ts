@@ -1,0 +1,42 @@
+/**
+ * "Killing Node never leaves Python orphans" (DESIGN.md "Bridge"): a child Node process
+ * (test/fixtures/ownerProcess.ts) starts a bridge and prints its Python pid; SIGKILL of that Node
+ * process must leave no Python process 1 s later. Nothing in this process can observe the Python
+ * process's end (it is not our child), so the OS is polled, with a 1 s real-time deadline.
+ */
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { OWNER_PROCESS, osAlive, waitOsGone } from '../helpers/bridge.js';
+
+test('SIGKILL of the Node process that owns a bridge leaves no Python process 1 s later', async (t) => {
+  const owner = spawn(process.execPath, ['--import', 'tsx', OWNER_PROCESS], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  owner.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const ownerGone = once(owner, 'exit');
+  let pyPid: number | undefined;
+  try {
+    const lines = createInterface({ input: owner.stdout });
+    const first = await Promise.race([
+      once(lines, 'line').then(([line]) => String(line)),
+      ownerGone.then(([code, signal]) => {
+        throw new Error(`the owner exited first (${String(code ?? signal)}): ${stderr}`);
+      }),
+    ]);
+    pyPid = Number(first);
+    t.true(Number.isInteger(pyPid) && pyPid > 0, `owner printed ${first}`);
+    t.true(osAlive(pyPid), 'the Python process runs');
+    t.regex(readFileSync(`/proc/${pyPid}/cmdline`, 'utf8'), /xotp_bridge/, 'and it is the bridge, not a reused pid');
+
+    owner.kill('SIGKILL');
+    const [, signal] = await ownerGone;
+    t.is(signal, 'SIGKILL');
+    t.true(await waitOsGone(pyPid, 1000), `python pid ${pyPid} still runs 1 s after its owner was SIGKILLed`);
+  } finally {
+    if (owner.exitCode === null && owner.signalCode === null) owner.kill('SIGKILL');
+    // Never leave a Python process behind for the other tests, whatever failed above.
+    if (pyPid !== undefined && osAlive(pyPid)) process.kill(pyPid, 'SIGKILL');
+  }
+});

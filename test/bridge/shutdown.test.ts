@@ -1,0 +1,188 @@
+/**
+ * Stopping a bridge: `ready → draining` (calls in flight get up to shutdownTimeout) `→
+ * stopping.asking` (shutdown frame) `→ stopping.terminating` (SIGTERM) `→ stopping.killing`
+ * (SIGKILL) `→ exited`, each step after shutdownTimeout on the simulated clock. `rt.stop`
+ * resolves only once the OS process is gone. A Python that ignores both the shutdown frame (its
+ * only thread is busy) and SIGTERM is test/fixtures/xotp_bridge_stubborn.py.
+ */
+import test from 'ava';
+import { createTestRuntime } from '../../src/testing/index.js';
+import { pythonBridge, callBridge, bridgeInfo, BridgeExitedError, BridgeNotRunningError } from '../../src/index.js';
+import { STUBBORN_SCRIPT, examples, osAlive, osExitOf, osPidGone, recordStates, rejectionOf, startBridge, stateOf, track, waitOsGone } from '../helpers/bridge.js';
+
+test.serial('an idle bridge stops on the shutdown frame; rt.stop resolves only once the OS process is gone', async (t) => {
+  await using rt = createTestRuntime();
+  const b = await startBridge(rt);
+  const states = recordStates(b.actor);
+  const exited = rt.exited(b.pid);
+  const stop = rt.stop(b.pid);
+  t.is(stateOf(b.actor), 'stopping.asking', 'nothing in flight: no draining');
+  t.true(osAlive(b.osPid), 'the process is still there right after the stop began');
+  t.is(await stop, 'ok');
+  t.true(osPidGone(b.osPid), 'process.kill(osPid, 0) throws ESRCH once stop resolved');
+  t.deepEqual(states, ['ready', 'stopping.asking', 'exited']);
+  t.is(osExitOf(b.actor)?.code, 0);
+  t.is(await exited, 'normal');
+  t.is(rt.clock.now(), 0, 'no step of the escalation was needed');
+  t.is(rt.clock.pending, 0, 'the shutdown timer was cleared');
+});
+
+test.serial('the stop reason becomes the exit reason', async (t) => {
+  await using rt = createTestRuntime();
+  const b = await startBridge(rt);
+  const exited = rt.exited(b.pid);
+  await rt.stop(b.pid, { shutdown: 'maintenance' });
+  t.deepEqual(await exited, { shutdown: 'maintenance' });
+});
+
+test.serial('draining: calls in flight finish, new calls fail at once with BridgeNotRunningError', async (t) => {
+  await using rt = createTestRuntime();
+  const b = await startBridge(rt);
+  const states = recordStates(b.actor);
+  const inFlight = track(callBridge(rt, b.pid, 'async_sleep', { seconds: 0.05, value: 'finished' }));
+  const stop = track(rt.stop(b.pid));
+  t.is(stateOf(b.actor), 'draining');
+  const info = await bridgeInfo(rt, b.pid);
+  t.is(info.state, 'draining');
+  t.is(info.pending, 1);
+  const refused = await rejectionOf(callBridge(rt, b.pid, 'echo', 'too late'));
+  t.true(refused instanceof BridgeNotRunningError, String(refused));
+  t.regex((refused as Error).message, /\(draining\)/);
+  await inFlight.promise;
+  t.is(inFlight.value, 'finished', 'the call in flight got its reply');
+  await stop.promise;
+  t.is(stop.value, 'ok');
+  t.deepEqual(states, ['ready', 'draining', 'stopping.asking', 'exited']);
+  t.true(osPidGone(b.osPid));
+  t.is(rt.clock.now(), 0);
+});
+
+test.serial('a call that does not finish within shutdownTimeout fails; a busy Python that honours SIGTERM ends at the next step', async (t) => {
+  await using rt = createTestRuntime();
+  const b = await startBridge(rt, examples({ shutdownTimeout: 1000 }));
+  const states = recordStates(b.actor);
+  // A sync handler holds Python's only thread: it will read neither the cancel nor the shutdown frame.
+  const busy = track(callBridge(rt, b.pid, 'wait_gate', { name: 'never' }));
+  const stop = track(rt.stop(b.pid));
+  t.is(stateOf(b.actor), 'draining');
+  await rt.advance(999);
+  t.is(stateOf(b.actor), 'draining');
+  t.is(busy.state, 'pending');
+  await rt.advance(1);
+  t.is(stateOf(b.actor), 'stopping.asking');
+  await busy.promise;
+  t.true(busy.error instanceof BridgeNotRunningError, String(busy.error));
+  t.regex((busy.error as Error).message, /abandoned before Python answered/);
+  t.is(stop.state, 'pending');
+  await rt.advance(1000);
+  await stop.promise;
+  t.is(stop.value, 'ok');
+  t.deepEqual(states, ['ready', 'draining', 'stopping.asking', 'stopping.terminating', 'exited']);
+  t.is(osExitOf(b.actor)?.code, 0, "xotp_bridge's SIGTERM handler exits 0");
+  t.true(osPidGone(b.osPid));
+});
+
+test.serial('a Python that ignores the shutdown frame and SIGTERM is SIGKILLed at the last step; stop resolves only then', async (t) => {
+  await using rt = createTestRuntime();
+  const b = await startBridge(rt, pythonBridge({ script: STUBBORN_SCRIPT, shutdownTimeout: 2000 }));
+  t.is(await callBridge(rt, b.pid, 'ignore_sigterm'), 'ignoring SIGTERM');
+  const states = recordStates(b.actor);
+  const busy = track(callBridge(rt, b.pid, 'wait_gate', { name: 'never' }));
+  const stop = track(rt.stop(b.pid));
+  t.is(stateOf(b.actor), 'draining');
+
+  await rt.advance(2000);
+  t.is(stateOf(b.actor), 'stopping.asking', 'shutdown frame sent');
+  await busy.promise;
+  t.true(busy.error instanceof BridgeNotRunningError, String(busy.error));
+  const whileStopping = await rejectionOf(callBridge(rt, b.pid, 'echo', 1));
+  t.true(whileStopping instanceof BridgeNotRunningError, String(whileStopping));
+  t.regex((whileStopping as Error).message, /\(stopping\)/);
+  t.is((await bridgeInfo(rt, b.pid)).state, 'stopping', 'bridgeInfo still answers while stopping');
+
+  await rt.advance(2000);
+  t.is(stateOf(b.actor), 'stopping.terminating', 'SIGTERM sent');
+  t.true(osAlive(b.osPid));
+  t.is(stop.state, 'pending', 'stop waits for the OS process');
+
+  await rt.advance(2000);
+  await stop.promise;
+  t.is(stop.value, 'ok');
+  t.deepEqual(states, ['ready', 'draining', 'stopping.asking', 'stopping.terminating', 'stopping.killing', 'exited']);
+  t.is(osExitOf(b.actor)?.signal, 'SIGKILL', 'only SIGKILL ended it');
+  t.true(osPidGone(b.osPid), 'gone when stop resolved');
+  t.is(rt.clock.now(), 6000);
+});
+
+test.serial('an outside SIGTERM: the stubborn script ignores it; a normal bridge exits 0 on it, an unexpected exit', async (t) => {
+  await using rt = createTestRuntime();
+  const stubborn = await startBridge(rt, pythonBridge({ script: STUBBORN_SCRIPT }));
+  await callBridge(rt, stubborn.pid, 'ignore_sigterm');
+  process.kill(stubborn.osPid, 'SIGTERM');
+  t.is(await callBridge(rt, stubborn.pid, 'echo', 'still here'), 'still here', 'SIGTERM was ignored');
+  const normal = await startBridge(rt);
+  const exited = rt.exited(normal.pid);
+  process.kill(normal.osPid, 'SIGTERM');
+  t.true((await exited) instanceof BridgeExitedError, 'an outside SIGTERM is an unexpected exit');
+  t.is(osExitOf(normal.actor)?.code, 0);
+  await rt.stop(stubborn.pid);
+  t.is(osExitOf(stubborn.actor)?.code, 0, 'an idle stubborn Python still honours the shutdown frame');
+});
+
+test.serial('the process dying on its own while the bridge asks it to stop: stop resolves at once, no timer left', async (t) => {
+  await using rt = createTestRuntime();
+  const b = await startBridge(rt, examples({ shutdownTimeout: 1000 }));
+  const states = recordStates(b.actor);
+  const busy = track(callBridge(rt, b.pid, 'wait_gate', { name: 'never' }));
+  const stop = track(rt.stop(b.pid));
+  await rt.advance(1000);
+  t.is(stateOf(b.actor), 'stopping.asking');
+  process.kill(b.osPid, 'SIGKILL');
+  await stop.promise;
+  await busy.promise;
+  t.is(stop.value, 'ok');
+  t.deepEqual(states, ['ready', 'draining', 'stopping.asking', 'exited']);
+  t.is(osExitOf(b.actor)?.signal, 'SIGKILL');
+  t.is(rt.clock.now(), 1000, 'no further step was needed');
+  t.is(rt.clock.pending, 0);
+});
+
+test.serial("shutdownTimeout 'infinity': draining waits for the call however long it takes", async (t) => {
+  await using rt = createTestRuntime();
+  const b = await startBridge(rt, examples({ shutdownTimeout: 'infinity' }));
+  const call = track(callBridge(rt, b.pid, 'async_gate', { name: 'slow', value: 'done at last' }, { timeout: 'infinity' }));
+  t.is(await callBridge(rt, b.pid, 'pending_tasks'), 1);
+  const stop = track(rt.stop(b.pid));
+  t.is(rt.clock.pending, 0, 'no shutdown timer');
+  await rt.advance(3_600_000);
+  t.is(stateOf(b.actor), 'draining');
+  t.is(call.state, 'pending');
+  // Nothing can reach Python while draining; let the OS end the wait: SIGKILL.
+  process.kill(b.osPid, 'SIGKILL');
+  await stop.promise;
+  await call.promise;
+  t.true(call.error instanceof BridgeExitedError);
+});
+
+// BUG (src/testing/testRuntime.ts dispose): dispose moves simulated time as soon as the runtime
+// has nothing in flight, even while a bridge waits for its Python process to read the shutdown
+// frame and leave (real I/O). So the runtime's stop timeout (and the bridge's own shutdown
+// timer) fire at once: the bridge is killed instead of stopped in order, and the Python process,
+// SIGKILLed but not yet reaped, is then reported as a leak. Expected: dispose of a runtime with
+// an idle, ready bridge stops it through the shutdown frame (exit reason 'shutdown', clock
+// still at 0) and resolves. Actual: clock jumps to 5000 ms, the bridge exits 'killed' (usually)
+// and dispose throws LeakError "resource python pid N (owned by test/bridge-1) is alive".
+test.serial('dispose stops a running bridge in order, without reporting a leak', async (t) => {
+  const rt = createTestRuntime();
+  const b = await startBridge(rt);
+  const exited = rt.exited(b.pid);
+  const failure = await rt.dispose().then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  t.is(rt.clock.now(), 0, 'no simulated time was needed (actual: dispose jumped to the 5000 ms stop timeout)');
+  t.is(await exited, 'shutdown', 'stopped, not killed');
+  t.is(failure, undefined, `dispose threw: ${String(failure)}`);
+  // whatever happened, do not leave the process behind for the next test (bounded OS poll)
+  t.true(await waitOsGone(b.osPid, 2000));
+});
