@@ -106,8 +106,13 @@ for (const [label, payload, n] of [['100 B', small, SEQ], ['100 KB', large, SEQ_
   rows.push({ metric: `sequential ${label} p50`, xotp: percentile(x, 50), baseline: percentile(r, 50), unit: 'µs', ratio: p50, target: '≤ 1.3×', pass: p50 <= 1.3 });
   rows.push({ metric: `sequential ${label} p99`, xotp: percentile(x, 99), baseline: percentile(r, 99), unit: 'µs', ratio: percentile(x, 99) / percentile(r, 99) });
 }
-const rawRate = await pipelined(viaRaw, PIPELINED);
-const xRate = await pipelined(viaBridge, PIPELINED);
+// Interleaved rounds, best of each: the two share the machine, whatever else it is doing.
+let rawRate = 0;
+let xRate = 0;
+for (let round = 0; round < 3; round++) {
+  rawRate = Math.max(rawRate, await pipelined(viaRaw, PIPELINED));
+  xRate = Math.max(xRate, await pipelined(viaBridge, PIPELINED));
+}
 rows.push({ metric: `pipelined, ${IN_FLIGHT} in flight`, xotp: xRate, baseline: rawRate, unit: 'call/s', ratio: xRate / rawRate, target: '≥ 0.8×', pass: xRate / rawRate >= 0.8 });
 await raw.close();
 await rt.stop(pid);

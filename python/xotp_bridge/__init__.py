@@ -150,7 +150,7 @@ class _Reader:
         if not self._fill(4 + length):
             return None
         start = self.pos + 4
-        body = bytes(self.buf[start : start + length])
+        body = self.buf[start : start + length]  # json.loads takes a bytearray: no second copy
         self.pos = start + length
         return body
 

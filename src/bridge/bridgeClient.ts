@@ -14,6 +14,21 @@ export interface BridgeCallOptions {
 
 let tokenSeq = 0;
 
+const callBridgeSchema = {
+  timeout: optional(isTimeout),
+  signal: optional(instanceOf(AbortSignal, 'an AbortSignal')),
+};
+
+function isPlainCallOptions(o: BridgeCallOptions): o is { timeout?: number; signal?: AbortSignal } {
+  if (typeof o !== 'object' || o === null) return false;
+  for (const key in o) if (key !== 'timeout' && key !== 'signal') return false;
+  const t = o.timeout;
+  return (
+    (t === undefined || (typeof t === 'number' && Number.isInteger(t) && t >= 0)) &&
+    (o.signal === undefined || o.signal instanceof AbortSignal)
+  );
+}
+
 /**
  * Calls operation `op` of a bridge's Python process with `args` (any JSON value).
  *
@@ -29,10 +44,8 @@ export async function callBridge<R = unknown>(
   args?: unknown,
   options: BridgeCallOptions = {},
 ): Promise<R> {
-  const { timeout, signal } = validateOptions('callBridge', options, {
-    timeout: optional(isTimeout),
-    signal: optional(instanceOf(AbortSignal, 'an AbortSignal')),
-  });
+  // Hot path: no options (or only the known ones, well typed) skip the generic validator.
+  const { timeout, signal } = isPlainCallOptions(options) ? options : validateOptions('callBridge', options, callBridgeSchema);
   if (typeof op !== 'string' || op.length === 0) throw new InvalidOptionError('callBridge.op', 'a non-empty operation name', op);
   const token = `c${++tokenSeq}`;
   const request: BridgeCallRequest = { bridge: 'call', op, args, token, ...(timeout !== undefined ? { timeout } : {}) };
