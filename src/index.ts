@@ -109,7 +109,7 @@ export { anything } from './registry/pattern.js';
 export type { Pattern, PatternObject } from './registry/pattern.js';
 export { pythonBridge, pythonPackageDir } from './bridge/pythonBridge.js';
 export type { PythonBridgeOptions } from './bridge/pythonBridge.js';
-export { callBridge, bridgeInfo } from './bridge/bridgeClient.js';
+export { callBridge, bridgeInfo, awaitBridgeReady } from './bridge/bridgeClient.js';
 export type { BridgeCallOptions } from './bridge/bridgeClient.js';
 export type { BridgeInfo, BridgeStats } from './bridge/bridgeCore.js';
 export {
@@ -122,3 +122,12 @@ export {
   PayloadTooLargeError,
 } from './bridge/bridgeErrors.js';
 export { resolvePython } from './bridge/pythonInterpreter.js';
+export { pool } from './workers/pool.js';
+export type { PoolOptions } from './workers/pool.js';
+export { Pool } from './workers/poolClient.js';
+export type { PoolRunOptions } from './workers/poolClient.js';
+export type { PoolStatus, PoolStats, PoolWorkerStatus, Lease, CheckinOutcome } from './workers/poolManager.js';
+export type { SessionState } from './workers/sessionTable.js';
+export { WorkerLifecycle } from './workers/workerLifecycle.js';
+export type { WorkerState, WorkerTransition } from './workers/workerLifecycle.js';
+export { CheckoutTimeoutError, PoolBusyError, SessionExpiredError, SessionLostError, SessionsDisabledError } from './workers/poolErrors.js';

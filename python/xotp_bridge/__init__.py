@@ -41,6 +41,8 @@ IN_FD = 3
 OUT_FD = 4
 _HANDLERS = {}
 _CO_COROUTINE = 0x0080  # inspect.CO_COROUTINE, without importing inspect (slow)
+# Operations every bridge answers, not listed among the handlers: health checks use them.
+_BUILTINS = {"xotp.ping": lambda args: {"pid": os.getpid()}}
 
 
 def handler(name_or_fn=None):
@@ -223,7 +225,7 @@ class _Server:
         call_id = message.get("id")
         op = message.get("op")
         args = message.get("args")
-        fn = _HANDLERS.get(op)
+        fn = _HANDLERS.get(op) or _BUILTINS.get(op)
         if fn is None:
             self.reply(call_id, False, {"type": "UnknownOperation", "message": f"no handler for {op!r}; handlers: {handlers()}", "traceback": ""})
             return

@@ -80,3 +80,20 @@ function describe(target: Target): string {
   const pid = target as { node: string; id: number };
   return `<${pid.node}.${pid.id}>`;
 }
+
+/**
+ * Resolves with the bridge's info once it has finished its handshake (at once if it has).
+ *
+ * @throws the bridge's start failure (BridgeStartupError / BridgeExitedError) if it never gets
+ *   ready; BridgeNotRunningError if it is stopping or gone.
+ */
+export async function awaitBridgeReady(runtime: Runtime, bridge: Target): Promise<BridgeInfo> {
+  try {
+    const info = await runtime.call<BridgeInfo>(bridge, { bridge: 'awaitReady' }, { timeout: 'infinity' });
+    if (info.state !== 'ready') throw new BridgeNotRunningError(describe(bridge), info.state);
+    return info;
+  } catch (err) {
+    if (err instanceof NoProcessError) throw new BridgeNotRunningError(describe(bridge), 'not running');
+    throw err;
+  }
+}

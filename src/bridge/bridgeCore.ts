@@ -88,6 +88,8 @@ export class BridgeCore {
   ready: { pid: number; python: string; handlers: string[] } | undefined;
   readonly pending = new Map<number, Pending>();
   readonly waiting: Waiting[] = [];
+  /** Callers of awaitBridgeReady while starting. */
+  readonly readyWaiters: CallFrom[] = [];
   readonly #tokens = new Map<string, number>();
   readonly #abandoned = new Set<number>();
   #deadlines: Deadlines | undefined;
@@ -271,6 +273,7 @@ export class BridgeCore {
       if (w.deadline) this.#deadlines!.cancel(w.deadline);
       rt.replyError(w.from, error);
     }
+    for (const from of this.readyWaiters.splice(0)) rt.replyError(from, error);
   }
 
   notRunning(rt: Runtime, self: AnyActorRef, from: CallFrom, state: string): void {

@@ -47,6 +47,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const pythonPackageDir = resolvePath(here, '..', '..', 'python');
 
 const INFO = 'info';
+const AWAIT_READY = 'awaitReady';
 
 function parse(options: unknown): BridgeSettings {
   const o = validateOptions('pythonBridge', options, {
@@ -156,6 +157,7 @@ export function pythonBridge(options: PythonBridgeOptions) {
   const onInfo = ({ context, event, self }: { context: Context; event: Ev; self: AnyActorRef }, state: string) =>
     rt(self).reply(asCall(event).from, context.core.info(state));
   const isInfo = ({ event }: { event: Ev }) => (asCall(event).request as { bridge?: string })?.bridge === INFO;
+  const isAwaitReady = ({ event }: { event: Ev }) => (asCall(event).request as { bridge?: string })?.bridge === AWAIT_READY;
   const fromParent = ({ context, event }: { context: Context; event: Ev }) =>
     Pid.equals((event as unknown as ExitMessage).from, context.core.parent);
   const stopWith = ({ context, event }: { context: Context; event: Ev }) => {
@@ -229,6 +231,7 @@ export function pythonBridge(options: PythonBridgeOptions) {
         on: {
           'xotp.call': [
             { guard: isInfo, actions: (a) => onInfo(a, 'starting') },
+            { guard: isAwaitReady, actions: ({ context, event }) => void context.core.readyWaiters.push(asCall(event).from) },
             { actions: ({ context, event, self }) => context.core.enqueue(rt(self), self, asCall(event).request as BridgeCallRequest, asCall(event).from) },
           ],
           'xotp.cast': { actions: onCast },
@@ -272,6 +275,10 @@ export function pythonBridge(options: PythonBridgeOptions) {
                       };
                     },
                     ({ self }) => rt(self).ackStart(self, { ok: true }),
+                    ({ context, self }) => {
+                      const runtime = rt(self);
+                      for (const from of context.core.readyWaiters.splice(0)) runtime.reply(from, context.core.info('ready'));
+                    },
                     ({ context, self }) => context.core.flushQueue(rt(self), self),
                   ],
                 },
@@ -293,6 +300,7 @@ export function pythonBridge(options: PythonBridgeOptions) {
         on: {
           'xotp.call': [
             { guard: isInfo, actions: (a) => onInfo(a, 'ready') },
+            { guard: isAwaitReady, actions: (a) => onInfo(a, 'ready') },
             { actions: ({ context, event, self }) => context.core.send(rt(self), self, asCall(event).request as BridgeCallRequest, asCall(event).from) },
           ],
           'xotp.cast': { actions: onCast },

@@ -1,0 +1,99 @@
+import type { AnyActorLogic } from 'xstate';
+import { InvalidOptionError } from '../runtime/errors.js';
+import { validateOptions, optional, integer, isBoolean, isTimeout, oneOf, matching } from '../runtime/validate.js';
+import { supervisor } from '../supervisor/supervisor.js';
+import { dynamicSupervisor } from '../supervisor/dynamicSupervisor.js';
+import { poolManager, type PoolSettings } from './poolManager.js';
+
+/** Options of `pool()`. Plain objects, validated here: a wrong shape names its key. */
+export interface PoolOptions {
+  /** The pool's name: its manager is registered under it; calls address the pool by it. */
+  name: string;
+  /** Number of workers. */
+  size: number;
+  /** The worker logic, usually a `pythonBridge(...)`. */
+  worker: AnyActorLogic;
+  /** ms a caller waits for a free worker before CheckoutTimeoutError. Default 5000. */
+  checkoutTimeout?: number | 'infinity';
+  /** Callers that may wait at once; one more fails fast with PoolBusyError. Default 1000. */
+  maxQueue?: number;
+  /** Workers started at once while warming up. Default: all of them. */
+  startConcurrency?: number;
+  /** Start workers only when callers need them (up to `size`). Default false. */
+  lazy?: boolean;
+  /** Which idle worker a call gets: the longest idle (`'fifo'`, default) or the last used (`'lifo'`). */
+  strategy?: 'fifo' | 'lifo';
+  /** Session affinity: a session's calls all run on the worker its first call ran on. */
+  sessions?: { ttl: number; sweepInterval?: number };
+  /** Health checks: a ping every `interval`; `maxFailures` consecutive failures replace a worker. */
+  health?: { interval: number; timeout?: number; maxFailures?: number };
+}
+
+function parse(options: unknown): PoolSettings {
+  const o = validateOptions('pool', options, {
+    name: matching(/^\S+$/, 'a non-empty name without spaces'),
+    size: integer(1, 10_000),
+    worker: (v, key) => {
+      if (typeof v !== 'object' || v === null || typeof (v as AnyActorLogic).transition !== 'function') {
+        throw new InvalidOptionError(key, 'xstate logic for a worker (e.g. pythonBridge({ module }))', v);
+      }
+      return v as AnyActorLogic;
+    },
+    checkoutTimeout: optional(isTimeout, 5000),
+    maxQueue: optional(integer(0), 1000),
+    startConcurrency: optional(integer(1)),
+    lazy: optional(isBoolean, false),
+    strategy: optional(oneOf('fifo', 'lifo'), 'fifo'),
+    sessions: optional((v, key) =>
+      validateOptions(key, v, { ttl: integer(1), sweepInterval: optional(integer(1)) }),
+    ),
+    health: optional((v, key) =>
+      validateOptions(key, v, { interval: integer(1), timeout: optional(integer(1)), maxFailures: optional(integer(1)) }),
+    ),
+  });
+  return {
+    name: o.name,
+    size: o.size,
+    worker: o.worker,
+    checkoutTimeout: o.checkoutTimeout,
+    maxQueue: o.maxQueue,
+    startConcurrency: o.startConcurrency ?? o.size,
+    lazy: o.lazy,
+    strategy: o.strategy,
+    sessions: o.sessions ? { ttl: o.sessions.ttl, sweepInterval: o.sessions.sweepInterval ?? Math.max(1000, o.sessions.ttl) } : undefined,
+    health: o.health
+      ? { interval: o.health.interval, timeout: o.health.timeout ?? Math.min(5000, o.health.interval), maxFailures: o.health.maxFailures ?? 3 }
+      : undefined,
+    workersName: `${o.name}.workers`,
+  };
+}
+
+/**
+ * A pool of workers (usually Python bridges) as a supervision subtree: a one_for_all supervisor
+ * of a dynamic supervisor of workers and the pool manager (registered under `name`). Workers
+ * warm up in parallel; calls check a worker out, run in the caller, and check it back in.
+ *
+ * @example
+ * ```ts
+ * const py = pool({ name: 'py', size: 4, worker: pythonBridge({ module: 'my_handlers' }), sessions: { ttl: 300_000 } });
+ * await runtime.start(py);
+ * await Pool.ready(runtime, 'py');
+ * await Pool.run(runtime, 'py', 'embed', { text }, { session: 's1', timeout: 5000 });
+ * ```
+ * @throws InvalidOptionError naming the key for a wrong option (the seed's map-vs-keyword errors).
+ */
+export function pool(options: PoolOptions) {
+  const settings = parse(options);
+  return supervisor({
+    strategy: 'one_for_all',
+    label: /^[^/\s]+$/.test(settings.name) ? settings.name : 'pool',
+    children: [
+      {
+        id: 'workers',
+        name: settings.workersName,
+        start: dynamicSupervisor({ label: 'workers', maxRestarts: 1000, maxSeconds: 1 }),
+      },
+      { id: 'manager', name: settings.name, start: poolManager, input: settings },
+    ],
+  });
+}

@@ -1,0 +1,148 @@
+import type { Pid } from '../runtime/pid.js';
+import { AbortError, InvalidOptionError, TimeoutError } from '../runtime/errors.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { validateOptions, optional, isTimeout, instanceOf, isString } from '../runtime/validate.js';
+import { callBridge } from '../bridge/bridgeClient.js';
+import { BridgeExitedError, BridgeNotRunningError } from '../bridge/bridgeErrors.js';
+import type { CheckinOutcome, Lease, PoolCast, PoolRequest, PoolStatus } from './poolManager.js';
+import type { SessionState } from './sessionTable.js';
+import { CheckoutTimeoutError } from './poolErrors.js';
+
+/** Options of `Pool.run`. */
+export interface PoolRunOptions {
+  /** Run on this session's worker (binding it on first use). */
+  session?: string;
+  /** The call's deadline in ms (the bridge's callTimeout by default). */
+  timeout?: number | 'infinity';
+  /** How long to wait for a free worker. Default: the pool's checkoutTimeout. */
+  checkoutTimeout?: number | 'infinity';
+  signal?: AbortSignal;
+}
+
+const runSchema = {
+  session: optional(isString),
+  timeout: optional(isTimeout),
+  checkoutTimeout: optional(isTimeout),
+  signal: optional(instanceOf(AbortSignal, 'an AbortSignal')),
+};
+
+let tokens = 0;
+const forever = { timeout: 'infinity' } as const;
+
+async function checkoutLease(runtime: Runtime, pool: string, opts: { session?: string; checkoutTimeout?: number; signal?: AbortSignal }): Promise<Lease> {
+  const token = `k${++tokens}`;
+  const request: PoolRequest = { pool: 'checkout', token, ...(opts.session !== undefined ? { session: opts.session } : {}) };
+  const timeout = opts.checkoutTimeout ?? (await defaultCheckoutTimeout(runtime, pool));
+  try {
+    return await runtime.call<Lease>(pool, request, { timeout: timeout === Infinity ? 'infinity' : timeout, ...(opts.signal ? { signal: opts.signal } : {}) });
+  } catch (err) {
+    if (err instanceof TimeoutError || err instanceof AbortError) {
+      // Leave the queue: a worker granted later must not be held for nobody.
+      try {
+        runtime.cast(pool, { pool: 'cancel', token } satisfies PoolCast);
+      } catch {
+        // The pool is gone.
+      }
+      if (err instanceof TimeoutError) throw new CheckoutTimeoutError(pool, timeout);
+    }
+    throw err;
+  }
+}
+
+/** A pool's checkout timeout, asked once per runtime and pool (settings do not change). */
+const timeouts = new WeakMap<Runtime, Map<string, number>>();
+async function defaultCheckoutTimeout(runtime: Runtime, pool: string): Promise<number> {
+  let byPool = timeouts.get(runtime);
+  if (!byPool) timeouts.set(runtime, (byPool = new Map()));
+  const known = byPool.get(pool);
+  if (known !== undefined) return known;
+  const { checkoutTimeout } = await runtime.call<{ checkoutTimeout: number }>(pool, { pool: 'settings' } satisfies PoolRequest, forever);
+  byPool.set(pool, checkoutTimeout);
+  return checkoutTimeout;
+}
+
+function checkin(runtime: Runtime, pool: string, lease: Lease, outcome: CheckinOutcome): void {
+  try {
+    runtime.cast(pool, { pool: 'checkin', lease: lease.lease, outcome } satisfies PoolCast);
+  } catch {
+    // The pool is gone: nothing to give back.
+  }
+}
+
+function outcomeOf(err: unknown): CheckinOutcome {
+  if (err instanceof BridgeExitedError || err instanceof BridgeNotRunningError) return 'crashed';
+  if (err instanceof TimeoutError) return 'error';
+  return 'ok'; // a Python exception fails the call, not the worker
+}
+
+/**
+ * The pool API. Calls run in the caller: the manager only hands workers out and takes them back,
+ * so it never waits on Python.
+ */
+export const Pool = {
+  /**
+   * Runs `op` with `args` on a worker: checks one out (waiting FIFO up to the checkout timeout;
+   * PoolBusyError when the queue is full), calls it, gives it back. With `session`, every call
+   * of the session runs on the same worker.
+   *
+   * @throws CheckoutTimeoutError, PoolBusyError, SessionExpiredError, SessionLostError,
+   *   SessionsDisabledError, and whatever the call throws (PythonError, TimeoutError,
+   *   BridgeExitedError when the worker crashed mid-call: it is then replaced).
+   */
+  async run<R = unknown>(runtime: Runtime, pool: string, op: string, args?: unknown, options: PoolRunOptions = {}): Promise<R> {
+    const o = validateOptions('Pool.run', options, runSchema);
+    return Pool.checkout(runtime, pool, (worker) => callBridge<R>(runtime, worker, op, args, { ...(o.timeout !== undefined ? { timeout: o.timeout } : {}), ...(o.signal ? { signal: o.signal } : {}) }), {
+      ...(o.session !== undefined ? { session: o.session } : {}),
+      ...(o.checkoutTimeout !== undefined ? { checkoutTimeout: o.checkoutTimeout } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+  },
+
+  /**
+   * Exclusive use of one worker for the duration of `fn`. The worker is given back however
+   * `fn` ends (returns, throws, or the caller aborts).
+   */
+  async checkout<R>(
+    runtime: Runtime,
+    pool: string,
+    fn: (worker: Pid) => Promise<R>,
+    options: { session?: string; checkoutTimeout?: number | 'infinity'; signal?: AbortSignal } = {},
+  ): Promise<R> {
+    if (typeof fn !== 'function') throw new InvalidOptionError('Pool.checkout.fn', 'a function (worker) => Promise', fn);
+    const o = validateOptions('Pool.checkout', options, { session: runSchema.session, checkoutTimeout: runSchema.checkoutTimeout, signal: runSchema.signal });
+    const lease = await checkoutLease(runtime, pool, {
+      ...(o.session !== undefined ? { session: o.session } : {}),
+      ...(o.checkoutTimeout !== undefined ? { checkoutTimeout: o.checkoutTimeout } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    let outcome: CheckinOutcome = 'ok';
+    try {
+      return await fn(lease.worker);
+    } catch (err) {
+      outcome = outcomeOf(err);
+      throw err;
+    } finally {
+      checkin(runtime, pool, lease, outcome);
+    }
+  },
+
+  /** Resolves when every worker has finished its handshake (at once for lazy pools). */
+  ready(runtime: Runtime, pool: string): Promise<PoolStatus> {
+    return runtime.call<PoolStatus>(pool, { pool: 'ready' } satisfies PoolRequest, forever);
+  },
+
+  /** Workers, queue, counters; `sessions` and `health` only when the pool enables them. */
+  status(runtime: Runtime, pool: string): Promise<PoolStatus> {
+    return runtime.call<PoolStatus>(pool, { pool: 'status' } satisfies PoolRequest, forever);
+  },
+
+  /** `bound` (with its worker), `expired`, `lost` (its worker died) or `unknown`. */
+  session(runtime: Runtime, pool: string, id: string): Promise<SessionState> {
+    return runtime.call<SessionState>(pool, { pool: 'session', id } satisfies PoolRequest, forever);
+  },
+
+  /** Forgets a session (it becomes `unknown`); returns whether it was bound. */
+  endSession(runtime: Runtime, pool: string, id: string): Promise<boolean> {
+    return runtime.call<boolean>(pool, { pool: 'endSession', id } satisfies PoolRequest, forever);
+  },
+};

@@ -1,0 +1,541 @@
+import type { AnyActorLogic } from 'xstate';
+import { Pid } from '../runtime/pid.js';
+import type { CallFrom, CastMessage, DownMessage } from '../runtime/messages.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { formatReason } from '../runtime/exitReason.js';
+import { startChild, terminateChild } from '../supervisor/childManagement.js';
+import { awaitBridgeReady, callBridge } from '../bridge/bridgeClient.js';
+import { defineServer, type ServerContext } from './server.js';
+import { SessionTable, type SessionState } from './sessionTable.js';
+import { WorkerLifecycle, type WorkerState } from './workerLifecycle.js';
+import { PoolBusyError, SessionExpiredError, SessionLostError, SessionsDisabledError } from './poolErrors.js';
+
+/** @internal The pool's validated settings, handed to its manager. */
+export interface PoolSettings {
+  name: string;
+  size: number;
+  worker: AnyActorLogic;
+  checkoutTimeout: number;
+  maxQueue: number;
+  startConcurrency: number;
+  lazy: boolean;
+  strategy: 'fifo' | 'lifo';
+  sessions: { ttl: number; sweepInterval: number } | undefined;
+  health: { interval: number; timeout: number; maxFailures: number } | undefined;
+  workersName: string;
+}
+
+/** A checked-out worker: give it back with `checkin`. */
+export interface Lease {
+  readonly lease: number;
+  readonly worker: Pid;
+}
+
+/** How a lease ended, as the caller saw it. */
+export type CheckinOutcome = 'ok' | 'error' | 'crashed';
+
+/** One worker in `poolStatus`. */
+export interface PoolWorkerStatus {
+  pid: Pid;
+  busy: boolean;
+  /** Only when health checks are on. */
+  state?: WorkerState;
+  failures?: number;
+  history?: WorkerLifecycle['history'];
+}
+
+/** What `poolStatus` returns. `sessions` and `health` are absent unless enabled. */
+export interface PoolStatus {
+  name: string;
+  size: number;
+  ready: number;
+  starting: number;
+  idle: number;
+  busy: number;
+  queued: number;
+  workers: PoolWorkerStatus[];
+  stats: PoolStats;
+  sessions?: { ttl: number; bound: number; expired: number; lost: number; workersWithSessions: number };
+  health?: { interval: number; maxFailures: number; degraded: number; unhealthy: number; replaced: number };
+}
+
+export interface PoolStats {
+  checkouts: number;
+  busyRejects: number;
+  workerExits: number;
+  started: number;
+}
+
+/** @internal */
+export type PoolRequest =
+  | { pool: 'checkout'; session?: string; token: string }
+  | { pool: 'ready' }
+  | { pool: 'status' }
+  | { pool: 'settings' }
+  | { pool: 'session'; id: string }
+  | { pool: 'endSession'; id: string };
+
+/** @internal */
+export type PoolCast = { pool: 'checkin'; lease: number; outcome: CheckinOutcome } | { pool: 'cancel'; token: string };
+
+interface Worker {
+  readonly pid: Pid;
+  ready: boolean;
+  busy: boolean;
+  lifecycle: WorkerLifecycle | undefined;
+  pinging: boolean;
+}
+
+interface Waiter {
+  readonly from: CallFrom;
+  readonly token: string;
+  readonly session: string | undefined;
+}
+
+type Info =
+  | { type: 'pool.workerReady'; pid: Pid }
+  | { type: 'pool.workerFailed'; reason: unknown }
+  | { type: 'pool.tick'; what: 'health' | 'sweep' }
+  | { type: 'pool.pinged'; pid: Pid; ok: boolean; reason?: unknown }
+  | DownMessage;
+
+/**
+ * The pool's state and its decisions: idle workers, the FIFO of waiting callers, leases,
+ * sessions, health. Kept in the manager server; the calls themselves run in the callers (the
+ * manager never waits on Python).
+ *
+ * @internal
+ */
+class PoolState {
+  readonly s: PoolSettings;
+  readonly workers = new Map<number, Worker>();
+  readonly idle: Pid[] = [];
+  readonly waiters: Waiter[] = [];
+  /** Callers waiting for one particular (session-bound) worker. */
+  readonly bound = new Map<number, Waiter[]>();
+  readonly leases = new Map<number, { worker: Pid; session: string | undefined }>();
+  readonly readyWaiters: CallFrom[] = [];
+  readonly sessions: SessionTable | undefined;
+  starting = 0;
+  #lease = 0;
+  replaced = 0;
+  stopping = false;
+  timers: unknown[] = [];
+  readonly stats: PoolStats = { checkouts: 0, busyRejects: 0, workerExits: 0, started: 0 };
+
+  constructor(settings: PoolSettings) {
+    this.s = settings;
+    this.sessions = settings.sessions ? new SessionTable(settings.sessions.ttl) : undefined;
+  }
+
+  toJSON(): unknown {
+    return { workers: this.workers.size, idle: this.idle.length, queued: this.waiters.length, starting: this.starting };
+  }
+
+  get readyCount(): number {
+    let n = 0;
+    for (const w of this.workers.values()) if (w.ready) n++;
+    return n;
+  }
+
+  // --- workers -------------------------------------------------------------------------------
+
+  /** Starts workers until the pool has `size` (in parallel, at most `startConcurrency` at once). */
+  fill(ctx: ServerContext): void {
+    if (this.stopping) return;
+    while (this.workers.size + this.starting < this.s.size && this.starting < this.s.startConcurrency) {
+      if (this.s.lazy && this.waiters.length === 0 && this.workers.size + this.starting > 0) break;
+      this.#startOne(ctx);
+    }
+  }
+
+  #startOne(ctx: ServerContext): void {
+    const rt = ctx.runtime;
+    this.starting++;
+    const worker = this.s.worker;
+    // The supervisor only spawns (the start function does not wait for the handshake), so the
+    // dynamic supervisor is never blocked on Python and workers warm up in parallel.
+    startChild(rt, this.s.workersName, {
+      start: ({ runtime, supervisor }) => runtime.spawn(worker, { parent: supervisor, link: supervisor }),
+      restart: 'temporary',
+    })
+      .then(async (res) => {
+        if (!res.ok || res.pid === undefined) throw new Error(`worker start failed: ${formatReason(res)}`);
+        const pid = res.pid;
+        this.#addWorker(ctx, pid);
+        await awaitBridgeReady(rt, pid);
+        return pid;
+      })
+      .then(
+        (pid) => safeSend(rt, ctx.self, { type: 'pool.workerReady', pid }),
+        (reason: unknown) => safeSend(rt, ctx.self, { type: 'pool.workerFailed', reason }),
+      );
+  }
+
+  #addWorker(ctx: ServerContext, pid: Pid): void {
+    ctx.monitor(pid);
+    const lifecycle = this.s.health ? new WorkerLifecycle() : undefined;
+    this.workers.set(pid.id, { pid, ready: false, busy: false, lifecycle, pinging: false });
+  }
+
+  onWorkerReady(ctx: ServerContext, pid: Pid): void {
+    this.starting--;
+    this.stats.started++;
+    const w = this.workers.get(pid.id);
+    if (!w) return this.fill(ctx); // died while starting
+    w.ready = true;
+    w.lifecycle?.go('ready', 'handshake', ctx.runtime.clock.now());
+    this.#release(ctx, w);
+    if (this.readyCount >= this.s.size) for (const from of this.readyWaiters.splice(0)) ctx.reply(from, this.status(ctx));
+    this.fill(ctx);
+  }
+
+  onWorkerFailed(ctx: ServerContext, reason: unknown): void {
+    this.starting--;
+    ctx.runtime.logger.error(`pool '${this.s.name}': a worker failed to start: ${formatReason(reason)}`);
+    // Retried through fill when the next caller or exit comes; a pool of crashing workers
+    // otherwise retries forever, bounded by the workers supervisor's restart intensity.
+    const t = ctx.runtime.clock.setTimeout(() => safeSend(ctx.runtime, ctx.self, { type: 'pool.tick', what: 'refill' } as never), 100);
+    this.timers.push(t);
+  }
+
+  onDown(ctx: ServerContext, down: DownMessage): void {
+    const pid = down.pid;
+    if (!pid) return;
+    const w = this.workers.get(pid.id);
+    if (!w) return;
+    this.workers.delete(pid.id);
+    this.stats.workerExits++;
+    const i = this.idle.findIndex((p) => p.id === pid.id);
+    if (i >= 0) this.idle.splice(i, 1);
+    for (const [lease, l] of this.leases) if (l.worker.id === pid.id) this.leases.delete(lease);
+    const why = `its worker ${pid} exited (${formatReason(down.reason)})`;
+    const lost = this.sessions?.workerGone(pid, why) ?? [];
+    for (const waiter of this.bound.get(pid.id) ?? []) {
+      ctx.runtime.replyError(waiter.from, new SessionLostError(this.s.name, waiter.session ?? '?', why));
+    }
+    this.bound.delete(pid.id);
+    if (lost.length > 0) ctx.runtime.logger.warn(`pool '${this.s.name}': ${lost.length} session(s) lost: ${why}`);
+    if (!w.ready) this.starting = Math.max(0, this.starting); // its start promise reports the failure
+    this.replaced++;
+    this.fill(ctx);
+  }
+
+  // --- checkout / checkin ---------------------------------------------------------------------
+
+  checkout(ctx: ServerContext, from: CallFrom, session: string | undefined, token: string): void {
+    const rt = ctx.runtime;
+    if (session !== undefined) {
+      if (!this.sessions) return void rt.replyError(from, new SessionsDisabledError(this.s.name));
+      const st = this.sessions.lookup(session, rt.clock.now());
+      if (st.state === 'expired') return void rt.replyError(from, new SessionExpiredError(this.s.name, session));
+      if (st.state === 'lost') return void rt.replyError(from, new SessionLostError(this.s.name, session, st.reason));
+      if (st.state === 'bound') {
+        const w = this.workers.get(st.worker.id);
+        if (!w) return void rt.replyError(from, new SessionLostError(this.s.name, session, 'its worker is gone'));
+        if (!w.busy && w.ready) {
+          const i = this.idle.findIndex((p) => p.id === w.pid.id);
+          if (i >= 0) this.idle.splice(i, 1);
+          return this.#grant(ctx, w, { from, token, session });
+        }
+        if (this.#queued() >= this.s.maxQueue) return this.#busy(rt, from);
+        let q = this.bound.get(w.pid.id);
+        if (!q) this.bound.set(w.pid.id, (q = []));
+        q.push({ from, token, session });
+        return;
+      }
+    }
+    const next = this.s.strategy === 'lifo' ? this.idle.pop() : this.idle.shift();
+    if (next) return this.#grant(ctx, this.workers.get(next.id)!, { from, token, session });
+    if (this.#queued() >= this.s.maxQueue) return this.#busy(rt, from);
+    this.waiters.push({ from, token, session });
+    if (this.s.lazy) this.fill(ctx);
+  }
+
+  #queued(): number {
+    let n = this.waiters.length;
+    for (const q of this.bound.values()) n += q.length;
+    return n;
+  }
+
+  #busy(rt: Runtime, from: CallFrom): void {
+    this.stats.busyRejects++;
+    rt.replyError(from, new PoolBusyError(this.s.name, this.s.maxQueue));
+  }
+
+  /** Hands `w` to a waiter; if the waiter already gave up, the worker goes to the next one. */
+  #grant(ctx: ServerContext, w: Worker, waiter: Waiter): void {
+    const lease = ++this.#lease;
+    const rt = ctx.runtime;
+    if (!rt.reply(waiter.from, { lease, worker: w.pid } satisfies Lease)) {
+      this.#release(ctx, w);
+      return;
+    }
+    w.busy = true;
+    w.lifecycle?.go('busy', 'checkout', rt.clock.now());
+    this.leases.set(lease, { worker: w.pid, session: waiter.session });
+    this.stats.checkouts++;
+    const now = rt.clock.now();
+    if (waiter.session !== undefined && this.sessions) {
+      if (this.sessions.lookup(waiter.session, now).state === 'bound') this.sessions.touch(waiter.session, now);
+      else this.sessions.bind(waiter.session, w.pid, now);
+    }
+  }
+
+  checkin(ctx: ServerContext, lease: number, outcome: CheckinOutcome): void {
+    const l = this.leases.get(lease);
+    if (!l) return;
+    this.leases.delete(lease);
+    const w = this.workers.get(l.worker.id);
+    if (!w) return;
+    const now = ctx.runtime.clock.now();
+    if (l.session !== undefined) this.sessions?.touch(l.session, now);
+    w.busy = false;
+    if (w.lifecycle) {
+      if (outcome === 'ok') w.lifecycle.go('ready', 'checkin', now);
+      else this.#failure(ctx, w, `checkin ${outcome}`);
+      if (!w.lifecycle.available) return;
+    }
+    this.#release(ctx, w);
+  }
+
+  /** A free worker: its own session callers first, then the general queue, else idle. */
+  #release(ctx: ServerContext, w: Worker): void {
+    if (!w.ready || w.busy || this.stopping) return;
+    const mine = this.bound.get(w.pid.id);
+    while (mine && mine.length > 0) {
+      const waiter = mine.shift()!;
+      if (mine.length === 0) this.bound.delete(w.pid.id);
+      this.#grant(ctx, w, waiter);
+      if (w.busy) return;
+    }
+    while (this.waiters.length > 0) {
+      const waiter = this.waiters.shift()!;
+      // A caller of a session bound meanwhile to another worker waits for that one instead.
+      if (waiter.session !== undefined && this.sessions) {
+        const st = this.sessions.lookup(waiter.session, ctx.runtime.clock.now());
+        if (st.state === 'bound' && st.worker.id !== w.pid.id) {
+          this.checkout(ctx, waiter.from, waiter.session, waiter.token);
+          continue;
+        }
+      }
+      this.#grant(ctx, w, waiter);
+      if (w.busy) return;
+    }
+    if (!this.idle.some((p) => p.id === w.pid.id)) this.idle.push(w.pid);
+  }
+
+  cancel(token: string): void {
+    const i = this.waiters.findIndex((w) => w.token === token);
+    if (i >= 0) {
+      this.waiters.splice(i, 1);
+      return;
+    }
+    for (const [id, q] of this.bound) {
+      const j = q.findIndex((w) => w.token === token);
+      if (j >= 0) {
+        q.splice(j, 1);
+        if (q.length === 0) this.bound.delete(id);
+        return;
+      }
+    }
+  }
+
+  // --- health --------------------------------------------------------------------------------
+
+  healthTick(ctx: ServerContext): void {
+    const h = this.s.health!;
+    for (const w of this.workers.values()) {
+      if (!w.ready || w.busy || w.pinging || !w.lifecycle?.available) continue;
+      w.pinging = true;
+      callBridge(ctx.runtime, w.pid, 'xotp.ping', null, { timeout: h.timeout }).then(
+        () => safeSend(ctx.runtime, ctx.self, { type: 'pool.pinged', pid: w.pid, ok: true }),
+        (reason: unknown) => safeSend(ctx.runtime, ctx.self, { type: 'pool.pinged', pid: w.pid, ok: false, reason }),
+      );
+    }
+  }
+
+  onPinged(ctx: ServerContext, pid: Pid, ok: boolean, reason: unknown): void {
+    const w = this.workers.get(pid.id);
+    if (!w?.lifecycle) return;
+    w.pinging = false;
+    const now = ctx.runtime.clock.now();
+    if (ok) {
+      w.lifecycle.failures = 0;
+      if (w.lifecycle.state === 'degraded') w.lifecycle.go('ready', 'health_restored', now);
+      return;
+    }
+    this.#failure(ctx, w, `health check failed: ${formatReason(reason)}`);
+  }
+
+  /** A failed ping or an error check-in: degraded at the first, replaced at `maxFailures`. */
+  #failure(ctx: ServerContext, w: Worker, reason: string): void {
+    const lc = w.lifecycle!;
+    const now = ctx.runtime.clock.now();
+    lc.failures++;
+    if (lc.failures >= this.s.health!.maxFailures) {
+      lc.go('unhealthy', reason, now);
+      lc.go('terminating', 'replace', now);
+      const i = this.idle.findIndex((p) => p.id === w.pid.id);
+      if (i >= 0) this.idle.splice(i, 1);
+      // Its exit (DOWN) loses its sessions and starts a replacement.
+      void terminateChild(ctx.runtime, this.s.workersName, w.pid).catch(() => undefined);
+      return;
+    }
+    if (lc.state === 'busy') lc.go('ready', 'checkin', now);
+    if (lc.state === 'ready') lc.go('degraded', reason, now);
+  }
+
+  // --- queries -------------------------------------------------------------------------------
+
+  status(ctx: ServerContext): PoolStatus {
+    const workers = [...this.workers.values()].map((w): PoolWorkerStatus => {
+      const row: PoolWorkerStatus = { pid: w.pid, busy: w.busy };
+      if (w.lifecycle) {
+        row.state = w.lifecycle.state;
+        row.failures = w.lifecycle.failures;
+        row.history = [...w.lifecycle.history];
+      }
+      return row;
+    });
+    const status: PoolStatus = {
+      name: this.s.name,
+      size: this.s.size,
+      ready: this.readyCount,
+      starting: this.starting,
+      idle: this.idle.length,
+      busy: workers.filter((w) => w.busy).length,
+      queued: this.#queued(),
+      workers,
+      stats: { ...this.stats },
+    };
+    // Features a pool does not enable are absent, not empty (seed errors 16–18).
+    if (this.sessions) status.sessions = { ttl: this.sessions.ttl, ...this.sessions.stats(ctx.runtime.clock.now()) };
+    if (this.s.health) {
+      const states = workers.map((w) => w.state);
+      status.health = {
+        interval: this.s.health.interval,
+        maxFailures: this.s.health.maxFailures,
+        degraded: states.filter((s) => s === 'degraded').length,
+        unhealthy: states.filter((s) => s === 'unhealthy' || s === 'terminating').length,
+        replaced: this.replaced,
+      };
+    }
+    return status;
+  }
+
+  session(ctx: ServerContext, id: string): SessionState {
+    if (!this.sessions) throw new SessionsDisabledError(this.s.name);
+    return this.sessions.lookup(id, ctx.runtime.clock.now());
+  }
+}
+
+function safeSend(rt: Runtime, pid: Pid, event: Info): void {
+  try {
+    rt.send(pid, event);
+  } catch {
+    // The manager is gone; nothing to tell.
+  }
+}
+
+function schedule(ctx: ServerContext, state: PoolState, what: 'health' | 'sweep', every: number): void {
+  const rt = ctx.runtime;
+  const t = rt.clock.setTimeout(() => {
+    state.timers = state.timers.filter((x) => x !== t);
+    safeSend(rt, ctx.self, { type: 'pool.tick', what });
+  }, every);
+  state.timers.push(t);
+}
+
+/**
+ * The pool manager: a server that owns the pool's state. It answers checkouts (at once, or by
+ * queueing the caller), takes check-ins, watches its workers (monitors), starts replacements,
+ * sweeps sessions and runs health checks on the runtime clock.
+ *
+ * @internal
+ */
+export const poolManager = defineServer<PoolState, PoolSettings, PoolRequest, unknown, PoolCast, Info>({
+  name: 'manager',
+  trapExit: true,
+  init: (settings, ctx) => {
+    const state = new PoolState(settings);
+    // Its timers go with it however it ends (killed included).
+    ctx.runtime.monitor(ctx.self, () => {
+      for (const t of state.timers) ctx.runtime.clock.clearTimeout(t);
+      state.timers = [];
+    });
+    if (settings.sessions) schedule(ctx, state, 'sweep', settings.sessions.sweepInterval);
+    if (settings.health) schedule(ctx, state, 'health', settings.health.interval);
+    state.fill(ctx);
+    return { state };
+  },
+  handleCall: (request, from, state, ctx) => {
+    switch (request.pool) {
+      case 'checkout':
+        state.checkout(ctx, from, request.session, request.token);
+        return { noreply: true };
+      case 'ready':
+        if (state.s.lazy || state.readyCount >= state.s.size) return { reply: state.status(ctx) };
+        state.readyWaiters.push(from);
+        return { noreply: true };
+      case 'status':
+        return { reply: state.status(ctx) };
+      case 'settings':
+        return { reply: { checkoutTimeout: state.s.checkoutTimeout } };
+      case 'session':
+        try {
+          return { reply: state.session(ctx, request.id) };
+        } catch (err) {
+          ctx.runtime.replyError(from, err);
+          return { noreply: true };
+        }
+      case 'endSession':
+        if (!state.sessions) {
+          ctx.runtime.replyError(from, new SessionsDisabledError(state.s.name));
+          return { noreply: true };
+        }
+        return { reply: state.sessions.end(request.id) };
+      default:
+        ctx.runtime.replyError(from, new TypeError(`pool '${state.s.name}': unknown request ${formatReason(request)}`));
+        return { noreply: true };
+    }
+  },
+  handleCast: (message, state, ctx) => {
+    if (message.pool === 'checkin') state.checkin(ctx, message.lease, message.outcome);
+    else if (message.pool === 'cancel') state.cancel(message.token);
+  },
+  handleInfo: (message, state, ctx) => {
+    const m = message as Info | { type: 'pool.tick'; what: 'refill' };
+    switch (m.type) {
+      case 'pool.workerReady':
+        return state.onWorkerReady(ctx, m.pid);
+      case 'pool.workerFailed':
+        return state.onWorkerFailed(ctx, m.reason);
+      case 'pool.pinged':
+        return state.onPinged(ctx, Pid.from(m.pid), m.ok, m.reason);
+      case 'xotp.down':
+        return state.onDown(ctx, m);
+      case 'pool.tick':
+        if (m.what === 'health') {
+          state.healthTick(ctx);
+          schedule(ctx, state, 'health', state.s.health!.interval);
+        } else if (m.what === 'sweep') {
+          state.sessions?.sweep(ctx.runtime.clock.now());
+          schedule(ctx, state, 'sweep', state.s.sessions!.sweepInterval);
+        } else {
+          state.fill(ctx);
+        }
+        return;
+      default:
+        return;
+    }
+  },
+  terminate: (_reason, state, ctx) => {
+    state.stopping = true;
+    for (const t of state.timers) ctx.runtime.clock.clearTimeout(t);
+    state.timers = [];
+  },
+});
+
+export type { PoolState };
+export type { CastMessage };
