@@ -61,6 +61,34 @@ async function defaultCheckoutTimeout(runtime: Runtime, pool: string): Promise<n
   return checkoutTimeout;
 }
 
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false;
+  return typeof o === 'object' && o !== null;
+}
+
+/** Checks a worker out, runs `fn` with it, and gives it back however `fn` ends. */
+async function withLease<R>(
+  runtime: Runtime,
+  pool: string,
+  o: { session?: string; checkoutTimeout?: number | 'infinity'; signal?: AbortSignal },
+  fn: (worker: Pid) => Promise<R>,
+): Promise<R> {
+  const lease = await checkoutLease(runtime, pool, {
+    ...(o.session !== undefined ? { session: o.session } : {}),
+    ...(o.checkoutTimeout !== undefined ? { checkoutTimeout: o.checkoutTimeout === 'infinity' ? Infinity : o.checkoutTimeout } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
+  let outcome: CheckinOutcome = 'ok';
+  try {
+    return await fn(lease.worker);
+  } catch (err) {
+    outcome = outcomeOf(err);
+    throw err;
+  } finally {
+    checkin(runtime, pool, lease, outcome);
+  }
+}
+
 function checkin(runtime: Runtime, pool: string, lease: Lease, outcome: CheckinOutcome): void {
   try {
     runtime.cast(pool, { pool: 'checkin', lease: lease.lease, outcome } satisfies PoolCast);
@@ -90,12 +118,9 @@ export const Pool = {
    *   BridgeExitedError when the worker crashed mid-call: it is then replaced).
    */
   async run<R = unknown>(runtime: Runtime, pool: string, op: string, args?: unknown, options: PoolRunOptions = {}): Promise<R> {
-    const o = validateOptions('Pool.run', options, runSchema);
-    return Pool.checkout(runtime, pool, (worker) => callBridge<R>(runtime, worker, op, args, { ...(o.timeout !== undefined ? { timeout: o.timeout } : {}), ...(o.signal ? { signal: o.signal } : {}) }), {
-      ...(o.session !== undefined ? { session: o.session } : {}),
-      ...(o.checkoutTimeout !== undefined ? { checkoutTimeout: o.checkoutTimeout } : {}),
-      ...(o.signal ? { signal: o.signal } : {}),
-    });
+    const o = isEmpty(options) ? options : validateOptions('Pool.run', options, runSchema);
+    const callOptions = o.timeout === undefined && o.signal === undefined ? undefined : { ...(o.timeout !== undefined ? { timeout: o.timeout } : {}), ...(o.signal ? { signal: o.signal } : {}) };
+    return withLease(runtime, pool, o, (worker) => callBridge<R>(runtime, worker, op, args, callOptions));
   },
 
   /**
@@ -109,21 +134,8 @@ export const Pool = {
     options: { session?: string; checkoutTimeout?: number | 'infinity'; signal?: AbortSignal } = {},
   ): Promise<R> {
     if (typeof fn !== 'function') throw new InvalidOptionError('Pool.checkout.fn', 'a function (worker) => Promise', fn);
-    const o = validateOptions('Pool.checkout', options, { session: runSchema.session, checkoutTimeout: runSchema.checkoutTimeout, signal: runSchema.signal });
-    const lease = await checkoutLease(runtime, pool, {
-      ...(o.session !== undefined ? { session: o.session } : {}),
-      ...(o.checkoutTimeout !== undefined ? { checkoutTimeout: o.checkoutTimeout } : {}),
-      ...(o.signal ? { signal: o.signal } : {}),
-    });
-    let outcome: CheckinOutcome = 'ok';
-    try {
-      return await fn(lease.worker);
-    } catch (err) {
-      outcome = outcomeOf(err);
-      throw err;
-    } finally {
-      checkin(runtime, pool, lease, outcome);
-    }
+    const o = isEmpty(options) ? options : validateOptions('Pool.checkout', options, { session: runSchema.session, checkoutTimeout: runSchema.checkoutTimeout, signal: runSchema.signal });
+    return withLease(runtime, pool, o as { session?: string; checkoutTimeout?: number; signal?: AbortSignal }, fn);
   },
 
   /** Resolves when every worker has finished its handshake (at once for lazy pools). */
