@@ -178,3 +178,27 @@ def write_raw(args):
 def non_finite(args):
     """A float JSON cannot carry (NaN, Infinity)."""
     return {"value": float(args.get("value", "nan"))}
+
+
+# -- per-process state, as the seed's PoolV2ConcurrentTest used it (seed errors 3-4) ----------
+# Programs live in the Python process that created them: a session whose calls are not all
+# routed to one process lists none of them.
+
+_programs = {}
+
+
+@handler
+def create_program(args):
+    _programs[str(args["id"])] = args.get("signature")
+    return {"program_id": str(args["id"]), "pid": os.getpid()}
+
+
+@handler
+def list_programs(args):
+    return {"programs": sorted(_programs), "pid": os.getpid()}
+
+
+@handler
+def whoami(args):
+    """The call's own args back, with the id of the process that ran it."""
+    return {"pid": os.getpid(), "args": args}

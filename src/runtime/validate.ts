@@ -23,7 +23,7 @@ export function validateOptions<S extends Record<string, Check<unknown>>>(
   schema: S,
 ): Checked<S> {
   if (value === undefined) value = {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || !isPlainObject(value)) {
     throw new InvalidOptionError(where, 'a plain options object', value);
   }
   const input = value as Record<string, unknown>;
@@ -119,3 +119,8 @@ export function instanceOf<T>(ctor: abstract new (...args: never[]) => T, descri
 
 /** Accepts anything (documented as free-form). @internal */
 export const anything: Check<unknown> = (value) => value;
+
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}

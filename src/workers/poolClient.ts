@@ -49,15 +49,19 @@ async function checkoutLease(runtime: Runtime, pool: string, opts: { session?: s
   }
 }
 
-/** A pool's checkout timeout, asked once per runtime and pool (settings do not change). */
-const timeouts = new WeakMap<Runtime, Map<string, number>>();
+/**
+ * A pool's checkout timeout, asked once per manager process: a pool started again under the
+ * same name (with other settings) has a new manager, so it is asked again.
+ */
+const timeouts = new WeakMap<Runtime, Map<number, number>>();
 async function defaultCheckoutTimeout(runtime: Runtime, pool: string): Promise<number> {
-  let byPool = timeouts.get(runtime);
-  if (!byPool) timeouts.set(runtime, (byPool = new Map()));
-  const known = byPool.get(pool);
+  let byManager = timeouts.get(runtime);
+  if (!byManager) timeouts.set(runtime, (byManager = new Map()));
+  const manager = runtime.whereis(pool);
+  const known = manager ? byManager.get(manager.id) : undefined;
   if (known !== undefined) return known;
   const { checkoutTimeout } = await runtime.call<{ checkoutTimeout: number }>(pool, { pool: 'settings' } satisfies PoolRequest, forever);
-  byPool.set(pool, checkoutTimeout);
+  if (manager) byManager.set(manager.id, checkoutTimeout);
   return checkoutTimeout;
 }
 

@@ -84,6 +84,10 @@ interface Worker {
   busy: boolean;
   lifecycle: WorkerLifecycle | undefined;
   pinging: boolean;
+  /** A health failure came in while it was checked out: applied at check-in. */
+  failedWhileBusy: boolean;
+  /** Its last ping failed: only a successful ping clears its failures then. */
+  pingFailing: boolean;
 }
 
 interface Waiter {
@@ -93,9 +97,10 @@ interface Waiter {
 }
 
 type Info =
+  | { type: 'pool.workerSpawned'; pid: Pid }
   | { type: 'pool.workerReady'; pid: Pid }
-  | { type: 'pool.workerFailed'; reason: unknown }
-  | { type: 'pool.tick'; what: 'health' | 'sweep' }
+  | { type: 'pool.workerFailed'; reason: unknown; spawned: boolean }
+  | { type: 'pool.tick'; what: 'health' | 'sweep' | 'refill' }
   | { type: 'pool.pinged'; pid: Pid; ok: boolean; reason?: unknown }
   | DownMessage;
 
@@ -116,7 +121,11 @@ class PoolState {
   readonly leases = new Map<number, { worker: Pid; session: string | undefined }>();
   readonly readyWaiters: CallFrom[] = [];
   readonly sessions: SessionTable | undefined;
+  /** Workers asked of the supervisor and not spawned yet. */
   starting = 0;
+  /** Consecutive worker start failures (backoff, and Pool.ready fails after a few). */
+  startFailures = 0;
+  lastStartError: unknown = undefined;
   #lease = 0;
   replaced = 0;
   stopping = false;
@@ -138,13 +147,19 @@ class PoolState {
     return n;
   }
 
+  /** Spawned workers that have not finished their handshake. */
+  get warming(): number {
+    return this.workers.size - this.readyCount;
+  }
+
   // --- workers -------------------------------------------------------------------------------
 
   /** Starts workers until the pool has `size` (in parallel, at most `startConcurrency` at once). */
   fill(ctx: ServerContext): void {
     if (this.stopping) return;
-    while (this.workers.size + this.starting < this.s.size && this.starting < this.s.startConcurrency) {
-      if (this.s.lazy && this.waiters.length === 0 && this.workers.size + this.starting > 0) break;
+    while (this.workers.size + this.starting < this.s.size && this.starting + this.warming < this.s.startConcurrency) {
+      // Lazy pools start a worker only for a caller that no starting worker will serve.
+      if (this.s.lazy && this.starting + this.warming >= this.waiters.length) break;
       this.#startOne(ctx);
     }
   }
@@ -158,29 +173,35 @@ class PoolState {
     startChild(rt, this.s.workersName, {
       start: ({ runtime, supervisor }) => runtime.spawn(worker, { parent: supervisor, link: supervisor }),
       restart: 'temporary',
-    })
-      .then(async (res) => {
-        if (!res.ok || res.pid === undefined) throw new Error(`worker start failed: ${formatReason(res)}`);
+    }).then(
+      (res) => {
+        if (!res.ok || res.pid === undefined) {
+          safeSend(rt, ctx.self, { type: 'pool.workerFailed', reason: new Error(`worker start failed: ${formatReason(res)}`), spawned: false });
+          return;
+        }
         const pid = res.pid;
-        this.#addWorker(ctx, pid);
-        await awaitBridgeReady(rt, pid);
-        return pid;
-      })
-      .then(
-        (pid) => safeSend(rt, ctx.self, { type: 'pool.workerReady', pid }),
-        (reason: unknown) => safeSend(rt, ctx.self, { type: 'pool.workerFailed', reason }),
-      );
+        // The manager adopts it in order with everything else it handles; then waits, outside
+        // the manager, for its handshake.
+        safeSend(rt, ctx.self, { type: 'pool.workerSpawned', pid });
+        awaitBridgeReady(rt, pid).then(
+          () => safeSend(rt, ctx.self, { type: 'pool.workerReady', pid }),
+          (reason: unknown) => safeSend(rt, ctx.self, { type: 'pool.workerFailed', reason, spawned: true }),
+        );
+      },
+      (reason: unknown) => safeSend(rt, ctx.self, { type: 'pool.workerFailed', reason, spawned: false }),
+    );
   }
 
-  #addWorker(ctx: ServerContext, pid: Pid): void {
+  onWorkerSpawned(ctx: ServerContext, pid: Pid): void {
+    this.starting--;
     ctx.monitor(pid);
     const lifecycle = this.s.health ? new WorkerLifecycle() : undefined;
-    this.workers.set(pid.id, { pid, ready: false, busy: false, lifecycle, pinging: false });
+    this.workers.set(pid.id, { pid, ready: false, busy: false, lifecycle, pinging: false, failedWhileBusy: false, pingFailing: false });
   }
 
   onWorkerReady(ctx: ServerContext, pid: Pid): void {
-    this.starting--;
     this.stats.started++;
+    this.startFailures = 0;
     const w = this.workers.get(pid.id);
     if (!w) return this.fill(ctx); // died while starting
     w.ready = true;
@@ -190,13 +211,16 @@ class PoolState {
     this.fill(ctx);
   }
 
-  onWorkerFailed(ctx: ServerContext, reason: unknown): void {
-    this.starting--;
+  onWorkerFailed(ctx: ServerContext, reason: unknown, spawned: boolean): void {
+    if (!spawned) this.starting--;
+    this.startFailures++;
+    this.lastStartError = reason;
     ctx.runtime.logger.error(`pool '${this.s.name}': a worker failed to start: ${formatReason(reason)}`);
-    // Retried through fill when the next caller or exit comes; a pool of crashing workers
-    // otherwise retries forever, bounded by the workers supervisor's restart intensity.
-    const t = ctx.runtime.clock.setTimeout(() => safeSend(ctx.runtime, ctx.self, { type: 'pool.tick', what: 'refill' } as never), 100);
-    this.timers.push(t);
+    // After a few failures in a row, whoever waits for the pool to be ready learns why.
+    if (this.startFailures >= 3) for (const from of this.readyWaiters.splice(0)) ctx.runtime.replyError(from, reason);
+    // A spawned worker's exit (DOWN) triggers its replacement; a failed spawn retries here,
+    // backing off (100 ms doubling up to 5 s) so a worker that can never start does not spin.
+    if (!spawned) schedule(ctx, this, 'refill', Math.min(5000, 100 * 2 ** Math.min(6, this.startFailures - 1)));
   }
 
   onDown(ctx: ServerContext, down: DownMessage): void {
@@ -216,8 +240,12 @@ class PoolState {
     }
     this.bound.delete(pid.id);
     if (lost.length > 0) ctx.runtime.logger.warn(`pool '${this.s.name}': ${lost.length} session(s) lost: ${why}`);
-    if (!w.ready) this.starting = Math.max(0, this.starting); // its start promise reports the failure
     this.replaced++;
+    if (!w.ready && this.startFailures > 0) {
+      // It died before its handshake: back off before the next attempt.
+      schedule(ctx, this, 'refill', Math.min(5000, 100 * 2 ** Math.min(6, this.startFailures - 1)));
+      return;
+    }
     this.fill(ctx);
   }
 
@@ -233,6 +261,9 @@ class PoolState {
       if (st.state === 'bound') {
         const w = this.workers.get(st.worker.id);
         if (!w) return void rt.replyError(from, new SessionLostError(this.s.name, session, 'its worker is gone'));
+        if (w.lifecycle && !w.lifecycle.available && w.lifecycle.state !== 'busy') {
+          return void rt.replyError(from, new SessionLostError(this.s.name, session, `its worker ${w.pid} is being replaced (${w.lifecycle.state})`));
+        }
         if (!w.busy && w.ready) {
           const i = this.idle.findIndex((p) => p.id === w.pid.id);
           if (i >= 0) this.idle.splice(i, 1);
@@ -277,8 +308,8 @@ class PoolState {
     this.stats.checkouts++;
     const now = rt.clock.now();
     if (waiter.session !== undefined && this.sessions) {
-      if (this.sessions.lookup(waiter.session, now).state === 'bound') this.sessions.touch(waiter.session, now);
-      else this.sessions.bind(waiter.session, w.pid, now);
+      if (this.sessions.lookup(waiter.session, now).state !== 'bound') this.sessions.bind(waiter.session, w.pid, now);
+      this.sessions.acquire(waiter.session, now);
     }
   }
 
@@ -289,12 +320,25 @@ class PoolState {
     const w = this.workers.get(l.worker.id);
     if (!w) return;
     const now = ctx.runtime.clock.now();
-    if (l.session !== undefined) this.sessions?.touch(l.session, now);
+    if (l.session !== undefined) this.sessions?.release(l.session, now);
     w.busy = false;
-    if (w.lifecycle) {
-      if (outcome === 'ok') w.lifecycle.go('ready', 'checkin', now);
-      else this.#failure(ctx, w, `checkin ${outcome}`);
-      if (!w.lifecycle.available) return;
+    const lc = w.lifecycle;
+    if (lc) {
+      if (outcome !== 'ok') {
+        w.failedWhileBusy = false;
+        this.#failure(ctx, w, `checkin ${outcome}`);
+      } else if (w.failedWhileBusy) {
+        // Apply the health failure it had while busy, now that it is back (degrade or replace).
+        w.failedWhileBusy = false;
+        lc.failures--;
+        this.#failure(ctx, w, 'health check failed while busy');
+      } else {
+        // A successful call ends a streak of failed calls; failed pings only a good ping ends.
+        if (!w.pingFailing) lc.failures = 0;
+        lc.go(lc.failures > 0 ? 'degraded' : 'ready', 'checkin', now);
+      }
+      w.failedWhileBusy = false;
+      if (!lc.available) return;
     }
     this.#release(ctx, w);
   }
@@ -311,9 +355,19 @@ class PoolState {
     }
     while (this.waiters.length > 0) {
       const waiter = this.waiters.shift()!;
-      // A caller of a session bound meanwhile to another worker waits for that one instead.
+      // A session's caller is checked again: its session may have been bound meanwhile (to
+      // another worker: wait for that one), or expired, or lost with its worker (an error,
+      // never a silent move to this worker).
       if (waiter.session !== undefined && this.sessions) {
         const st = this.sessions.lookup(waiter.session, ctx.runtime.clock.now());
+        if (st.state === 'expired') {
+          ctx.runtime.replyError(waiter.from, new SessionExpiredError(this.s.name, waiter.session));
+          continue;
+        }
+        if (st.state === 'lost') {
+          ctx.runtime.replyError(waiter.from, new SessionLostError(this.s.name, waiter.session, st.reason));
+          continue;
+        }
         if (st.state === 'bound' && st.worker.id !== w.pid.id) {
           this.checkout(ctx, waiter.from, waiter.session, waiter.token);
           continue;
@@ -360,6 +414,7 @@ class PoolState {
     if (!w?.lifecycle) return;
     w.pinging = false;
     const now = ctx.runtime.clock.now();
+    w.pingFailing = !ok;
     if (ok) {
       w.lifecycle.failures = 0;
       if (w.lifecycle.state === 'degraded') w.lifecycle.go('ready', 'health_restored', now);
@@ -373,6 +428,11 @@ class PoolState {
     const lc = w.lifecycle!;
     const now = ctx.runtime.clock.now();
     lc.failures++;
+    if (w.busy) {
+      // Checked out: its state stays busy; the failure is applied when it comes back.
+      w.failedWhileBusy = true;
+      return;
+    }
     if (lc.failures >= this.s.health!.maxFailures) {
       lc.go('unhealthy', reason, now);
       lc.go('terminating', 'replace', now);
@@ -382,7 +442,7 @@ class PoolState {
       void terminateChild(ctx.runtime, this.s.workersName, w.pid).catch(() => undefined);
       return;
     }
-    if (lc.state === 'busy') lc.go('ready', 'checkin', now);
+    if (lc.state === 'busy') lc.go('ready', 'checkin', now); // it did come back, with an error
     if (lc.state === 'ready') lc.go('degraded', reason, now);
   }
 
@@ -402,7 +462,8 @@ class PoolState {
       name: this.s.name,
       size: this.s.size,
       ready: this.readyCount,
-      starting: this.starting,
+      // Asked of the supervisor, or spawned and still handshaking.
+      starting: this.starting + this.warming,
       idle: this.idle.length,
       busy: workers.filter((w) => w.busy).length,
       queued: this.#queued(),
@@ -438,7 +499,7 @@ function safeSend(rt: Runtime, pid: Pid, event: Info): void {
   }
 }
 
-function schedule(ctx: ServerContext, state: PoolState, what: 'health' | 'sweep', every: number): void {
+function schedule(ctx: ServerContext, state: PoolState, what: 'health' | 'sweep' | 'refill', every: number): void {
   const rt = ctx.runtime;
   const t = rt.clock.setTimeout(() => {
     state.timers = state.timers.filter((x) => x !== t);
@@ -505,12 +566,14 @@ export const poolManager = defineServer<PoolState, PoolSettings, PoolRequest, un
     else if (message.pool === 'cancel') state.cancel(message.token);
   },
   handleInfo: (message, state, ctx) => {
-    const m = message as Info | { type: 'pool.tick'; what: 'refill' };
+    const m = message as Info;
     switch (m.type) {
+      case 'pool.workerSpawned':
+        return state.onWorkerSpawned(ctx, Pid.from(m.pid));
       case 'pool.workerReady':
         return state.onWorkerReady(ctx, m.pid);
       case 'pool.workerFailed':
-        return state.onWorkerFailed(ctx, m.reason);
+        return state.onWorkerFailed(ctx, m.reason, m.spawned);
       case 'pool.pinged':
         return state.onPinged(ctx, Pid.from(m.pid), m.ok, m.reason);
       case 'xotp.down':

@@ -11,6 +11,8 @@ export type SessionState =
 interface Binding {
   worker: Pid;
   lastUsed: number;
+  /** Calls of this session running now: a session in use does not expire. */
+  inUse: number;
 }
 
 /**
@@ -39,7 +41,7 @@ export class SessionTable {
   lookup(session: string, now: number): SessionState {
     const b = this.#bound.get(session);
     if (b) {
-      if (now - b.lastUsed > this.ttl) {
+      if (b.inUse === 0 && now - b.lastUsed > this.ttl) {
         this.#expire(session, b, b.lastUsed + this.ttl);
         return { state: 'expired', expiredAt: b.lastUsed + this.ttl };
       }
@@ -55,7 +57,7 @@ export class SessionTable {
   bind(session: string, worker: Pid, now: number): void {
     this.#expired.delete(session);
     this.#lost.delete(session);
-    this.#bound.set(session, { worker, lastUsed: now });
+    this.#bound.set(session, { worker, lastUsed: now, inUse: 0 });
     let set = this.#byWorker.get(worker.id);
     if (!set) this.#byWorker.set(worker.id, (set = new Set()));
     set.add(session);
@@ -65,6 +67,22 @@ export class SessionTable {
   touch(session: string, now: number): void {
     const b = this.#bound.get(session);
     if (b) b.lastUsed = now;
+  }
+
+  /** A call of the session starts: it cannot expire until `release`. */
+  acquire(session: string, now: number): void {
+    const b = this.#bound.get(session);
+    if (!b) return;
+    b.inUse++;
+    b.lastUsed = now;
+  }
+
+  /** A call of the session ended: its TTL counts from now. */
+  release(session: string, now: number): void {
+    const b = this.#bound.get(session);
+    if (!b) return;
+    b.inUse = Math.max(0, b.inUse - 1);
+    b.lastUsed = now;
   }
 
   /** Forgets a session entirely (it becomes `unknown`). */
@@ -94,7 +112,7 @@ export class SessionTable {
   sweep(now: number): number {
     let n = 0;
     for (const [session, b] of this.#bound) {
-      if (now - b.lastUsed > this.ttl) {
+      if (b.inUse === 0 && now - b.lastUsed > this.ttl) {
         this.#expire(session, b, b.lastUsed + this.ttl);
         n++;
       }
