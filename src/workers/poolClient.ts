@@ -29,24 +29,29 @@ const runSchema = {
 let tokens = 0;
 const forever = { timeout: 'infinity' } as const;
 
-async function checkoutLease(runtime: Runtime, pool: string, opts: { session?: string; checkoutTimeout?: number; signal?: AbortSignal }): Promise<Lease> {
+function checkoutLease(
+  runtime: Runtime,
+  pool: string,
+  opts: { session: string | undefined; checkoutTimeout: number | undefined; signal: AbortSignal | undefined },
+): Promise<Lease> {
   const token = `k${++tokens}`;
-  const request: PoolRequest = { pool: 'checkout', token, ...(opts.session !== undefined ? { session: opts.session } : {}) };
-  const timeout = opts.checkoutTimeout ?? (await defaultCheckoutTimeout(runtime, pool));
-  try {
-    return await runtime.call<Lease>(pool, request, { timeout: timeout === Infinity ? 'infinity' : timeout, ...(opts.signal ? { signal: opts.signal } : {}) });
-  } catch (err) {
-    if (err instanceof TimeoutError || err instanceof AbortError) {
-      // Leave the queue: a worker granted later must not be held for nobody.
-      try {
-        runtime.cast(pool, { pool: 'cancel', token } satisfies PoolCast);
-      } catch {
-        // The pool is gone.
+  const request: PoolRequest = opts.session !== undefined ? { pool: 'checkout', token, session: opts.session } : { pool: 'checkout', token };
+  const known = opts.checkoutTimeout ?? cachedCheckoutTimeout(runtime, pool);
+  const ask = (timeout: number) =>
+    runtime.call<Lease>(pool, request, opts.signal ? { timeout, signal: opts.signal } : { timeout }).catch((err: unknown) => {
+      if (err instanceof TimeoutError || err instanceof AbortError) {
+        // Leave the queue: a worker granted later must not be held for nobody.
+        try {
+          runtime.cast(pool, { pool: 'cancel', token } satisfies PoolCast);
+        } catch {
+          // The pool is gone.
+        }
+        if (err instanceof TimeoutError) throw new CheckoutTimeoutError(pool, timeout);
       }
-      if (err instanceof TimeoutError) throw new CheckoutTimeoutError(pool, timeout);
-    }
-    throw err;
-  }
+      throw err;
+    });
+  // The hot path (timeout known) adds no await of its own.
+  return known !== undefined ? ask(known) : defaultCheckoutTimeout(runtime, pool).then(ask);
 }
 
 /**
@@ -54,6 +59,11 @@ async function checkoutLease(runtime: Runtime, pool: string, opts: { session?: s
  * same name (with other settings) has a new manager, so it is asked again.
  */
 const timeouts = new WeakMap<Runtime, Map<number, number>>();
+function cachedCheckoutTimeout(runtime: Runtime, pool: string): number | undefined {
+  const manager = runtime.whereis(pool);
+  return manager ? timeouts.get(runtime)?.get(manager.id) : undefined;
+}
+
 async function defaultCheckoutTimeout(runtime: Runtime, pool: string): Promise<number> {
   let byManager = timeouts.get(runtime);
   if (!byManager) timeouts.set(runtime, (byManager = new Map()));
@@ -78,9 +88,9 @@ async function withLease<R>(
   fn: (worker: Pid) => Promise<R>,
 ): Promise<R> {
   const lease = await checkoutLease(runtime, pool, {
-    ...(o.session !== undefined ? { session: o.session } : {}),
-    ...(o.checkoutTimeout !== undefined ? { checkoutTimeout: o.checkoutTimeout === 'infinity' ? Infinity : o.checkoutTimeout } : {}),
-    ...(o.signal ? { signal: o.signal } : {}),
+    session: o.session,
+    checkoutTimeout: o.checkoutTimeout === 'infinity' ? Infinity : o.checkoutTimeout,
+    signal: o.signal,
   });
   let outcome: CheckinOutcome = 'ok';
   try {
@@ -121,8 +131,13 @@ export const Pool = {
    *   SessionsDisabledError, and whatever the call throws (PythonError, TimeoutError,
    *   BridgeExitedError when the worker crashed mid-call: it is then replaced).
    */
-  async run<R = unknown>(runtime: Runtime, pool: string, op: string, args?: unknown, options: PoolRunOptions = {}): Promise<R> {
-    const o = isEmpty(options) ? options : validateOptions('Pool.run', options, runSchema);
+  run<R = unknown>(runtime: Runtime, pool: string, op: string, args?: unknown, options: PoolRunOptions = {}): Promise<R> {
+    let o: PoolRunOptions;
+    try {
+      o = isEmpty(options) ? options : validateOptions('Pool.run', options, runSchema);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const callOptions = o.timeout === undefined && o.signal === undefined ? undefined : { ...(o.timeout !== undefined ? { timeout: o.timeout } : {}), ...(o.signal ? { signal: o.signal } : {}) };
     return withLease(runtime, pool, o, (worker) => callBridge<R>(runtime, worker, op, args, callOptions));
   },
