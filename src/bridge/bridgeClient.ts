@@ -1,4 +1,4 @@
-import { AbortError, InvalidOptionError, NoProcessError, ProcessExitError } from '../runtime/errors.js';
+import { AbortError, InvalidOptionError, NoProcessError, ProcessExitError, describeTarget } from '../runtime/errors.js';
 import { validateOptions, optional, isTimeout, instanceOf } from '../runtime/validate.js';
 import type { Runtime, Target } from '../runtime/runtime.js';
 import { BridgeExitedError, BridgeNotRunningError } from './bridgeErrors.js';
@@ -61,9 +61,9 @@ export async function callBridge<R = unknown>(
       }
       throw err;
     }
-    if (err instanceof NoProcessError) throw new BridgeNotRunningError(String(describe(bridge)), 'not running');
+    if (err instanceof NoProcessError) throw new BridgeNotRunningError(describeTarget(bridge), 'not running');
     if (err instanceof ProcessExitError) {
-      throw new BridgeExitedError(String(describe(bridge)), null, null, [], `the bridge process ended (${String(err.reason)})`);
+      throw new BridgeExitedError(describeTarget(bridge), null, null, [], `the bridge process ended (${String(err.reason)})`);
     }
     throw err;
   }
@@ -74,12 +74,6 @@ export function bridgeInfo(runtime: Runtime, bridge: Target): Promise<BridgeInfo
   return runtime.call<BridgeInfo>(bridge, { bridge: 'info' }, { timeout: 'infinity' });
 }
 
-function describe(target: Target): string {
-  if (typeof target === 'string') return target;
-  if (typeof target === 'object' && target !== null && 'via' in target) return `${target.via}:${String(target.key)}`;
-  const pid = target as { node: string; id: number };
-  return `<${pid.node}.${pid.id}>`;
-}
 
 /**
  * Resolves with the bridge's info once it has finished its handshake (at once if it has).
@@ -90,10 +84,10 @@ function describe(target: Target): string {
 export async function awaitBridgeReady(runtime: Runtime, bridge: Target): Promise<BridgeInfo> {
   try {
     const info = await runtime.call<BridgeInfo>(bridge, { bridge: 'awaitReady' }, { timeout: 'infinity' });
-    if (info.state !== 'ready') throw new BridgeNotRunningError(describe(bridge), info.state);
+    if (info.state !== 'ready') throw new BridgeNotRunningError(describeTarget(bridge), info.state);
     return info;
   } catch (err) {
-    if (err instanceof NoProcessError) throw new BridgeNotRunningError(describe(bridge), 'not running');
+    if (err instanceof NoProcessError) throw new BridgeNotRunningError(describeTarget(bridge), 'not running');
     throw err;
   }
 }

@@ -14,7 +14,8 @@ export class XotpError extends Error {
   }
 }
 
-function describeTarget(target: unknown): string {
+/** How errors name a target: `'name'`, `<node.id>`, or `{ via: 'Reg', key: ... }`. @internal */
+export function describeTarget(target: unknown): string {
   if (typeof target === 'string') return `'${target}'`;
   if (typeof target === 'object' && target !== null && typeof (target as { via?: unknown }).via === 'string') {
     const via = target as { via: string; key: unknown };

@@ -514,14 +514,9 @@ export class Runtime implements RecordOwner {
    * or was answered already): the reply is dropped and counted in `stats().lateReplies`.
    */
   reply(from: CallFrom, value: unknown): boolean {
-    const pending = this.#settleCall(from.ref);
-    if (!pending) {
-      this.#lateReplies++;
-      this.events.emit('call.lateReply', { ref: from.ref });
-      return false;
-    }
-    pending.resolve(value);
-    return true;
+    const pending = this.#answered(from);
+    pending?.resolve(value);
+    return pending !== undefined;
   }
 
   /**
@@ -530,14 +525,19 @@ export class Runtime implements RecordOwner {
    * Returns false when the caller is no longer waiting.
    */
   replyError(from: CallFrom, error: unknown): boolean {
+    const pending = this.#answered(from);
+    pending?.reject(error);
+    return pending !== undefined;
+  }
+
+  /** The call being answered, or undefined (counted as a late reply) if nobody waits for it. */
+  #answered(from: CallFrom): PendingCall | undefined {
     const pending = this.#settleCall(from.ref);
     if (!pending) {
       this.#lateReplies++;
       this.events.emit('call.lateReply', { ref: from.ref });
-      return false;
     }
-    pending.reject(error);
-    return true;
+    return pending;
   }
 
   #settleCall(ref: number): PendingCall | undefined {

@@ -1,4 +1,4 @@
-import { parseFlags, type DynamicSupervisorOptions } from './supervisorFlags.js';
+import { flagsSource, type DynamicSupervisorOptions } from './supervisorFlags.js';
 import { createSupervisorMachine } from './supervisorMachine.js';
 
 /**
@@ -19,12 +19,6 @@ import { createSupervisorMachine } from './supervisorMachine.js';
 export function dynamicSupervisor(
   options: DynamicSupervisorOptions | ((input: unknown) => DynamicSupervisorOptions | 'ignore') = {},
 ) {
-  if (typeof options === 'function') {
-    return createSupervisorMachine('dynamic', 'dynamic-supervisor', (input) => {
-      const result = options(input);
-      return result === 'ignore' ? 'ignore' : parseFlags(result, 'dynamic');
-    });
-  }
-  const flags = parseFlags(options, 'dynamic');
-  return createSupervisorMachine('dynamic', flags.label, () => flags);
+  const { label, init } = flagsSource(options, 'dynamic');
+  return createSupervisorMachine('dynamic', label ?? 'dynamic-supervisor', init);
 }

@@ -1,4 +1,4 @@
-import { parseFlags, type SupervisorOptions } from './supervisorFlags.js';
+import { flagsSource, type SupervisorOptions } from './supervisorFlags.js';
 import { createSupervisorMachine } from './supervisorMachine.js';
 
 /**
@@ -25,12 +25,6 @@ import { createSupervisorMachine } from './supervisorMachine.js';
  *   bad options given as an object.
  */
 export function supervisor(options: SupervisorOptions | ((input: unknown) => SupervisorOptions | 'ignore')) {
-  if (typeof options === 'function') {
-    return createSupervisorMachine('static', 'supervisor', (input) => {
-      const result = options(input);
-      return result === 'ignore' ? 'ignore' : parseFlags(result, 'static');
-    });
-  }
-  const flags = parseFlags(options, 'static');
-  return createSupervisorMachine('static', flags.label, () => flags);
+  const { label, init } = flagsSource(options, 'static');
+  return createSupervisorMachine('static', label ?? 'supervisor', init);
 }

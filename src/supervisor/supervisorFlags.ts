@@ -127,3 +127,24 @@ export function parseFlags(options: unknown, mode: 'static' | 'dynamic'): Superv
     children,
   };
 }
+
+/**
+ * Flags from options given as an object (validated now) or as a function of the spawn input
+ * (Elixir's init/1: validated at start; may return 'ignore'). @internal
+ */
+export function flagsSource(
+  options: unknown,
+  mode: 'static' | 'dynamic',
+): { label: string | undefined; init: (input: unknown) => SupervisorFlags | 'ignore' } {
+  if (typeof options === 'function') {
+    return {
+      label: undefined,
+      init: (input) => {
+        const result = (options as (input: unknown) => unknown)(input);
+        return result === 'ignore' ? 'ignore' : parseFlags(result, mode);
+      },
+    };
+  }
+  const flags = parseFlags(options, mode);
+  return { label: flags.label, init: () => flags };
+}

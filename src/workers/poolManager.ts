@@ -220,7 +220,12 @@ class PoolState {
     if (this.startFailures >= 3) for (const from of this.readyWaiters.splice(0)) ctx.runtime.replyError(from, reason);
     // A spawned worker's exit (DOWN) triggers its replacement; a failed spawn retries here,
     // backing off (100 ms doubling up to 5 s) so a worker that can never start does not spin.
-    if (!spawned) schedule(ctx, this, 'refill', Math.min(5000, 100 * 2 ** Math.min(6, this.startFailures - 1)));
+    if (!spawned) schedule(ctx, this, 'refill', this.#backoff());
+  }
+
+  /** ms before the next start attempt after failed ones: 100 ms, doubling, at most 5 s. */
+  #backoff(): number {
+    return Math.min(5000, 100 * 2 ** Math.min(6, Math.max(0, this.startFailures - 1)));
   }
 
   onDown(ctx: ServerContext, down: DownMessage): void {
@@ -243,7 +248,7 @@ class PoolState {
     this.replaced++;
     if (!w.ready && this.startFailures > 0) {
       // It died before its handshake: back off before the next attempt.
-      schedule(ctx, this, 'refill', Math.min(5000, 100 * 2 ** Math.min(6, this.startFailures - 1)));
+      schedule(ctx, this, 'refill', this.#backoff());
       return;
     }
     this.fill(ctx);
