@@ -3,7 +3,7 @@ import { InvalidOptionError } from '../runtime/errors.js';
 import { validateOptions, optional, integer, isBoolean, isTimeout, oneOf, matching } from '../runtime/validate.js';
 import { supervisor } from '../supervisor/supervisor.js';
 import { dynamicSupervisor } from '../supervisor/dynamicSupervisor.js';
-import { poolManager, type PoolSettings } from './poolManager.js';
+import { poolManagerMachine, type PoolSettings } from './poolManager.js';
 
 /** Options of `pool()`. Plain objects, validated here: a wrong shape names its key. */
 export interface PoolOptions {
@@ -93,7 +93,7 @@ export function pool(options: PoolOptions) {
         name: settings.workersName,
         start: dynamicSupervisor({ label: 'workers', maxRestarts: 1000, maxSeconds: 1 }),
       },
-      { id: 'manager', name: settings.name, start: poolManager, input: settings },
+      { id: 'manager', name: settings.name, start: poolManagerMachine(), input: settings },
     ],
   });
 }

@@ -5,7 +5,10 @@ import type { Runtime } from '../runtime/runtime.js';
 import { formatReason } from '../runtime/exitReason.js';
 import { startChild, terminateChild } from '../supervisor/childManagement.js';
 import { awaitBridgeReady, callBridge } from '../bridge/bridgeClient.js';
-import { defineServer, type ServerContext } from './server.js';
+import { setup, type AnyActorRef, type EventObject } from 'xstate';
+import { pidOf, runtimeOf } from '../runtime/runtime.js';
+import { exitWith } from '../runtime/exitWith.js';
+import { processProtocol, type CallMessage, type ExitMessage } from '../runtime/messages.js';
 import { SessionTable, type SessionState } from './sessionTable.js';
 import { WorkerLifecycle, type WorkerState } from './workerLifecycle.js';
 import { PoolBusyError, SessionExpiredError, SessionLostError, SessionsDisabledError } from './poolErrors.js';
@@ -155,7 +158,7 @@ class PoolState {
   // --- workers -------------------------------------------------------------------------------
 
   /** Starts workers until the pool has `size` (in parallel, at most `startConcurrency` at once). */
-  fill(ctx: ServerContext): void {
+  fill(ctx: ManagerContext): void {
     if (this.stopping) return;
     while (this.workers.size + this.starting < this.s.size && this.starting + this.warming < this.s.startConcurrency) {
       // Lazy pools start a worker only for a caller that no starting worker will serve.
@@ -164,7 +167,7 @@ class PoolState {
     }
   }
 
-  #startOne(ctx: ServerContext): void {
+  #startOne(ctx: ManagerContext): void {
     const rt = ctx.runtime;
     this.starting++;
     const worker = this.s.worker;
@@ -192,14 +195,14 @@ class PoolState {
     );
   }
 
-  onWorkerSpawned(ctx: ServerContext, pid: Pid): void {
+  onWorkerSpawned(ctx: ManagerContext, pid: Pid): void {
     this.starting--;
     ctx.monitor(pid);
     const lifecycle = this.s.health ? new WorkerLifecycle() : undefined;
     this.workers.set(pid.id, { pid, ready: false, busy: false, lifecycle, pinging: false, failedWhileBusy: false, pingFailing: false });
   }
 
-  onWorkerReady(ctx: ServerContext, pid: Pid): void {
+  onWorkerReady(ctx: ManagerContext, pid: Pid): void {
     this.stats.started++;
     this.startFailures = 0;
     const w = this.workers.get(pid.id);
@@ -211,7 +214,7 @@ class PoolState {
     this.fill(ctx);
   }
 
-  onWorkerFailed(ctx: ServerContext, reason: unknown, spawned: boolean): void {
+  onWorkerFailed(ctx: ManagerContext, reason: unknown, spawned: boolean): void {
     if (!spawned) this.starting--;
     this.startFailures++;
     this.lastStartError = reason;
@@ -228,7 +231,7 @@ class PoolState {
     return Math.min(5000, 100 * 2 ** Math.min(6, Math.max(0, this.startFailures - 1)));
   }
 
-  onDown(ctx: ServerContext, down: DownMessage): void {
+  onDown(ctx: ManagerContext, down: DownMessage): void {
     const pid = down.pid;
     if (!pid) return;
     const w = this.workers.get(pid.id);
@@ -256,7 +259,7 @@ class PoolState {
 
   // --- checkout / checkin ---------------------------------------------------------------------
 
-  checkout(ctx: ServerContext, from: CallFrom, session: string | undefined, token: string): void {
+  checkout(ctx: ManagerContext, from: CallFrom, session: string | undefined, token: string): void {
     const rt = ctx.runtime;
     if (session !== undefined) {
       if (!this.sessions) return void rt.replyError(from, new SessionsDisabledError(this.s.name));
@@ -300,7 +303,7 @@ class PoolState {
   }
 
   /** Hands `w` to a waiter; if the waiter already gave up, the worker goes to the next one. */
-  #grant(ctx: ServerContext, w: Worker, waiter: Waiter): void {
+  #grant(ctx: ManagerContext, w: Worker, waiter: Waiter): void {
     const lease = ++this.#lease;
     const rt = ctx.runtime;
     if (!rt.reply(waiter.from, { lease, worker: w.pid } satisfies Lease)) {
@@ -318,7 +321,7 @@ class PoolState {
     }
   }
 
-  checkin(ctx: ServerContext, lease: number, outcome: CheckinOutcome): void {
+  checkin(ctx: ManagerContext, lease: number, outcome: CheckinOutcome): void {
     const l = this.leases.get(lease);
     if (!l) return;
     this.leases.delete(lease);
@@ -349,7 +352,7 @@ class PoolState {
   }
 
   /** A free worker: its own session callers first, then the general queue, else idle. */
-  #release(ctx: ServerContext, w: Worker): void {
+  #release(ctx: ManagerContext, w: Worker): void {
     if (!w.ready || w.busy || this.stopping) return;
     const mine = this.bound.get(w.pid.id);
     while (mine && mine.length > 0) {
@@ -402,7 +405,7 @@ class PoolState {
 
   // --- health --------------------------------------------------------------------------------
 
-  healthTick(ctx: ServerContext): void {
+  healthTick(ctx: ManagerContext): void {
     const h = this.s.health!;
     for (const w of this.workers.values()) {
       if (!w.ready || w.busy || w.pinging || !w.lifecycle?.available) continue;
@@ -414,7 +417,7 @@ class PoolState {
     }
   }
 
-  onPinged(ctx: ServerContext, pid: Pid, ok: boolean, reason: unknown): void {
+  onPinged(ctx: ManagerContext, pid: Pid, ok: boolean, reason: unknown): void {
     const w = this.workers.get(pid.id);
     if (!w?.lifecycle) return;
     w.pinging = false;
@@ -429,7 +432,7 @@ class PoolState {
   }
 
   /** A failed ping or an error check-in: degraded at the first, replaced at `maxFailures`. */
-  #failure(ctx: ServerContext, w: Worker, reason: string): void {
+  #failure(ctx: ManagerContext, w: Worker, reason: string): void {
     const lc = w.lifecycle!;
     const now = ctx.runtime.clock.now();
     lc.failures++;
@@ -453,7 +456,7 @@ class PoolState {
 
   // --- queries -------------------------------------------------------------------------------
 
-  status(ctx: ServerContext): PoolStatus {
+  status(ctx: ManagerContext): PoolStatus {
     const workers = [...this.workers.values()].map((w): PoolWorkerStatus => {
       const row: PoolWorkerStatus = { pid: w.pid, busy: w.busy };
       if (w.lifecycle) {
@@ -490,7 +493,7 @@ class PoolState {
     return status;
   }
 
-  session(ctx: ServerContext, id: string): SessionState {
+  session(ctx: ManagerContext, id: string): SessionState {
     if (!this.sessions) throw new SessionsDisabledError(this.s.name);
     return this.sessions.lookup(id, ctx.runtime.clock.now());
   }
@@ -504,7 +507,7 @@ function safeSend(rt: Runtime, pid: Pid, event: Info): void {
   }
 }
 
-function schedule(ctx: ServerContext, state: PoolState, what: 'health' | 'sweep' | 'refill', every: number): void {
+function schedule(ctx: ManagerContext, state: PoolState, what: 'health' | 'sweep' | 'refill', every: number): void {
   const rt = ctx.runtime;
   const t = rt.clock.setTimeout(() => {
     state.timers = state.timers.filter((x) => x !== t);
@@ -513,97 +516,181 @@ function schedule(ctx: ServerContext, state: PoolState, what: 'health' | 'sweep'
   state.timers.push(t);
 }
 
+/** What the pool's state needs of the process it lives in. @internal */
+interface ManagerContext {
+  readonly runtime: Runtime;
+  readonly self: Pid;
+  reply(from: CallFrom, value: unknown): boolean;
+  monitor(target: Pid): string;
+}
+
+function managerContext(self: AnyActorRef): ManagerContext {
+  const runtime = runtimeOf(self);
+  const pid = pidOf(self);
+  return {
+    runtime,
+    self: pid,
+    reply: (from, value) => runtime.reply(from, value),
+    monitor: (target) => runtime.monitor(target, pid),
+  };
+}
+
+interface ManagerMachineContext {
+  pool: PoolState;
+  ctx: ManagerContext | undefined;
+  stopReason: unknown;
+}
+
+const INIT = 'xotp.pool.init';
+
+function onRequest(pool: PoolState, ctx: ManagerContext, request: PoolRequest, from: CallFrom): void {
+  const rt = ctx.runtime;
+  switch (request?.pool) {
+    case 'checkout':
+      return pool.checkout(ctx, from, request.session, request.token);
+    case 'ready':
+      if (pool.s.lazy || pool.readyCount >= pool.s.size) return void rt.reply(from, pool.status(ctx));
+      pool.readyWaiters.push(from);
+      return;
+    case 'status':
+      return void rt.reply(from, pool.status(ctx));
+    case 'settings':
+      return void rt.reply(from, { checkoutTimeout: pool.s.checkoutTimeout });
+    case 'session':
+      try {
+        return void rt.reply(from, pool.session(ctx, request.id));
+      } catch (err) {
+        return void rt.replyError(from, err);
+      }
+    case 'endSession':
+      if (!pool.sessions) return void rt.replyError(from, new SessionsDisabledError(pool.s.name));
+      return void rt.reply(from, pool.sessions.end(request.id));
+    default:
+      rt.replyError(from, new TypeError(`pool '${pool.s.name}': unknown request ${formatReason(request)}`));
+  }
+}
+
+function onInfo(pool: PoolState, ctx: ManagerContext, m: Info): void {
+  switch (m.type) {
+    case 'pool.workerSpawned':
+      return pool.onWorkerSpawned(ctx, Pid.from(m.pid));
+    case 'pool.workerReady':
+      return pool.onWorkerReady(ctx, m.pid);
+    case 'pool.workerFailed':
+      return pool.onWorkerFailed(ctx, m.reason, m.spawned);
+    case 'pool.pinged':
+      return pool.onPinged(ctx, Pid.from(m.pid), m.ok, m.reason);
+    case 'xotp.down':
+      return pool.onDown(ctx, m);
+    case 'pool.tick':
+      if (m.what === 'health') {
+        pool.healthTick(ctx);
+        schedule(ctx, pool, 'health', pool.s.health!.interval);
+      } else if (m.what === 'sweep') {
+        pool.sessions?.sweep(ctx.runtime.clock.now());
+        schedule(ctx, pool, 'sweep', pool.s.sessions!.sweepInterval);
+      } else {
+        pool.fill(ctx);
+      }
+      return;
+    default:
+      return;
+  }
+}
+
 /**
- * The pool manager: a server that owns the pool's state. It answers checkouts (at once, or by
- * queueing the caller), takes check-ins, watches its workers (monitors), starts replacements,
- * sweeps sessions and runs health checks on the runtime clock.
+ * The pool manager, an xstate machine whose states say where the pool is: `initializing`,
+ * `warming` (not every worker has finished its handshake), `ready`, `stopped`. It answers
+ * checkouts (at once, or by queueing the caller), takes check-ins, watches its workers
+ * (monitors), starts replacements, sweeps sessions and runs health checks on the runtime clock.
+ * The decisions are PoolState's; the calls themselves run in the callers.
  *
  * @internal
  */
-export const poolManager = defineServer<PoolState, PoolSettings, PoolRequest, unknown, PoolCast, Info>({
-  name: 'manager',
-  trapExit: true,
-  init: (settings, ctx) => {
-    const state = new PoolState(settings);
-    // Its timers go with it however it ends (killed included).
-    ctx.runtime.monitor(ctx.self, () => {
-      for (const t of state.timers) ctx.runtime.clock.clearTimeout(t);
-      state.timers = [];
-    });
-    if (settings.sessions) schedule(ctx, state, 'sweep', settings.sessions.sweepInterval);
-    if (settings.health) schedule(ctx, state, 'health', settings.health.interval);
-    state.fill(ctx);
-    return { state };
-  },
-  handleCall: (request, from, state, ctx) => {
-    switch (request.pool) {
-      case 'checkout':
-        state.checkout(ctx, from, request.session, request.token);
-        return { noreply: true };
-      case 'ready':
-        if (state.s.lazy || state.readyCount >= state.s.size) return { reply: state.status(ctx) };
-        state.readyWaiters.push(from);
-        return { noreply: true };
-      case 'status':
-        return { reply: state.status(ctx) };
-      case 'settings':
-        return { reply: { checkoutTimeout: state.s.checkoutTimeout } };
-      case 'session':
-        try {
-          return { reply: state.session(ctx, request.id) };
-        } catch (err) {
-          ctx.runtime.replyError(from, err);
-          return { noreply: true };
-        }
-      case 'endSession':
-        if (!state.sessions) {
-          ctx.runtime.replyError(from, new SessionsDisabledError(state.s.name));
-          return { noreply: true };
-        }
-        return { reply: state.sessions.end(request.id) };
-      default:
-        ctx.runtime.replyError(from, new TypeError(`pool '${state.s.name}': unknown request ${formatReason(request)}`));
-        return { noreply: true };
-    }
-  },
-  handleCast: (message, state, ctx) => {
-    if (message.pool === 'checkin') state.checkin(ctx, message.lease, message.outcome);
-    else if (message.pool === 'cancel') state.cancel(message.token);
-  },
-  handleInfo: (message, state, ctx) => {
-    const m = message as Info;
-    switch (m.type) {
-      case 'pool.workerSpawned':
-        return state.onWorkerSpawned(ctx, Pid.from(m.pid));
-      case 'pool.workerReady':
-        return state.onWorkerReady(ctx, m.pid);
-      case 'pool.workerFailed':
-        return state.onWorkerFailed(ctx, m.reason, m.spawned);
-      case 'pool.pinged':
-        return state.onPinged(ctx, Pid.from(m.pid), m.ok, m.reason);
-      case 'xotp.down':
-        return state.onDown(ctx, m);
-      case 'pool.tick':
-        if (m.what === 'health') {
-          state.healthTick(ctx);
-          schedule(ctx, state, 'health', state.s.health!.interval);
-        } else if (m.what === 'sweep') {
-          state.sessions?.sweep(ctx.runtime.clock.now());
-          schedule(ctx, state, 'sweep', state.s.sessions!.sweepInterval);
-        } else {
-          state.fill(ctx);
-        }
-        return;
-      default:
-        return;
-    }
-  },
-  terminate: (_reason, state, ctx) => {
-    state.stopping = true;
-    for (const t of state.timers) ctx.runtime.clock.clearTimeout(t);
-    state.timers = [];
-  },
-});
+export function poolManagerMachine() {
+  const stopReasonOf = ({ context, event }: { context: ManagerMachineContext; event: EventObject }) => {
+    context.stopReason = (event as unknown as { reason: unknown }).reason;
+  };
+  const handlers = {
+    'xotp.call': {
+      actions: ({ context, event }: { context: ManagerMachineContext; event: EventObject }) => {
+        const call = event as unknown as CallMessage<PoolRequest>;
+        onRequest(context.pool, context.ctx!, call.request, call.from);
+      },
+    },
+    'xotp.cast': {
+      actions: ({ context, event }: { context: ManagerMachineContext; event: EventObject }) => {
+        const message = (event as unknown as CastMessage<PoolCast>).message;
+        if (message?.pool === 'checkin') context.pool.checkin(context.ctx!, message.lease, message.outcome);
+        else if (message?.pool === 'cancel') context.pool.cancel(message.token);
+      },
+    },
+    'xotp.stop': { target: '#poolManager.stopped', actions: stopReasonOf },
+    // Trapping exits: the parent's exit signal means stop (as a gen_server); others are ignored.
+    'xotp.exit': {
+      guard: ({ context, event }: { context: ManagerMachineContext; event: EventObject }) =>
+        Pid.equals((event as unknown as ExitMessage).from, context.ctx!.runtime.parentOf(context.ctx!.self)),
+      target: '#poolManager.stopped',
+      actions: stopReasonOf,
+    },
+    '*': {
+      actions: ({ context, event }: { context: ManagerMachineContext; event: EventObject }) => {
+        if (event.type.startsWith('pool.') || event.type === 'xotp.down') onInfo(context.pool, context.ctx!, event as unknown as Info);
+      },
+    },
+  };
+  const allReady = ({ context }: { context: ManagerMachineContext }) =>
+    context.pool.s.lazy || context.pool.readyCount >= context.pool.s.size;
+  const machine = setup({
+    types: {} as { context: ManagerMachineContext; events: EventObject; input: PoolSettings },
+  }).createMachine({
+    id: 'poolManager',
+    context: ({ input }) => ({ pool: new PoolState(input), ctx: undefined, stopReason: 'normal' }),
+    // Its first step is an event to itself: xstate defers actions while it computes the
+    // initial state, and the steps after read what this one did.
+    entry: ({ self }) => {
+      runtimeOf(self).trapExit(pidOf(self), true);
+      self.send({ type: INIT });
+    },
+    initial: 'initializing',
+    states: {
+      initializing: {
+        on: {
+          [INIT]: {
+            target: 'warming',
+            actions: ({ context, self }) => {
+              const ctx = (context.ctx = managerContext(self));
+              const pool = context.pool;
+              // Its timers go with it however it ends (killed included).
+              ctx.runtime.monitor(ctx.self, () => {
+                for (const t of pool.timers) ctx.runtime.clock.clearTimeout(t);
+                pool.timers = [];
+              });
+              if (pool.s.sessions) schedule(ctx, pool, 'sweep', pool.s.sessions.sweepInterval);
+              if (pool.s.health) schedule(ctx, pool, 'health', pool.s.health.interval);
+              pool.fill(ctx);
+              ctx.runtime.ackStart(self, { ok: true });
+            },
+          },
+        },
+      },
+      warming: { always: { guard: allReady, target: 'ready' }, on: handlers },
+      ready: { always: { guard: (a) => !allReady(a), target: 'warming' }, on: handlers },
+      stopped: {
+        type: 'final',
+        entry: ({ context }) => {
+          const pool = context.pool;
+          pool.stopping = true;
+          for (const t of pool.timers) context.ctx?.runtime.clock.clearTimeout(t);
+          pool.timers = [];
+        },
+      },
+    },
+    output: ({ context }) => exitWith(context.stopReason),
+  });
+  Object.assign(machine, { [processProtocol]: { gracefulStop: true, acksStart: true, label: 'manager' } });
+  return machine;
+}
 
 export type { PoolState };
 export type { CastMessage };
