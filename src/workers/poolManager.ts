@@ -693,4 +693,3 @@ export function poolManagerMachine() {
 }
 
 export type { PoolState };
-export type { CastMessage };
