@@ -17,13 +17,15 @@ import {
 } from './supervisorCore.js';
 import { supervisorMarker } from './supervisorMarker.js';
 
-interface Context {
+/** A supervisor machine's context. @internal */
+export interface Context {
   core: SupervisorCore;
   /** The step being carried out. */
   step: Step | undefined;
 }
 
-interface StartInput {
+/** The input of a supervisor's child-start actor. @internal */
+export interface StartInput {
   sup: Pid;
   key: string;
   child: Child;
