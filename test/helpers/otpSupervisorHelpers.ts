@@ -17,7 +17,7 @@ import {
   type Target,
 } from '../../src/index.js';
 import type { TestRuntime } from '../../src/testing/index.js';
-import { worker, type WorkerInput } from './otpWorkers.js';
+import { worker, scriptedStart, type WorkerInput } from './otpWorkers.js';
 import { recorder } from './actors.js';
 
 /** A worker child spec (OTP's `{Id, {supervisor_1, start_child, []}, permanent, 1000, worker, []}`). */
@@ -192,26 +192,11 @@ export async function startLinked(rt: TestRuntime, logic: AnyActorLogic, name?: 
 }
 
 /**
- * Like otpWorkers' `scriptedStart` (each start takes the next script entry: 'ok', 'ignore' or
- * `{ error }`; 'ok' once the script runs out), but also usable under a dynamic supervisor,
- * whose children have no id.
+ * otpWorkers' `scriptedStart` whose workers are labelled with their child id (`'dyn'` under a
+ * dynamic supervisor, whose children have none).
  */
 export function scripted(script: Array<'ok' | 'ignore' | { error: ExitReason }>, input: WorkerInput = {}) {
-  const control = { script: [...script], starts: 0 };
-  const start = async (ctx: ChildStartContext): Promise<StartFunctionResult> => {
-    control.starts++;
-    const next = control.script.shift() ?? 'ok';
-    if (next === 'ignore') return 'ignore';
-    if (typeof next === 'object') throw next.error;
-    const pid = await ctx.runtime.start(worker, {
-      parent: ctx.supervisor,
-      link: ctx.supervisor,
-      input: { id: ctx.id || 'dyn', ...input },
-      ...(ctx.id ? { id: ctx.id } : {}),
-    });
-    return pid as Pid;
-  };
-  return { control, start };
+  return scriptedStart(script, (ctx) => ({ id: ctx.id || 'dyn', ...input }));
 }
 
 /**

@@ -48,9 +48,12 @@ export const worker = defineServer<WorkerInput, WorkerInput | undefined, 'ping' 
 /**
  * A start function whose results are scripted: each start takes the next entry of `script`
  * ('ok' starts a worker, 'ignore', or an error reason); when the script runs out, 'ok'.
- * `starts` counts the calls.
+ * `starts` counts the calls. `input` may be a function of the start context.
  */
-export function scriptedStart(script: Array<'ok' | 'ignore' | { error: ExitReason }>, input: WorkerInput = {}) {
+export function scriptedStart(
+  script: Array<'ok' | 'ignore' | { error: ExitReason }>,
+  input: WorkerInput | ((ctx: ChildStartContext) => WorkerInput) = {},
+) {
   const control = { script: [...script], starts: 0 };
   const start = async (ctx: ChildStartContext): Promise<StartFunctionResult> => {
     control.starts++;
@@ -60,7 +63,7 @@ export function scriptedStart(script: Array<'ok' | 'ignore' | { error: ExitReaso
     const pid = await ctx.runtime.start(worker, {
       parent: ctx.supervisor,
       link: ctx.supervisor,
-      input,
+      input: typeof input === 'function' ? input(ctx) : input,
       ...(ctx.id ? { id: ctx.id } : {}),
     });
     return pid as Pid;
