@@ -54,7 +54,7 @@ export type {
 export type { ProcessInfo, ProcessTreeNode } from './runtime/processInfo.js';
 export { isViaName } from './runtime/nameService.js';
 export type { ViaName, NameService, FallbackResolver } from './runtime/nameService.js';
-export { defineServer } from './workers/server.js';
+export { defineServer } from './server/defineServer.js';
 export type {
   ServerDefinition,
   ServerContext,
@@ -64,7 +64,7 @@ export type {
   ServerResult,
   CallResult,
   InfoMessage,
-} from './workers/server.js';
+} from './server/defineServer.js';
 export { supervisor } from './supervisor/supervisor.js';
 export { dynamicSupervisor } from './supervisor/dynamicSupervisor.js';
 export {

@@ -1,6 +1,6 @@
 import type { ExitMessage } from '../runtime/messages.js';
 import { AlreadyRegisteredError } from '../runtime/errors.js';
-import { defineServer } from '../workers/server.js';
+import { defineServer } from '../server/defineServer.js';
 import { RegistryState, type RegistryConfig } from './registryState.js';
 
 /** @internal */
