@@ -67,9 +67,10 @@ export interface RegistryConfig {
  * message round trip), as Elixir's ETS tables are. Writes happen in the caller too; the
  * partitions own the links to registered processes and clean up after them.
  *
- * Between a registered process's death and its cleanup there is no window here: the runtime
- * delivers the exit signal to the partition synchronously, in the same turn as the death. Reads
- * still filter out any pid the runtime knows is dead, so a lookup can never return one.
+ * Between a registered process's death and its partition handling the EXIT, code that runs
+ * first (a `process.exited` listener, a linked process trapping the same EXIT) may look a key
+ * up: reads filter out any pid the runtime knows is dead, so a lookup never returns one, and
+ * `wasHeld` already reports such a key as vacated, so name resolution stops there.
  *
  * @internal
  */
@@ -131,7 +132,15 @@ export class RegistryState implements NameService {
   }
 
   wasHeld(key: unknown): boolean {
-    return this.#vacated.has(keyId(key));
+    if (this.#vacated.size > 0 && this.#vacated.has(keyId(key))) return true;
+    // Entries still in the slot when `whereis` found no live holder belong to a process the
+    // runtime already knows is dead but whose EXIT its partition has not handled yet (an
+    // `process.exited` listener, or a linked process trapping the same EXIT, runs first). The
+    // name is vacated from the moment of death, not from the moment of cleanup.
+    const slot = this.#slot(key);
+    if (slot === undefined) return false;
+    for (const entries of slot.owners.values()) if (!this.#rt.isAlive(entries[0]!.pid)) return true;
+    return false;
   }
 
   #requireUnique(what: string): void {

@@ -30,8 +30,9 @@ export interface NameService {
   unregisterName(key: unknown, pid: Pid): void;
   /**
    * True when `key` was held by a process that has since exited (and nobody unregistered it or
-   * took it since). Name resolution then stops here instead of trying fallback resolvers, so a
-   * name whose holder is restarting never silently resolves to another service.
+   * took it since), from the moment the runtime knows the holder is dead, even before the
+   * service has cleaned up after it. Name resolution then stops here instead of trying fallback
+   * resolvers, so a name whose holder is restarting never silently resolves to another service.
    */
   wasHeld?(key: unknown): boolean;
 }

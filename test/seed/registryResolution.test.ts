@@ -14,6 +14,7 @@
  * back empty (its tables die with it, as Elixir's ETS tables do with their owner).
  */
 import test, { type ExecutionContext } from 'ava';
+import { fromCallback } from 'xstate';
 import { createTestRuntime, type TestRuntime } from '../../src/testing/index.js';
 import {
   Registry,
@@ -26,6 +27,9 @@ import {
   NoProcessError,
   Pid,
   type FallbackResolver,
+  type ExitMessage,
+  type ResolveResult,
+  type Runtime,
 } from '../../src/index.js';
 import { worker } from '../helpers/otpWorkers.js';
 import { PARTITIONS, startRegistry, partitionsOf, tablesOf, agent, entries, pids } from '../helpers/registryHelpers.js';
@@ -384,3 +388,73 @@ test('seed errors 1, 5, 12, 19, 22, 33: a local name whose process exited does n
   t.true(rt.unregister('adapter'));
   t.is(String(rt.whereis('adapter')), String(other.pid), 'only an explicit unregister frees the name for the fallback');
 });
+
+/** What a resolution gave, as a comparable string: the pid, or the error's code. */
+function outcome(res: ResolveResult): string {
+  return res.ok ? String(res.pid) : res.error.code;
+}
+
+/**
+ * A process that traps exits and, when an EXIT arrives, records how `name` resolves at that
+ * moment (what a supervisor or a client handling its peer's death would do first).
+ */
+const resolveOnExit = fromCallback<{ type: string }, { rt: Runtime; name: string; seen: string[] }>(({ input, receive }) => {
+  receive((event) => {
+    if (event.type === 'xotp.exit') input.seen.push(`${String((event as ExitMessage).from)} -> ${outcome(input.rt.resolve(input.name))}`);
+  });
+});
+
+for (const partitions of PARTITIONS) {
+  // Regression: the runtime emits `process.exited` and delivers the EXIT to every linked process
+  // before the registry partition has removed the dead holder's entry. In that window `whereis`
+  // found no live holder and `wasHeld` did not know the key yet (it only learnt of it at
+  // cleanup), so resolution fell through to the fallback resolver: another service.
+  test(`regression: a name resolves to another service during a restart — seen from a process.exited listener [${partitions} partition${partitions > 1 ? 's' : ''}]`, async (t) => {
+    const answers: Record<string, Pid> = {};
+    const fallback = spyResolver(answers);
+    await using rt = createTestRuntime({ nameRegistries: ['Services'], resolvers: [fallback] });
+    await startRegistry(t, rt, { name: 'Services', keys: 'unique', partitions });
+    answers.db = rt.spawn(agent, { input: 'other service' }); // another service, known to the fallback
+    const svc = rt.spawn(agent, { input: 'db' });
+    Registry.register(rt, 'Services', 'db', undefined, svc);
+    t.is(outcome(rt.resolve('db')), String(svc));
+
+    const seen: string[] = [];
+    const calls: Array<Promise<unknown>> = [];
+    rt.events.on('process.exited', (e) => {
+      if (!Pid.equals(e.pid, svc)) return;
+      seen.push(`resolve ${outcome(rt.resolve('db'))}`);
+      seen.push(`whereis ${String(rt.whereis('db'))}`);
+      calls.push(rt.call('db', 'get'));
+    });
+    rt.exit(svc, 'kill');
+    t.deepEqual(seen, ['resolve noproc', 'whereis undefined'], 'vacated from the moment of death, not the fallback');
+    t.is(calls.length, 1);
+    await t.throwsAsync(calls[0]!, { instanceOf: NoProcessError });
+    await rt.flush();
+    t.is(outcome(rt.resolve('db')), 'noproc', 'and after the partition cleaned up');
+    t.deepEqual(fallback.asked, [], 'the configured fallback was never asked');
+
+    const restarted = rt.spawn(agent, { input: 'db again' });
+    Registry.register(rt, 'Services', 'db', undefined, restarted);
+    t.is(await rt.call('db', 'get'), 'db again', 'registered again: it resolves to the new holder');
+  });
+
+  test(`regression: a name resolves to another service during a restart — seen from a trapping linked process handling the EXIT [${partitions} partition${partitions > 1 ? 's' : ''}]`, async (t) => {
+    const answers: Record<string, Pid> = {};
+    await using rt = createTestRuntime({ nameRegistries: ['Services'], resolvers: [(name) => answers[name]] });
+    await startRegistry(t, rt, { name: 'Services', keys: 'unique', partitions });
+    answers.db = rt.spawn(agent, { input: 'other service' });
+    const svc = rt.spawn(agent, { input: 'db' });
+    const seen: string[] = [];
+    // Linked before the registration links the holder to its partition, so this EXIT is
+    // handled first (links are signalled in the order they were made).
+    rt.spawn(resolveOnExit, { input: { rt, name: 'db', seen }, trapExit: true, link: svc });
+    Registry.register(rt, 'Services', 'db', undefined, svc);
+    rt.spawn(resolveOnExit, { input: { rt, name: 'db', seen }, trapExit: true, link: svc });
+    rt.exit(svc, 'boom');
+    await rt.flush();
+    t.deepEqual(seen, [`${String(svc)} -> noproc`, `${String(svc)} -> noproc`], 'both linked processes saw the name vacated');
+    t.is(outcome(rt.resolve('db')), 'noproc');
+  });
+}
