@@ -241,12 +241,28 @@ export class SupervisorCore {
 
   // --- steps -------------------------------------------------------------------------------
 
-  /** The start to run now, or undefined if the child is gone (a removed temporary child). */
-  startInput(key: string): { child: Child } | undefined {
-    const child = this.children.get(key);
-    if (child === undefined) return undefined;
-    if (child.pid !== undefined && !child.restarting) return undefined; // already running
-    return { child };
+  /**
+   * The next step of the plan that has work to do, left in the plan. A start whose child is
+   * gone (a temporary bystander, removed when it was terminated) or already running has
+   * nothing to do and is passed over.
+   */
+  peekStep(): Step | undefined {
+    for (const step of this.plan) if (!this.#idle(step)) return step;
+    return undefined;
+  }
+
+  /** Takes the step `peekStep` names out of the plan, with the idle starts before it. */
+  takeStep(): Step | undefined {
+    for (let step = this.plan.shift(); step !== undefined; step = this.plan.shift()) {
+      if (!this.#idle(step)) return step;
+    }
+    return undefined;
+  }
+
+  #idle(step: Step): boolean {
+    if (step.kind !== 'start') return false;
+    const child = this.children.get(step.key);
+    return child === undefined || (child.pid !== undefined && !child.restarting);
   }
 
   /** The input a child is started with: dynamic supervisors merge `extraInput` under it. */

@@ -73,28 +73,31 @@ export function createSupervisorMachine(mode: 'static' | 'dynamic', label: strin
   const executor = {
     initial: 'next' as const,
     states: {
+      // A transient state: every branch leaves it, so each step is a change of state that xstate
+      // sees. (A targetless step that only mutated the core would leave the snapshot unchanged,
+      // and xstate stops re-checking eventless transitions on an unchanged snapshot: the plan
+      // would stall until some unrelated event arrived.)
       next: {
         always: [
-          { guard: ({ context }: { context: Context }) => context.core.plan.length === 0, target: 'done' },
           {
-            // A start whose child is gone (a temporary bystander) or already running: skip it.
-            guard: ({ context }: { context: Context }) => {
-              const step = context.core.plan[0]!;
-              return step.kind === 'start' && context.core.startInput(step.key) === undefined;
+            guard: ({ context }: { context: Context }) => context.core.peekStep() === undefined,
+            target: 'done',
+            actions: ({ context }: { context: Context }) => {
+              context.core.plan = [];
+              context.step = undefined;
             },
-            actions: ({ context }: { context: Context }) => void context.core.plan.shift(),
           },
           {
-            guard: ({ context }: { context: Context }) => context.core.plan[0]!.kind === 'start',
+            guard: ({ context }: { context: Context }) => context.core.peekStep()!.kind === 'start',
             target: 'startingChild',
             actions: ({ context }: { context: Context }) => {
-              context.step = context.core.plan.shift();
+              context.step = context.core.takeStep();
             },
           },
           {
             target: 'terminatingChild',
             actions: ({ context }: { context: Context }) => {
-              context.step = context.core.plan.shift();
+              context.step = context.core.takeStep();
             },
           },
         ],

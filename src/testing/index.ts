@@ -9,4 +9,5 @@ export { SimulatedClock, macrotask } from './simulatedClock.js';
 export { TraceRecorder, lifecycleEvents } from './traceRecorder.js';
 export type { TraceEntry } from './traceRecorder.js';
 export { MemoryLogger } from './memoryLogger.js';
+export { StalledError } from './stalledError.js';
 export type { LogRecord } from './memoryLogger.js';

@@ -1,11 +1,14 @@
 import type { InspectionEvent, Observer } from 'xstate';
 import { Runtime } from '../runtime/runtime.js';
-import { LeakError } from '../runtime/errors.js';
-import type { Logger } from '../runtime/logger.js';
+import { LeakError, InvalidOptionError } from '../runtime/errors.js';
+import { isLogger, type Logger } from '../runtime/logger.js';
+import { validateOptions, optional, anything, isBoolean, isTimeout, integer } from '../runtime/validate.js';
 import type { FallbackResolver } from '../runtime/nameService.js';
 import { SimulatedClock, macrotask } from './simulatedClock.js';
 import { TraceRecorder } from './traceRecorder.js';
 import { MemoryLogger } from './memoryLogger.js';
+import { StalledError } from './stalledError.js';
+import { supervisorStall } from '../supervisor/supervisorStall.js';
 
 /** Options of `createTestRuntime`. */
 export interface TestRuntimeOptions {
@@ -27,6 +30,26 @@ export interface TestRuntimeOptions {
   /** As `createRuntime`'s: fallback resolvers for plain names. */
   resolvers?: FallbackResolver[];
 }
+
+/** `createTestRuntime`'s own options; those it shares with `createRuntime` are checked there. */
+const testRuntimeSchema = {
+  name: anything,
+  echoLogs: optional(isBoolean, false),
+  logger: optional((v: unknown, key: string): Logger => {
+    // Checked here: it is wrapped before createRuntime sees it, so createRuntime cannot.
+    if (!isLogger(v)) throw new InvalidOptionError(key, 'a logger with debug, info, warn and error', v);
+    return v;
+  }),
+  inspect: anything,
+  startTime: optional((v: unknown, key: string): number => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidOptionError(key, 'a finite time in ms', v);
+    return v;
+  }, 0),
+  shutdownTimeout: optional(isTimeout, 5000),
+  disposeLimitMs: optional(integer(0), 10_000),
+  nameRegistries: anything,
+  resolvers: anything,
+};
 
 const MAX_FLUSH_ROUNDS = 10_000;
 /** Event-loop turns without progress after which in-flight work is taken to wait on the outside. */
@@ -51,9 +74,10 @@ export class TestRuntime extends Runtime {
   #disposed: Promise<void> | undefined;
 
   constructor(options: TestRuntimeOptions = {}) {
-    const clock = new SimulatedClock(options.startTime ?? 0);
-    const logs = new MemoryLogger({ echo: options.echoLogs ?? false });
-    const extra = options.logger;
+    const o = validateOptions('createTestRuntime', options, testRuntimeSchema);
+    const clock = new SimulatedClock(o.startTime);
+    const logs = new MemoryLogger({ echo: o.echoLogs });
+    const extra = o.logger;
     const logger: Logger = extra
       ? {
           debug: (m, meta) => (logs.debug(m, meta), extra.debug(m, meta)),
@@ -62,18 +86,20 @@ export class TestRuntime extends Runtime {
           error: (m, meta) => (logs.error(m, meta), extra.error(m, meta)),
         }
       : logs;
+    // The options shared with createRuntime go to it as given (even falsy ones), so that it
+    // checks them and names them as it does for a plain runtime.
     super({
-      name: options.name ?? 'test',
+      name: (o.name ?? 'test') as string,
       clock,
       logger,
-      ...(options.inspect ? { inspect: options.inspect } : {}),
-      ...(options.nameRegistries ? { nameRegistries: options.nameRegistries } : {}),
-      ...(options.resolvers ? { resolvers: options.resolvers } : {}),
+      ...(o.inspect !== undefined ? { inspect: o.inspect as TestRuntimeOptions['inspect'] } : {}),
+      ...(o.nameRegistries !== undefined ? { nameRegistries: o.nameRegistries as string[] } : {}),
+      ...(o.resolvers !== undefined ? { resolvers: o.resolvers as FallbackResolver[] } : {}),
     });
     this.logs = logs;
     this.trace = new TraceRecorder(this);
-    this.#shutdownTimeout = options.shutdownTimeout ?? 5000;
-    this.#disposeLimitMs = options.disposeLimitMs ?? 10_000;
+    this.#shutdownTimeout = o.shutdownTimeout;
+    this.#disposeLimitMs = o.disposeLimitMs;
     live.add(this);
   }
 
@@ -91,6 +117,9 @@ export class TestRuntime extends Runtime {
    * run, and no asynchronous handler is running — or the ones still running have made no
    * progress for several event-loop turns (they wait on something outside the runtime, such as
    * the test itself or an OS process). Uses no real time beyond event-loop turns.
+   *
+   * @throws StalledError when the runtime is quiet but a supervisor still has work queued that
+   *   nothing will move on (a hang that would otherwise pass for "settled").
    */
   async flush(): Promise<void> {
     let stable = 0;
@@ -100,15 +129,26 @@ export class TestRuntime extends Runtime {
       const now = this.#progress();
       if (this.inflight === 0 && !this.#dueNow()) {
         await macrotask();
-        if (this.inflight === 0 && !this.#dueNow() && this.#progress() === now) return;
+        if (this.inflight === 0 && !this.#dueNow() && this.#progress() === now) return this.#assertNoStall();
       } else if (now === last) {
-        if (++stable >= STABLE_ROUNDS) return;
+        if (++stable >= STABLE_ROUNDS) return this.#assertNoStall();
       } else {
         stable = 0;
       }
       last = now;
     }
     throw new Error(`flush: runtime '${this.name}' still busy after ${MAX_FLUSH_ROUNDS} rounds (${this.inflight} in flight)`);
+  }
+
+  /** Quiet is not settled if a process holds work nothing will carry out (a stalled supervisor). */
+  #assertNoStall(): void {
+    const stalls: string[] = [];
+    for (const pid of this.processes()) {
+      const actor = this.actorOf(pid);
+      const stall = actor && supervisorStall(actor);
+      if (stall !== undefined) stalls.push(`supervisor ${pid} (${this.info(pid)?.id ?? '?'}) ${stall}`);
+    }
+    if (stalls.length > 0) throw new StalledError(this.name, stalls);
   }
 
   #progress(): string {
