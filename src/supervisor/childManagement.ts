@@ -29,7 +29,7 @@ export type TerminateChildResult = { ok: true } | { ok: false; error: 'not_found
 /** `deleteChild` results (rule 54). */
 export type DeleteChildResult = { ok: true } | { ok: false; error: 'running' | 'restarting' | 'not_found' | 'dynamic' };
 
-/** One row of `whichChildren` (rule 55): newest first for static supervisors. */
+/** One row of `whichChildren` (rule 55): newest first for static supervisors, by pid for dynamic ones. */
 export interface ChildInfo {
   /** `undefined` for dynamic supervisors' children, as in OTP. */
   id: string | undefined;
@@ -87,7 +87,11 @@ export function deleteChild(runtime: Runtime, supervisor: Target, id: string): P
   return runtime.call(supervisor, { supervisor: 'deleteChild', id } satisfies SupervisorRequest, forever);
 }
 
-/** The children, newest first: id, pid (or `'restarting'` / `undefined`) and type. */
+/**
+ * The children: id, pid (or `'restarting'` / `undefined`) and type. Static supervisors list them
+ * newest first (OTP rule 55); dynamic ones by pid, as OTP's simple_one_for_one and Elixir's
+ * DynamicSupervisor do, so a restarted child moves to the end.
+ */
 export function whichChildren(runtime: Runtime, supervisor: Target): Promise<ChildInfo[]> {
   return runtime.call(supervisor, { supervisor: 'whichChildren' } satisfies SupervisorRequest, forever);
 }

@@ -447,12 +447,20 @@ export class SupervisorCore {
     const dynamic = this.flags.mode === 'dynamic';
     switch (request?.supervisor) {
       case 'whichChildren': {
+        if (dynamic) {
+          // By pid, as OTP's simple_one_for_one and Elixir's DynamicSupervisor list their
+          // children map: a restarted child moves to the end. A restarting child keeps the place
+          // of the pid that exited (Elixir keeps it under that pid).
+          const order = (c: Child) => (c.pid ?? c.lastPid)?.id ?? Number.MAX_SAFE_INTEGER;
+          const byPid = [...this.children.values()].sort((a, b) => order(a) - order(b));
+          return void reply(byPid.map((c): ChildInfo => ({ id: undefined, pid: c.restarting ? 'restarting' : c.pid, type: c.spec.type })));
+        }
         const rows: ChildInfo[] = [...this.children.values()].map((c) => ({
-          id: dynamic ? undefined : c.spec.id,
+          id: c.spec.id,
           pid: c.restarting ? 'restarting' : c.pid,
           type: c.spec.type,
         }));
-        return void reply(dynamic ? rows : rows.reverse());
+        return void reply(rows.reverse());
       }
       case 'countChildren': {
         const counts: ChildCounts = { specs: 0, active: 0, supervisors: 0, workers: 0 };

@@ -617,3 +617,34 @@ test('Elixir DynamicSupervisor: terminate_child/2 of anything that is not a curr
   t.deepEqual(await restartChild(rt, sup, 'x'), { ok: false, error: 'dynamic' });
   t.deepEqual(await deleteChild(rt, sup, 'x'), { ok: false, error: 'dynamic' });
 });
+
+test('regression: dynamic whichChildren order: children are listed by pid (OTP simple_one_for_one and Elixir list their children map), so a restarted child moves to the end and a restarting one keeps the place of the pid that exited', async (t) => {
+  await using rt = createTestRuntime();
+  const sup = await startSup(t, rt, dynamicSupervisor({ maxRestarts: 100 }));
+  const [a, b, c] = [
+    pidOf(t, await startChild(rt, sup, { start: worker })),
+    pidOf(t, await startChild(rt, sup, { start: worker })),
+    pidOf(t, await startChild(rt, sup, { start: worker })),
+  ];
+  const listed = async () => (await whichChildren(rt, sup)).map((r) => (r.pid === 'restarting' ? 'restarting' : String(r.pid)));
+  t.deepEqual(await listed(), [a, b, c].map(String));
+  rt.exit(a, 'crash');
+  await rt.flush();
+  const a2 = (await whichChildren(rt, sup)).map((r) => r.pid as Pid).find((p) => ![b, c].some((x) => x.id === p.id))!;
+  t.true(a2.id > c.id, 'a got a new, larger pid');
+  t.deepEqual(await listed(), [b, c, a2].map(String), 'the restarted child is last');
+  // A child whose restart fails stays at its old pid's place while it is retried.
+  const gate = gatedStart({}, { immediate: 1 });
+  const d = pidOf(t, await startChild(rt, sup, { start: gate.start }));
+  const e = pidOf(t, await startChild(rt, sup, { start: worker }));
+  rt.exit(d, 'crash');
+  await gate.control.waiting();
+  const rows = listed();
+  gate.control.settle({ error: 'boom' });
+  t.deepEqual(await rows, [b, c, a2].map(String).concat(['restarting', String(e)]));
+  await gate.control.waiting();
+  gate.control.settle('ok');
+  await rt.flush();
+  const d2 = (await whichChildren(rt, sup)).map((r) => r.pid as Pid).find((p) => ![b, c, a2, e].some((x) => x.id === p.id))!;
+  t.deepEqual(await listed(), [b, c, a2, e, d2].map(String));
+});
