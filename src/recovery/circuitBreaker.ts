@@ -1,0 +1,124 @@
+import { setup } from 'xstate';
+import { InvalidOptionError } from '../runtime/errors.js';
+import { processProtocol } from '../runtime/messages.js';
+import { runtimeOf, type Runtime, type Target } from '../runtime/runtime.js';
+import { breakerSettings, BreakerCore, type BreakerEvent, type BreakerOptions, type BreakerStatus } from './breakerCore.js';
+
+/** Options of `circuitBreaker`: the breaker's own plus the circuit's name (for errors and status). */
+export interface CircuitBreakerOptions extends BreakerOptions {
+  /** The circuit's name, shown in `CircuitOpenError` and status. */
+  name: string;
+}
+
+interface BreakerContext {
+  core: BreakerCore;
+}
+
+/**
+ * A circuit breaker as a process: an xstate machine `closed → open → halfOpen → closed`, so the
+ * inspector and `runtime.tree()` show which circuits are open. While closed, calls pass; enough
+ * failures within the window trip it open; while open, calls fail at once with
+ * `CircuitOpenError`; after `resetTimeout` (on the runtime clock) it lets up to `halfOpenMax`
+ * probes through: `successThreshold` successes close it, any failure opens it again.
+ *
+ * Callers do not message the breaker on every call: they read and update its shared counters
+ * in their own turn (`Circuit.run`), and only a transition is an event to the machine.
+ *
+ * @example
+ * ```ts
+ * runtime.spawn(circuitBreaker({ name: 'payments', failureThreshold: 3 }), { name: 'payments' });
+ * await Circuit.run(runtime, 'payments', () => charge(order));
+ * ```
+ */
+export function circuitBreaker(options: CircuitBreakerOptions) {
+  if (typeof options !== 'object' || options === null || typeof options.name !== 'string' || options.name === '') {
+    throw new InvalidOptionError('circuitBreaker.name', 'a non-empty string', (options as { name?: unknown } | null)?.name);
+  }
+  const { name, ...rest } = options;
+  const settings = breakerSettings('circuitBreaker', rest);
+  const machine = setup({
+    types: {} as { context: BreakerContext; events: BreakerEvent },
+    delays: { resetTimeout: ({ context }) => context.core.s.resetTimeout },
+    actions: {
+      enter: ({ context }, state: 'closed' | 'open' | 'halfOpen') => context.core.entered(state),
+    },
+  }).createMachine({
+    id: 'circuitBreaker',
+    context: ({ self }) => {
+      const core = new BreakerCore(name, settings, runtimeOf(self).clock);
+      // A transition asked by a caller is an event to the machine (delivered in order by xstate).
+      core.send = (event) => self.send(event);
+      return { core };
+    },
+    initial: 'closed',
+    states: {
+      closed: {
+        entry: { type: 'enter', params: 'closed' },
+        on: { 'breaker.trip': 'open' },
+      },
+      open: {
+        entry: { type: 'enter', params: 'open' },
+        after: { resetTimeout: 'halfOpen' },
+      },
+      halfOpen: {
+        entry: { type: 'enter', params: 'halfOpen' },
+        on: { 'breaker.trip': 'open', 'breaker.close': 'closed' },
+      },
+    },
+    // An operator's reset closes the circuit from any state (re-entering closed clears its count).
+    on: { 'breaker.reset': { target: '.closed', reenter: true } },
+  });
+  Object.assign(machine, { [processProtocol]: { label: 'breaker' } });
+  return machine;
+}
+
+/** The shared core of a running breaker process, or undefined. @internal */
+export function breakerOf(runtime: Runtime, target: Target): BreakerCore | undefined {
+  const context = runtime.actorOf(target)?.getSnapshot()?.context as Partial<BreakerContext> | undefined;
+  return context?.core instanceof BreakerCore ? context.core : undefined;
+}
+
+function mustBreaker(runtime: Runtime, target: Target): BreakerCore {
+  const core = breakerOf(runtime, target);
+  if (!core) throw new InvalidOptionError('Circuit.target', 'a running circuitBreaker process', target);
+  return core;
+}
+
+/**
+ * Runs `fn` through a breaker core: refused at once when open, its outcome counted.
+ * @internal
+ */
+export async function throughBreaker<T>(core: BreakerCore, fn: () => Promise<T>): Promise<T> {
+  const probe = core.admit();
+  try {
+    const value = await fn();
+    core.succeeded(probe);
+    return value;
+  } catch (err) {
+    core.failed(err, probe);
+    throw err;
+  }
+}
+
+/** Using a circuit breaker process (`circuitBreaker`) by pid or name. */
+export const Circuit = {
+  /**
+   * Runs `fn` through the circuit: throws `CircuitOpenError` at once while it is open; counts
+   * the outcome otherwise.
+   */
+  run<T>(runtime: Runtime, target: Target, fn: () => Promise<T>): Promise<T> {
+    try {
+      return throughBreaker(mustBreaker(runtime, target), fn);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  },
+  /** The circuit's state and counters. */
+  status(runtime: Runtime, target: Target): BreakerStatus {
+    return mustBreaker(runtime, target).status();
+  },
+  /** Closes the circuit now, whatever its state (an operator's override). */
+  reset(runtime: Runtime, target: Target): void {
+    mustBreaker(runtime, target).send({ type: 'breaker.reset' });
+  },
+};
