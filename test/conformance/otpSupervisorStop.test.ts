@@ -143,10 +143,10 @@ test('sup_stop_race: shutdown_error reports name each raced child with its own e
   // {'EXIT', Pid, Reason} (unlink_flush), so a report says e.g. `other`, never `noproc`; and
   // normal / {shutdown,_} are expected from non-permanent children.
   //
-  // KNOWN BUG (src/supervisor/supervisorCore.ts beginTerminate/onDown): the EXITs of the raced
-  // children are queued while the supervisor is busy with child_z; it then monitors the dead pids,
-  // gets DOWN `noproc`, and reports all 12 as shutdown_error with reason `noproc` (expected: the 5
-  // unexpected ones, with their own reasons).
+  // Regression note: the EXITs of the raced children arrive while the supervisor is busy with
+  // child_z and wait in its queue. It used to monitor the dead pids, get DOWN `noproc` and report
+  // all 12 as shutdown_error with `noproc`; beginTerminate now takes a child's queued EXIT as its
+  // reason, as supervisor.erl takes it from the mailbox.
   await using rt = createTestRuntime();
   const { racers } = await raceSetup(rt);
   const expectedErrors = racers
