@@ -65,9 +65,14 @@ export const pythonProcess = fromCallback<{ type: string }, PythonProcessInput>(
       windowsHide: true,
     });
     const proc = child;
+    // Alive until the bridge has been told of the exit ('close', below), not merely until the
+    // OS process ended ('exit'): in between, an event from outside is still on its way, and a
+    // test runtime that took the process for gone would let simulated timeouts fire first.
     const untrack = rt.trackResource({
-      describe: () => `python pid ${proc.pid ?? '?'} (owned by ${input.owner})`,
-      isAlive: () => !exited && proc.exitCode === null && proc.signalCode === null,
+      describe: () =>
+        `python pid ${proc.pid ?? '?'} (owned by ${input.owner})` +
+        (proc.exitCode !== null || proc.signalCode !== null ? ', exited but its pipes are still open' : ''),
+      isAlive: () => !exited,
     });
     const toPython = proc.stdio[3] as Writable;
     const fromPython = proc.stdio[4] as Readable;
