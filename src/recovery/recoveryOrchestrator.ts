@@ -10,7 +10,8 @@ import { nextDelay, sleep, type RetryPolicy } from './retry.js';
  * - `retrySameWorker`: try again where it ran (a session's calls must stay on their worker);
  * - `retryOtherWorker`: try again on any other worker (the one it ran on crashed, hung, or was
  *   not there);
- * - `breakCircuit`: this failure opened the circuit: give up, and the calls after it fail fast;
+ * - `breakCircuit`: the circuit opened while this operation waited to be retried (other
+ *   operations kept failing): give up at once instead of retrying into it;
  * - `abandon`: give up with the error (not retryable, attempts used up, no time left).
  */
 export type RecoveryStrategy = 'retrySameWorker' | 'retryOtherWorker' | 'breakCircuit' | 'abandon';
@@ -81,7 +82,7 @@ export function recoverySettings(where: string, options: unknown): { maxConcurre
  * The order of checks for a failure is fixed: **capacity first** (a full orchestrator refuses
  * with `RecoveryCapacityExceededError` before it looks at anything else — the seed system looked
  * at the operation first and so admitted one recovery too many, its error 20), then the breaker
- * (did this failure open the circuit?), then whether the error may be retried at all (retryable,
+ * (did other operations' failures open the circuit meanwhile?), then whether the error may be retried at all (retryable,
  * idempotent when it may have run, attempts left, time left before the deadline), then where.
  *
  * Failures that are not recoverable at all (not an `XotpError`, or one that says it is not
@@ -131,22 +132,20 @@ export class RecoveryOrchestrator {
       return Promise.reject(err);
     }
     const first = attempt({ attempt: 1, avoid: undefined });
-    return first.then(
-      (value) => {
-        if (breaker) breaker.succeeded(probe);
-        return value;
-      },
-      (thrown: unknown) => {
-        const { error, ranOn } = unwrap(thrown);
-        if (breaker) breaker.failed(error, probe);
-        return this.#recover(attempt, error, ranOn, run, policy === undefined ? this.#policy : policy);
-      },
-    );
+    // The breaker sees the operation's outcome after recovery, not each attempt: a call that a
+    // retry saved (a worker killed under it) says nothing against the service, while a service
+    // whose every operation fails (a module that cannot import) opens the circuit.
+    const recovered = first.catch((thrown: unknown) => {
+      const { error, ranOn } = unwrap(thrown);
+      return this.#recover(attempt, error, ranOn, run, policy === undefined ? this.#policy : policy);
+    });
+    return breaker ? throughBreakerOutcome(breaker, probe, recovered) : recovered;
   }
 
   /** Decides what to do with a failure after `attempt` attempts (capacity is checked by the caller). */
   decide(error: unknown, attempt: number, previousDelay: number, run: RecoveryRun, policy: RetryPolicy | false): { strategy: RecoveryStrategy; delay: number } {
-    if (this.breaker && this.breaker.state !== 'closed') return { strategy: 'breakCircuit', delay: 0 };
+    // Other operations' failures opened the circuit meanwhile: stop retrying into it.
+    if (this.breaker && this.breaker.state === 'open') return { strategy: 'breakCircuit', delay: 0 };
     const delay = policy ? nextDelay(policy, attempt, previousDelay, error, { idempotent: run.idempotent, deadline: run.deadline, random: run.random }, this.#clock) : undefined;
     if (delay === undefined) return { strategy: 'abandon', delay: 0 };
     return { strategy: run.session !== undefined ? 'retrySameWorker' : 'retryOtherWorker', delay };
@@ -185,17 +184,19 @@ export class RecoveryOrchestrator {
         run.onRetry?.({ attempt: n, error, delay, strategy });
         previous = delay;
         await sleep(this.#clock, delay, cancel.signal);
+        if (this.breaker && this.breaker.state === 'open') {
+          // The circuit opened while this operation waited: do not retry into it.
+          this.#strategies.breakCircuit++;
+          this.#failed++;
+          throw error;
+        }
         this.#retries++;
-        const breaker = this.breaker;
-        const probe = breaker ? breaker.admit() : false; // CircuitOpenError ends the recovery
         try {
           const value = await attempt({ attempt: n + 1, avoid: strategy === 'retryOtherWorker' ? ranOn : undefined });
-          if (breaker) breaker.succeeded(probe);
           this.#succeeded++;
           return value;
         } catch (thrown) {
           ({ error, ranOn } = unwrap(thrown));
-          if (breaker) breaker.failed(error, probe);
         }
       }
     } catch (err) {
@@ -203,7 +204,6 @@ export class RecoveryOrchestrator {
         this.#cancelled++;
         throw run.signal?.aborted ? new AbortError('Pool.run', run.signal.reason) : new AbortError(`recovery in pool '${this.name}'`, cancel.signal.reason);
       }
-      if (err !== error) this.#failed++; // e.g. CircuitOpenError from admit()
       throw err;
     } finally {
       this.#active.delete(cancel);
@@ -230,6 +230,17 @@ export class RecoveryOrchestrator {
       retries: this.#retries,
       strategies: { ...this.#strategies },
     };
+  }
+}
+
+async function throughBreakerOutcome<T>(breaker: BreakerCore, probe: boolean, outcome: Promise<T>): Promise<T> {
+  try {
+    const value = await outcome;
+    breaker.succeeded(probe);
+    return value;
+  } catch (err) {
+    breaker.failed(err, probe);
+    throw err;
   }
 }
 

@@ -97,16 +97,42 @@ test('abandon: not idempotent after a crash, or attempts used up; the last error
   t.is(o.status().strategies.abandon, 2);
 });
 
-test('breakCircuit: a failure that opens the breaker ends the recovery; later calls fail fast', async (t) => {
+test('the breaker counts operations after recovery: a retried success is a success, a final failure opens it', async (t) => {
   const clock = new SimulatedClock();
   const breaker = new BreakerCore('py', breakerSettings('breaker', { failureThreshold: 1 }), clock);
   breaker.send = (e) => breaker.entered(e.type === 'breaker.trip' ? 'open' : 'closed');
   const o = new RecoveryOrchestrator('py', clock, policy(), { maxConcurrent: 10 }, breaker);
-  await t.throwsAsync(o.run(async () => { throw gone(); }, { idempotent: true }), { instanceOf: NoProcessError });
-  t.is(o.status().strategies.breakCircuit, 1);
+  // A crash saved by a retry: the circuit stays closed.
+  const saved = o.run(async ({ attempt }) => { if (attempt === 1) throw crash(); return 'ok'; }, { idempotent: true });
+  await clock.advance(100);
+  t.is(await saved, 'ok');
+  t.is(breaker.state, 'closed');
+  // An operation that fails however often it is tried opens it; the next call fails fast.
+  const lost = o.run(async () => { throw gone(); }, { idempotent: true }).catch((e: unknown) => e);
+  await clock.advance(1000);
+  t.true((await lost) instanceof NoProcessError);
+  t.is(breaker.state, 'open');
   let ran = false;
   await t.throwsAsync(o.run(async () => { ran = true; return 'x'; }, { idempotent: true }), { instanceOf: CircuitOpenError });
   t.false(ran);
+});
+
+test('breakCircuit: an operation waiting to be retried gives up once the circuit has opened', async (t) => {
+  const clock = new SimulatedClock();
+  const breaker = new BreakerCore('py', breakerSettings('breaker', { failureThreshold: 1 }), clock);
+  breaker.send = (e) => breaker.entered(e.type === 'breaker.trip' ? 'open' : 'closed');
+  const o = new RecoveryOrchestrator('py', clock, policy({ maxAttempts: 5 }), { maxConcurrent: 10 }, breaker);
+  let attempts = 0;
+  const waiting = o.run(async () => { attempts++; throw gone(); }, { idempotent: true }).catch((e: unknown) => e);
+  await clock.advance(50); // it failed once and waits 100 ms for its retry
+  await o.run(async () => { throw new PythonError('op', 'X', 'y', ''); }, { idempotent: true }).catch(() => undefined); // not a fault: still closed
+  t.is(breaker.state, 'closed');
+  breaker.failed(gone(), false); // another operation's final failure opens it
+  t.is(breaker.state, 'open');
+  await clock.advance(100);
+  t.true((await waiting) instanceof NoProcessError);
+  t.is(attempts, 1);
+  t.is(o.status().strategies.breakCircuit, 1);
 });
 
 test('the deadline bounds the retries; the caller abort cancels a waiting recovery', async (t) => {
