@@ -20,7 +20,8 @@ const callBridgeSchema = {
 };
 
 function isPlainCallOptions(o: BridgeCallOptions): o is { timeout?: number; signal?: AbortSignal } {
-  if (typeof o !== 'object' || o === null) return false;
+  // A Map or an array has no keys to loop over: only an object literal takes the hot path.
+  if (typeof o !== 'object' || o === null || Object.getPrototypeOf(o) !== Object.prototype) return false;
   for (const key in o) if (key !== 'timeout' && key !== 'signal') return false;
   const t = o.timeout;
   return (

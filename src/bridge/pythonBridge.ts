@@ -7,7 +7,7 @@ import { pidOf, runtimeOf } from '../runtime/runtime.js';
 import { exitWith } from '../runtime/exitWith.js';
 import { processProtocol, type CallMessage, type CastMessage, type ExitMessage, type StopRequestMessage } from '../runtime/messages.js';
 import { isCleanExit, formatReason } from '../runtime/exitReason.js';
-import { validateOptions, optional, isString, integer, isTimeout, anything } from '../runtime/validate.js';
+import { validateOptions, optional, isString, integer, isTimeout, anything, isPlainObject, notPlain } from '../runtime/validate.js';
 import { BridgeCore, type BridgeCallRequest, type BridgeSettings } from './bridgeCore.js';
 import { pythonProcess, type PythonProcessEvent, type PythonProcessInput } from './pythonProcess.js';
 import { defaultPython } from './pythonInterpreter.js';
@@ -59,9 +59,9 @@ function parse(options: unknown): BridgeSettings {
       return v as string[];
     }, []),
     env: optional((v, key) => {
-      if (typeof v !== 'object' || v === null || Array.isArray(v) || !Object.values(v).every((x) => typeof x === 'string')) {
-        throw new InvalidOptionError(key, 'an object of string values', v);
-      }
+      // A Map has no own values: it would pass as an empty environment, silently dropped.
+      if (!isPlainObject(v)) throw notPlain(key, 'an object of string values', v);
+      if (!Object.values(v).every((x) => typeof x === 'string')) throw new InvalidOptionError(key, 'an object of string values', v);
       return v as Record<string, string>;
     }, {}),
     cwd: optional(isString),

@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '../runtime/errors.js';
+import { isPlainObject, notPlain } from '../runtime/validate.js';
 import { supervisor } from '../supervisor/supervisor.js';
 import { registryPartition } from './partition.js';
 import type { RegistryConfig } from './registryState.js';
@@ -53,9 +54,7 @@ export function registry(options: RegistryOptions) {
 }
 
 function parseRegistryOptions(options: unknown): RegistryConfig {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new InvalidOptionError('registry', 'an options object with name and keys', options);
-  }
+  if (!isPlainObject(options)) throw notPlain('registry', 'an options object with name and keys', options);
   const o = options as Record<string, unknown>;
   for (const key of Object.keys(o)) {
     if (!['name', 'keys', 'partitions', 'listeners', 'meta'].includes(key)) {
@@ -77,8 +76,6 @@ function parseRegistryOptions(options: unknown): RegistryConfig {
     throw new InvalidOptionError('registry.listeners', 'a list of names of processes', o.listeners);
   }
   const meta = o.meta ?? {};
-  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
-    throw new InvalidOptionError('registry.meta', 'a plain object', o.meta);
-  }
+  if (!isPlainObject(meta)) throw notPlain('registry.meta', 'a plain object', o.meta);
   return { name: o.name, keys: o.keys, partitions, listeners: listeners as string[], meta: meta as Record<string, unknown> };
 }

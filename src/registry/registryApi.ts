@@ -1,5 +1,6 @@
 import { Pid, isPid } from '../runtime/pid.js';
 import { InvalidOptionError, NoProcessError } from '../runtime/errors.js';
+import { isPlainObject, notPlain } from '../runtime/validate.js';
 import type { Runtime, Target } from '../runtime/runtime.js';
 import { RegistryState, RegistryKindError, type RegistryEntry } from './registryState.js';
 import { matches, type Pattern } from './pattern.js';
@@ -29,9 +30,8 @@ function ownerPid(rt: Runtime, owner: Target, operation: string): Pid {
 }
 
 function selectPredicate(spec: SelectSpec): (e: RegistryEntry) => boolean {
-  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
-    throw new InvalidOptionError('select.spec', 'an object { key?, pid?, value?, where? }', spec);
-  }
+  // A Map has no own keys: read as a spec it would match every entry.
+  if (!isPlainObject(spec as unknown)) throw notPlain('select.spec', 'an object { key?, pid?, value?, where? }', spec);
   for (const k of Object.keys(spec)) {
     if (!['key', 'pid', 'value', 'where'].includes(k)) {
       throw new InvalidOptionError(`select.spec.${k}`, 'one of key, pid, value, where', (spec as Record<string, unknown>)[k], 'unknown option');

@@ -139,6 +139,11 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
   if (typeof value === 'function') return `a function`;
   if (Array.isArray(value)) return `an array (${formatReason(value).slice(0, 60)})`;
+  // JSON would print a Map or a Set as `{}`: say what it is, and what it holds.
+  if (value instanceof Map) {
+    return value.size === 0 ? 'a Map (empty)' : `a Map (keys: ${[...value.keys()].map((k) => formatReason(k)).join(', ').slice(0, 80)})`;
+  }
+  if (value instanceof Set) return `a Set (${formatReason([...value]).slice(0, 60)})`;
   if (typeof value === 'object') return `an object ${formatReason(value).slice(0, 80)}`;
   return `${typeof value} ${String(value)}`;
 }

@@ -29,7 +29,7 @@ import {
   type StopRequestMessage,
 } from './messages.js';
 import { ProcessRecord, Status, type Monitor, type RecordOwner } from './processRecord.js';
-import { validateOptions, optional, matching, isBoolean, isTimeout, anything, instanceOf } from './validate.js';
+import { validateOptions, optional, matching, isBoolean, isTimeout, anything, instanceOf, isPlainObject } from './validate.js';
 import type { ProcessTreeNode, ProcessInfo } from './processInfo.js';
 import { Deadlines, type Deadline } from './deadlines.js';
 import { isExitWith } from './exitWith.js';
@@ -569,6 +569,14 @@ export class Runtime implements RecordOwner {
    *   process is not killed; it carries on exiting.
    */
   async stop(target: Target, reason: ExitReason = 'normal', options?: StopOptions): Promise<'ok' | 'noproc'> {
+    if (looksLikeStopOptions(reason)) {
+      throw new InvalidOptionError(
+        'stop.reason',
+        "an exit reason ('normal', 'shutdown', { shutdown: detail }, an Error, ...)",
+        reason,
+        `that looks like stop's options given as the reason: the signature is stop(target, reason, { timeout }), e.g. stop(pid, 'normal', ${formatReason(reason)})`,
+      );
+    }
     const { timeout } = options === undefined ? { timeout: Infinity } : validateOptions('stop', options, stopSchema);
     const rec = this.#resolveQuiet(target);
     if (rec === undefined || rec.status === Status.Dead) return 'noproc';
@@ -1317,7 +1325,9 @@ export function runtimeOf(actor: AnyActorRef): Runtime {
  * intermediate objects; anything unusual takes the general path for its error message.
  */
 function parseCallOptions(options: CallOptions): { timeout: number; signal: AbortSignal | undefined } {
-  if (typeof options === 'object' && options !== null) {
+  // A Map or an array has no option keys to loop over: without the prototype check it would pass
+  // as "no options" (the general path refuses it, naming what it is).
+  if (typeof options === 'object' && options !== null && Object.getPrototypeOf(options) === Object.prototype) {
     let known = true;
     for (const key in options) if (key !== 'timeout' && key !== 'signal') known = false;
     const t = options.timeout;
@@ -1344,6 +1354,22 @@ function stopOrphans(actor: AnyActorRef): void {
       (child as unknown as { _stop(): void })._stop();
     }
   }
+}
+
+/**
+ * A reason that is a plain object whose keys are all stop options (`{ timeout: 1000 }`) is
+ * almost certainly options passed one slot early; taken as a reason, the process would exit
+ * with it and a supervisor would restart it and report a crash. Reasons with any other key
+ * (`{ shutdown: detail }`, a custom error term) are reasons.
+ */
+function looksLikeStopOptions(reason: unknown): boolean {
+  if (!isPlainObject(reason)) return false;
+  let keys = 0;
+  for (const key in reason) {
+    if (!Object.prototype.hasOwnProperty.call(stopSchema, key)) return false;
+    keys++;
+  }
+  return keys > 0;
 }
 
 function isName(target: Target): boolean {

@@ -23,9 +23,7 @@ export function validateOptions<S extends Record<string, Check<unknown>>>(
   schema: S,
 ): Checked<S> {
   if (value === undefined) value = {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || !isPlainObject(value)) {
-    throw new InvalidOptionError(where, 'a plain options object', value);
-  }
+  if (!isPlainObject(value)) throw notPlain(where, 'a plain options object', value);
   const input = value as Record<string, unknown>;
   for (const key of Object.keys(input)) {
     if (!Object.prototype.hasOwnProperty.call(schema, key)) {
@@ -120,7 +118,28 @@ export function instanceOf<T>(ctor: abstract new (...args: never[]) => T, descri
 /** Accepts anything (documented as free-form). @internal */
 export const anything: Check<unknown> = (value) => value;
 
-function isPlainObject(value: object): boolean {
+/**
+ * True for an object literal or `Object.create(null)`: the only things read as options. A Map,
+ * an array or a class instance has no own enumerable option keys, so reading it as options
+ * would silently give every default (the seed system's `{pool_name, max_retries}` as a Map).
+ *
+ * @internal
+ */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
+}
+
+/**
+ * The error for a value that should have been a plain object, with a hint for the usual
+ * mistakes (a Map, an array).
+ *
+ * @internal
+ */
+export function notPlain(key: string, expected: string, value: unknown): InvalidOptionError {
+  let hint: string | undefined;
+  if (value instanceof Map) hint = 'a Map is not read as options: pass a plain object (Object.fromEntries(map) makes one)';
+  else if (Array.isArray(value)) hint = 'an array is not read as options: pass a plain object';
+  return new InvalidOptionError(key, expected, value, hint);
 }

@@ -1,5 +1,6 @@
 import type { AnyActorLogic } from 'xstate';
 import { InvalidOptionError } from '../runtime/errors.js';
+import { isPlainObject } from '../runtime/validate.js';
 import type { Pid } from '../runtime/pid.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { supervisorMarker } from './supervisorMarker.js';
@@ -129,7 +130,8 @@ export function normalizeChildSpec(
   where: string,
   mode: 'static' | 'dynamic',
 ): NormalizedChildSpec {
-  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
+  // A Map has no own keys: read as a spec it would be reported as missing its id.
+  if (!isPlainObject(spec)) {
     throw new ChildSpecError('invalid_child_spec', where, 'a child spec object', spec);
   }
   const s = spec as Record<string, unknown>;

@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '../runtime/errors.js';
+import { isPlainObject } from '../runtime/validate.js';
 import { normalizeChildSpecs, type ChildSpec, type NormalizedChildSpec } from './childSpec.js';
 
 export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one';
@@ -71,7 +72,8 @@ const dynamicKeys = ['strategy', 'maxRestarts', 'maxSeconds', 'maxChildren', 'ex
 export function parseFlags(options: unknown, mode: 'static' | 'dynamic'): SupervisorFlags {
   const where = mode === 'static' ? 'supervisor' : 'dynamicSupervisor';
   if (options === undefined) options = {};
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+  // A Map or a class instance has no own keys: read as options it would give every default.
+  if (!isPlainObject(options)) {
     throw new SupervisorFlagsError('invalid_type', where, 'an options object', options);
   }
   const o = options as Record<string, unknown>;
@@ -107,7 +109,7 @@ export function parseFlags(options: unknown, mode: 'static' | 'dynamic'): Superv
     maxChildren = o.maxChildren;
   }
   const extraInput = o.extraInput;
-  if (extraInput !== undefined && (typeof extraInput !== 'object' || extraInput === null || Array.isArray(extraInput))) {
+  if (extraInput !== undefined && !isPlainObject(extraInput)) {
     throw new SupervisorFlagsError('invalid_extra_input', `${where}.extraInput`, 'a plain object', extraInput);
   }
   const label = o.label ?? (mode === 'static' ? 'supervisor' : 'dynamic-supervisor');

@@ -1,4 +1,5 @@
 import type { RuntimeClock } from '../runtime/clock.js';
+import { InvalidOptionError } from '../runtime/errors.js';
 
 interface Timer {
   readonly id: number;
@@ -28,6 +29,9 @@ export class SimulatedClock implements RuntimeClock {
   readonly #timers = new Map<number, Timer>();
 
   constructor(start = 0) {
+    if (typeof start !== 'number' || !Number.isFinite(start)) {
+      throw new InvalidOptionError('SimulatedClock.start', 'a finite start time in ms', start);
+    }
     this.#now = start;
   }
 
@@ -66,7 +70,7 @@ export class SimulatedClock implements RuntimeClock {
    * set by those timers), each at its own due time.
    */
   async advance(ms: number): Promise<void> {
-    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`advance(ms) needs a finite ms ≥ 0, got ${ms}`);
+    checkStep(ms, 'advance.ms');
     const target = this.#now + ms;
     await macrotask();
     for (;;) {
@@ -89,6 +93,7 @@ export class SimulatedClock implements RuntimeClock {
 
   /** Like `advance`, without yielding to promises in between: only for purely synchronous code. */
   tick(ms: number): void {
+    checkStep(ms, 'tick.ms');
     const target = this.#now + ms;
     for (;;) {
       const next = this.#next();
@@ -110,6 +115,13 @@ export class SimulatedClock implements RuntimeClock {
       if (best === undefined || t.due < best.due || (t.due === best.due && t.id < best.id)) best = t;
     }
     return best;
+  }
+}
+
+/** Time only moves forward, by a real amount: NaN would poison `now()` for every later timer. */
+function checkStep(ms: unknown, key: string): void {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+    throw new InvalidOptionError(key, 'a finite number of ms ≥ 0 (time only moves forward)', ms);
   }
 }
 

@@ -76,8 +76,10 @@ async function defaultCheckoutTimeout(runtime: Runtime, pool: string): Promise<n
 }
 
 function isEmpty(o: object): boolean {
+  // A Map or an array has no keys to loop over either: only an empty object literal is "no options".
+  if (typeof o !== 'object' || o === null || Object.getPrototypeOf(o) !== Object.prototype) return false;
   for (const _ in o) return false;
-  return typeof o === 'object' && o !== null;
+  return true;
 }
 
 /** Checks a worker out, runs `fn` with it, and gives it back however `fn` ends. */
