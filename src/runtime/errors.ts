@@ -1,4 +1,5 @@
 import { formatReason } from './exitReason.js';
+import { errorKindOf, type ErrorCategory } from './errorTaxonomy.js';
 
 /**
  * Base class of every error xotp raises. `code` is stable across versions and safe to switch on;
@@ -11,6 +12,19 @@ export class XotpError extends Error {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
+  }
+
+  /** What kind of failure this is (see the error table in the README). */
+  get category(): ErrorCategory {
+    return errorKindOf(this.code).category;
+  }
+
+  /**
+   * Whether trying again can help. For the `crashed` and `timeout` categories the operation may
+   * have run, so a retry is only safe for idempotent operations (`retry` checks this).
+   */
+  get retryable(): boolean {
+    return errorKindOf(this.code).retryable;
   }
 }
 
