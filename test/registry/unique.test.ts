@@ -24,6 +24,7 @@ import {
   Pid,
   startChild,
   supervisor,
+  whichChildren,
   type ChildStartContext,
   type RegistryRegisterEvent,
 } from '../../src/index.js';
@@ -146,9 +147,9 @@ for (const partitions of PARTITIONS) {
     const self = proc(rt);
     const keys: unknown[] = [anything, [anything, 'l'], ['$_', 'l'], { a: anything }, { a: 1 }];
     for (const [i, key] of keys.entries()) {
-      // Expected: five distinct keys. Actual (src/registry/pattern.ts keyId): `anything` inside a
-      // structured key is written as the string "$_", so ['$_', 'l'] collides with
-      // [anything, 'l'] and this register throws AlreadyRegisteredError.
+      // Five distinct keys. Regression note: keyId used to write `anything` inside a structured
+      // key as the string "$_", so ['$_', 'l'] collided with [anything, 'l'] and this register
+      // threw AlreadyRegisteredError; every part of a key is now tagged with its type.
       try {
         Registry.register(rt, 'Reg', key, i, self);
       } catch (err) {
@@ -226,9 +227,9 @@ for (const partitions of PARTITIONS) {
   });
 
   test(`compares using ===: structured keys that are different values are different keys ${tag}`, async (t) => {
-    // Elixir never conflates two different terms. Expected: each of these is its own key.
-    // Actual (src/registry/pattern.ts keyId): objects are keyed by their own enumerable
-    // properties, so every Date, Map and Set is the key `{}`, and the second register throws.
+    // Elixir never conflates two different terms: each of these is its own key. Regression note:
+    // keyId used to key objects by their own enumerable properties, so every Date, Map and Set
+    // was the key `{}` and the second register threw.
     await using rt = createTestRuntime();
     await setup(t, rt);
     const self = proc(rt);
@@ -397,16 +398,17 @@ for (const partitions of PARTITIONS) {
     try {
       sup = await rt.start(supervisor({ children: [{ id: 'agent', start: agent, input: 0, name }] }));
     } catch (err) {
-      // Actual (src): childSpec.ts rejects any non-string name with ChildSpecError invalid_name.
+      // Regression note: childSpec.ts used to refuse any non-string name (ChildSpecError invalid_name).
       t.fail(`a via name in a child spec is refused: ${(err as Error).message}`);
       return;
     }
+    const child = async () => String((await whichChildren(rt, sup as Pid)).find((c) => c.id === 'agent')?.pid);
     const first = rt.whereis({ via: 'Reg', key: 'hello' })!;
-    t.truthy(first);
+    t.is(String(first), await child(), "the via name resolves to the supervisor's child");
     rt.exit(first, 'kill');
     await rt.flush();
     const second = rt.whereis({ via: 'Reg', key: 'hello' });
-    t.truthy(second);
+    t.is(String(second), await child(), 'and to its restarted incarnation');
     t.not(String(second), String(first), 'the restarted child is registered under the via name again');
     t.deepEqual(await startChild(rt, sup as Pid, { id: 'other', start: agent, input: 0, name }), { ok: false, error: 'already_started', pid: second! });
   });
