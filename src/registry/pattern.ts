@@ -6,6 +6,7 @@
  * - a plain object matches an object that has (at least) those keys, each matching (Elixir's
  *   map patterns match subsets the same way);
  * - an array matches an array of the same length, element by element;
+ * - a Map, Set or Date matches a value equal to it (compared as registry keys are);
  * - anything else matches by `Object.is` (so `1` and `'1'` differ; JS has no `1.0`).
  *
  * Guards are plain predicates on the value: `match(reg, key, { age: anything }, (v) => v.age > 1)`.
@@ -24,6 +25,11 @@ export function matches(pattern: unknown, value: unknown): boolean {
   if (Array.isArray(pattern)) {
     if (!Array.isArray(value) || value.length !== pattern.length) return false;
     return pattern.every((p, i) => matches(p, value[i]));
+  }
+  // A Map, Set or Date has no own keys: as a subset pattern it would match every object. It
+  // matches a value equal to it, the way registry keys compare.
+  if (pattern instanceof Map || pattern instanceof Set || pattern instanceof Date) {
+    return typeof value === 'object' && value !== null && keyId(pattern) === keyId(value);
   }
   if (typeof pattern === 'object' && pattern !== null) {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;

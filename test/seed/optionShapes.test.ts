@@ -301,3 +301,20 @@ test('regression: options of the wrong shape are silently accepted — well-shap
   const mapSpec = await startChild(rt, sup, seedMap() as never);
   t.like(mapSpec, { ok: false, error: 'invalid_child_spec', problem: 'invalid_child_spec' }, 'startChild: a Map is not a spec (not missing_id)');
 });
+
+test('regression: options of the wrong shape are silently accepted — a Map, Set or Date as a match / select pattern matches an equal value, not every object', async (t) => {
+  await using rt = createTestRuntime();
+  await startRegistry(t, rt, { name: 'Dup', keys: 'duplicate' });
+  const p = rt.spawn(agent, { input: 0 });
+  Registry.register(rt, 'Dup', 'k', seedMap(), p);
+  Registry.register(rt, 'Dup', 'k', { pool_name: 'default' }, p);
+  Registry.register(rt, 'Dup', 'k', new Date(5), p);
+  Registry.register(rt, 'Dup', 'k', new Set([1]), p);
+  const values = (pattern: unknown) => Registry.match(rt, 'Dup', 'k', pattern as never).map((e) => e.value);
+  t.deepEqual(values(seedMap()), [seedMap()], 'an equal Map only (it used to match all four)');
+  t.deepEqual(values(new Map()), [], 'an empty Map is not a wildcard');
+  t.deepEqual(values(new Date(5)), [new Date(5)]);
+  t.deepEqual(values(new Set([1])), [new Set([1])]);
+  t.is(Registry.countSelect(rt, 'Dup', { value: new Map([['pool_name', 'other']]) }), 0);
+  t.is(Registry.countSelect(rt, 'Dup', { value: {} }), 4, 'a plain empty object pattern still matches every object, as an Elixir %{} does');
+});
