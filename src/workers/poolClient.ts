@@ -1,12 +1,13 @@
 import type { Pid } from '../runtime/pid.js';
-import { AbortError, InvalidOptionError, TimeoutError } from '../runtime/errors.js';
+import { AbortError, InvalidOptionError, ProcessExitError, TimeoutError } from '../runtime/errors.js';
+import { formatReason } from '../runtime/exitReason.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { validateOptions, optional, isTimeout, instanceOf, isString } from '../runtime/validate.js';
 import { callBridge } from '../bridge/bridgeClient.js';
 import { BridgeExitedError, BridgeNotRunningError } from '../bridge/bridgeErrors.js';
 import type { CheckinOutcome, Lease, PoolCast, PoolRequest, PoolStatus } from './poolManager.js';
 import type { SessionState } from './sessionTable.js';
-import { CheckoutTimeoutError } from './poolErrors.js';
+import { CheckoutTimeoutError, PoolStoppedError } from './poolErrors.js';
 
 /** Options of `Pool.run`. */
 export interface PoolRunOptions {
@@ -48,6 +49,8 @@ function checkoutLease(
         }
         if (err instanceof TimeoutError) throw new CheckoutTimeoutError(pool, timeout);
       }
+      // The manager died before answering (killed, or its subtree restarted).
+      if (err instanceof ProcessExitError) throw new PoolStoppedError(pool, formatReason(err.reason));
       throw err;
     });
   // The hot path (timeout known) adds no await of its own.
@@ -95,19 +98,22 @@ async function withLease<R>(
     signal: o.signal,
   });
   let outcome: CheckinOutcome = 'ok';
+  let abandoned = false;
   try {
     return await fn(lease.worker);
   } catch (err) {
     outcome = outcomeOf(err);
+    // The caller stopped waiting; Python may still be running the call.
+    abandoned = err instanceof TimeoutError || err instanceof AbortError;
     throw err;
   } finally {
-    checkin(runtime, pool, lease, outcome);
+    checkin(runtime, pool, lease, outcome, abandoned);
   }
 }
 
-function checkin(runtime: Runtime, pool: string, lease: Lease, outcome: CheckinOutcome): void {
+function checkin(runtime: Runtime, pool: string, lease: Lease, outcome: CheckinOutcome, abandoned: boolean): void {
   try {
-    runtime.cast(pool, { pool: 'checkin', lease: lease.lease, outcome } satisfies PoolCast);
+    runtime.cast(pool, (abandoned ? { pool: 'checkin', lease: lease.lease, outcome, abandoned } : { pool: 'checkin', lease: lease.lease, outcome }) satisfies PoolCast);
   } catch {
     // The pool is gone: nothing to give back.
   }
@@ -130,8 +136,13 @@ export const Pool = {
    * of the session runs on the same worker.
    *
    * @throws CheckoutTimeoutError, PoolBusyError, SessionExpiredError, SessionLostError,
-   *   SessionsDisabledError, and whatever the call throws (PythonError, TimeoutError,
-   *   BridgeExitedError when the worker crashed mid-call: it is then replaced).
+   *   SessionsDisabledError; PoolStartError (code `pool_start_failed`, the startup error as
+   *   `cause`) at once while no worker is ready and the last start attempt failed, and for
+   *   callers queued when that happens; PoolStoppedError (`pool_stopped`) for callers still
+   *   waiting when the pool stops; NoProcessError when no pool runs under that name; and
+   *   whatever the call throws (PythonError, TimeoutError — the worker is then handed out again
+   *   only once Python answers, or replaced if its bridge ends wedged — BridgeExitedError when
+   *   the worker crashed mid-call: it is then replaced).
    */
   run<R = unknown>(runtime: Runtime, pool: string, op: string, args?: unknown, options: PoolRunOptions = {}): Promise<R> {
     let o: PoolRunOptions;
@@ -159,7 +170,14 @@ export const Pool = {
     return withLease(runtime, pool, o as { session?: string; checkoutTimeout?: number; signal?: AbortSignal }, fn);
   },
 
-  /** Resolves when every worker has finished its handshake (at once for lazy pools). */
+  /**
+   * Resolves when every worker has finished its handshake (at once for lazy pools).
+   *
+   * @throws PoolStartError once a start attempt failed and none is under way (at once if that
+   *   is already so): `cause` is the worker's startup error, with Python's type, message and
+   *   traceback. The pool keeps retrying with backoff; call again to wait for the retry.
+   *   PoolStoppedError if the pool stops meanwhile.
+   */
   ready(runtime: Runtime, pool: string): Promise<PoolStatus> {
     return runtime.call<PoolStatus>(pool, { pool: 'ready' } satisfies PoolRequest, forever);
   },

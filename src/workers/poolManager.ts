@@ -11,7 +11,10 @@ import { exitWith } from '../runtime/exitWith.js';
 import { processProtocol, type CallMessage, type ExitMessage } from '../runtime/messages.js';
 import { SessionTable, type SessionState } from './sessionTable.js';
 import { WorkerLifecycle, type WorkerState } from './workerLifecycle.js';
-import { PoolBusyError, SessionExpiredError, SessionLostError, SessionsDisabledError } from './poolErrors.js';
+import { PoolBusyError, PoolStartError, PoolStoppedError, SessionExpiredError, SessionLostError, SessionsDisabledError } from './poolErrors.js';
+import { PythonError } from '../bridge/bridgeErrors.js';
+import { TimeoutError } from '../runtime/errors.js';
+import './poolEvents.js';
 
 /** @internal The pool's validated settings, handed to its manager. */
 export interface PoolSettings {
@@ -41,6 +44,11 @@ export type CheckinOutcome = 'ok' | 'error' | 'crashed';
 export interface PoolWorkerStatus {
   pid: Pid;
   busy: boolean;
+  /**
+   * Present (true) while a call that timed out or was aborted may still run in its Python
+   * process: the worker is handed out again only once the process answers (or it is replaced).
+   */
+  settling?: true;
   /** Only when health checks are on. */
   state?: WorkerState;
   failures?: number;
@@ -59,7 +67,27 @@ export interface PoolStatus {
   workers: PoolWorkerStatus[];
   stats: PoolStats;
   sessions?: { ttl: number; bound: number; expired: number; lost: number; workersWithSessions: number };
+  /**
+   * Present while worker starts are failing: from a start attempt that failed (a process that
+   * exited before its ready handshake, or could not be spawned) until the next successful
+   * handshake.
+   */
+  backoff?: PoolBackoff;
   health?: { interval: number; maxFailures: number; degraded: number; unhealthy: number; replaced: number };
+}
+
+/** `Pool.status().backoff`: why workers cannot start and when the pool tries again. */
+export interface PoolBackoff {
+  /** Consecutive failed start attempts. */
+  failures: number;
+  /** The last attempt's startup error (usually a BridgeStartupError). */
+  lastError: unknown;
+  /** One line: Python's `Type: message` when there is a traceback, else the error's first line. */
+  reason: string;
+  /** Runtime clock ms of the next attempt; null while an attempt is under way. */
+  nextAttemptAt: number | null;
+  /** ms from now until the next attempt; null while an attempt is under way. */
+  nextAttemptInMs: number | null;
 }
 
 export interface PoolStats {
@@ -79,7 +107,10 @@ export type PoolRequest =
   | { pool: 'endSession'; id: string };
 
 /** @internal */
-export type PoolCast = { pool: 'checkin'; lease: number; outcome: CheckinOutcome } | { pool: 'cancel'; token: string };
+export type PoolCast =
+  // abandoned: the caller stopped waiting for its call (timed out, aborted); Python may still run it.
+  | { pool: 'checkin'; lease: number; outcome: CheckinOutcome; abandoned?: boolean }
+  | { pool: 'cancel'; token: string };
 
 interface Worker {
   readonly pid: Pid;
@@ -91,6 +122,14 @@ interface Worker {
   failedWhileBusy: boolean;
   /** Its last ping failed: only a successful ping clears its failures then. */
   pingFailing: boolean;
+  /**
+   * A call on it timed out or was aborted and Python has not answered anything since: not idle
+   * until a probe (a ping queued behind that call) answers, or the worker exits (a wedged
+   * bridge ends itself) and is replaced.
+   */
+  settling: boolean;
+  /** A settle probe is under way. */
+  probing: boolean;
 }
 
 interface Waiter {
@@ -105,6 +144,7 @@ type Info =
   | { type: 'pool.workerFailed'; reason: unknown; spawned: boolean }
   | { type: 'pool.tick'; what: 'health' | 'sweep' | 'refill' }
   | { type: 'pool.pinged'; pid: Pid; ok: boolean; reason?: unknown }
+  | { type: 'pool.probed'; pid: Pid; answered: boolean; reason?: unknown }
   | DownMessage;
 
 /**
@@ -126,9 +166,11 @@ class PoolState {
   readonly sessions: SessionTable | undefined;
   /** Workers asked of the supervisor and not spawned yet. */
   starting = 0;
-  /** Consecutive worker start failures (backoff, and Pool.ready fails after a few). */
+  /** Consecutive failed start attempts: the backoff grows with them; a handshake resets them. */
   startFailures = 0;
   lastStartError: unknown = undefined;
+  /** Runtime clock ms of the pending backoff retry (undefined: no retry scheduled). */
+  nextAttemptAt: number | undefined = undefined;
   #lease = 0;
   replaced = 0;
   stopping = false;
@@ -159,7 +201,8 @@ class PoolState {
 
   /** Starts workers until the pool has `size` (in parallel, at most `startConcurrency` at once). */
   fill(ctx: ManagerContext): void {
-    if (this.stopping) return;
+    // While starts are failing, the next attempt waits for its backoff.
+    if (this.stopping || this.nextAttemptAt !== undefined) return;
     while (this.workers.size + this.starting < this.s.size && this.starting + this.warming < this.s.startConcurrency) {
       // Lazy pools start a worker only for a caller that no starting worker will serve.
       if (this.s.lazy && this.starting + this.warming >= this.waiters.length) break;
@@ -171,40 +214,62 @@ class PoolState {
     const rt = ctx.runtime;
     this.starting++;
     const worker = this.s.worker;
+    const manager = ctx.self;
+    let spawned: Pid | undefined;
     // The supervisor only spawns (the start function does not wait for the handshake), so the
     // dynamic supervisor is never blocked on Python and workers warm up in parallel.
     startChild(rt, this.s.workersName, {
-      start: ({ runtime, supervisor }) => runtime.spawn(worker, { parent: supervisor, link: supervisor }),
+      start: ({ runtime, supervisor }) => {
+        const pid = (spawned = runtime.spawn(worker, { parent: supervisor, link: supervisor }));
+        // Adopted and watched from its first instant: a worker that dies before the manager
+        // gets to it still reports its own exit reason (the startup error), where a monitor set
+        // later would only see noproc. The adoption is queued before any DOWN can be.
+        safeSend(runtime, manager, { type: 'pool.workerSpawned', pid });
+        runtime.monitor(pid, manager);
+        return pid;
+      },
       restart: 'temporary',
     }).then(
       (res) => {
-        if (!res.ok || res.pid === undefined) {
-          safeSend(rt, ctx.self, { type: 'pool.workerFailed', reason: new Error(`worker start failed: ${formatReason(res)}`), spawned: false });
+        if (spawned === undefined) {
+          safeSend(rt, manager, { type: 'pool.workerFailed', reason: new Error(`worker start failed: ${formatReason(res)}`), spawned: false });
           return;
         }
-        const pid = res.pid;
-        // The manager adopts it in order with everything else it handles; then waits, outside
-        // the manager, for its handshake.
-        safeSend(rt, ctx.self, { type: 'pool.workerSpawned', pid });
+        if (!res.ok) return; // spawned, then refused: its DOWN tells the manager
+        const pid = spawned;
+        // A handshake that never comes is not reported from here: the worker's exit (DOWN)
+        // carries the reason, once.
         awaitBridgeReady(rt, pid).then(
-          () => safeSend(rt, ctx.self, { type: 'pool.workerReady', pid }),
-          (reason: unknown) => safeSend(rt, ctx.self, { type: 'pool.workerFailed', reason, spawned: true }),
+          () => safeSend(rt, manager, { type: 'pool.workerReady', pid }),
+          () => undefined,
         );
       },
-      (reason: unknown) => safeSend(rt, ctx.self, { type: 'pool.workerFailed', reason, spawned: false }),
+      (reason: unknown) => {
+        if (spawned === undefined) safeSend(rt, manager, { type: 'pool.workerFailed', reason, spawned: false });
+      },
     );
   }
 
-  onWorkerSpawned(ctx: ManagerContext, pid: Pid): void {
+  onWorkerSpawned(_ctx: ManagerContext, pid: Pid): void {
     this.starting--;
-    ctx.monitor(pid);
     const lifecycle = this.s.health ? new WorkerLifecycle() : undefined;
-    this.workers.set(pid.id, { pid, ready: false, busy: false, lifecycle, pinging: false, failedWhileBusy: false, pingFailing: false });
+    this.workers.set(pid.id, {
+      pid,
+      ready: false,
+      busy: false,
+      lifecycle,
+      pinging: false,
+      failedWhileBusy: false,
+      pingFailing: false,
+      settling: false,
+      probing: false,
+    });
   }
 
   onWorkerReady(ctx: ManagerContext, pid: Pid): void {
     this.stats.started++;
     this.startFailures = 0;
+    this.lastStartError = undefined;
     const w = this.workers.get(pid.id);
     if (!w) return this.fill(ctx); // died while starting
     w.ready = true;
@@ -214,21 +279,64 @@ class PoolState {
     this.fill(ctx);
   }
 
+  /** The supervisor could not even spawn a worker (its start function threw, or it refused). */
   onWorkerFailed(ctx: ManagerContext, reason: unknown, spawned: boolean): void {
     if (!spawned) this.starting--;
+    this.#startFailed(ctx, reason);
+  }
+
+  /**
+   * A start attempt failed. Nothing is logged here: the worker's exit is already reported once
+   * by its supervisor (child_terminated, or start_error), and the pool's view of it — attempts,
+   * backoff, the error — is in `status().backoff` and in the PoolStartError its callers get.
+   */
+  #startFailed(ctx: ManagerContext, reason: unknown): void {
     this.startFailures++;
     this.lastStartError = reason;
-    ctx.runtime.logger.error(`pool '${this.s.name}': a worker failed to start: ${formatReason(reason)}`);
-    // After a few failures in a row, whoever waits for the pool to be ready learns why.
-    if (this.startFailures >= 3) for (const from of this.readyWaiters.splice(0)) ctx.runtime.replyError(from, reason);
-    // A spawned worker's exit (DOWN) triggers its replacement; a failed spawn retries here,
-    // backing off (100 ms doubling up to 5 s) so a worker that can never start does not spin.
-    if (!spawned) schedule(ctx, this, 'refill', this.#backoff());
+    // One retry at a time, backing off (100 ms doubling per failed attempt, at most 5 s), so a
+    // worker that can never start does not spin; `fill` waits for it.
+    let nextAttemptInMs: number | null = null;
+    if (this.nextAttemptAt === undefined) {
+      nextAttemptInMs = this.#backoff();
+      this.nextAttemptAt = ctx.runtime.clock.now() + nextAttemptInMs;
+      schedule(ctx, this, 'refill', nextAttemptInMs);
+    }
+    ctx.runtime.events.emit('pool.startFailed', { pool: this.s.name, failures: this.startFailures, reason, nextAttemptInMs });
+    // With no other attempt in flight nothing will change before the retry: whoever waits for
+    // the pool learns why now, instead of at its checkout deadline.
+    if (this.inFlight > 0) return;
+    const error = this.startError(ctx);
+    for (const from of this.readyWaiters.splice(0)) ctx.runtime.replyError(from, error);
+    if (this.readyCount === 0) for (const waiter of this.waiters.splice(0)) ctx.runtime.replyError(waiter.from, error);
+  }
+
+  /** Start attempts under way: asked of the supervisor, or spawned and not yet ready. */
+  get inFlight(): number {
+    return this.starting + this.warming;
+  }
+
+  /**
+   * The pool cannot serve until a retry succeeds: no worker is ready, the last start attempt
+   * failed and no other is under way.
+   */
+  get cannotStart(): boolean {
+    return this.startFailures > 0 && this.readyCount === 0 && this.inFlight === 0;
+  }
+
+  startError(ctx: ManagerContext): PoolStartError {
+    const next = this.nextAttemptAt === undefined ? null : Math.max(0, this.nextAttemptAt - ctx.runtime.clock.now());
+    return new PoolStartError(this.s.name, this.startFailures, next, this.lastStartError);
   }
 
   /** ms before the next start attempt after failed ones: 100 ms, doubling, at most 5 s. */
   #backoff(): number {
     return Math.min(5000, 100 * 2 ** Math.min(6, Math.max(0, this.startFailures - 1)));
+  }
+
+  /** The backoff retry came round. */
+  retry(ctx: ManagerContext): void {
+    this.nextAttemptAt = undefined;
+    this.fill(ctx);
   }
 
   onDown(ctx: ManagerContext, down: DownMessage): void {
@@ -249,11 +357,9 @@ class PoolState {
     this.bound.delete(pid.id);
     if (lost.length > 0) ctx.runtime.logger.warn(`pool '${this.s.name}': ${lost.length} session(s) lost: ${why}`);
     this.replaced++;
-    if (!w.ready && this.startFailures > 0) {
-      // It died before its handshake: back off before the next attempt.
-      schedule(ctx, this, 'refill', this.#backoff());
-      return;
-    }
+    // It died before its handshake: a failed start attempt, with its exit reason (the startup
+    // error) as the cause.
+    if (!w.ready && !this.stopping) this.#startFailed(ctx, down.reason);
     this.fill(ctx);
   }
 
@@ -286,6 +392,9 @@ class PoolState {
     }
     const next = this.s.strategy === 'lifo' ? this.idle.pop() : this.idle.shift();
     if (next) return this.#grant(ctx, this.workers.get(next.id)!, { from, token, session });
+    // Waiting would only end at the checkout deadline: fail fast with the reason. (A lazy pool
+    // whose backoff has passed starts a new attempt for the caller instead.)
+    if (this.cannotStart && (this.nextAttemptAt !== undefined || !this.s.lazy)) return void rt.replyError(from, this.startError(ctx));
     if (this.#queued() >= this.s.maxQueue) return this.#busy(rt, from);
     this.waiters.push({ from, token, session });
     if (this.s.lazy) this.fill(ctx);
@@ -321,7 +430,7 @@ class PoolState {
     }
   }
 
-  checkin(ctx: ManagerContext, lease: number, outcome: CheckinOutcome): void {
+  checkin(ctx: ManagerContext, lease: number, outcome: CheckinOutcome, abandoned = false): void {
     const l = this.leases.get(lease);
     if (!l) return;
     this.leases.delete(lease);
@@ -330,6 +439,12 @@ class PoolState {
     const now = ctx.runtime.clock.now();
     if (l.session !== undefined) this.sessions?.release(l.session, now);
     w.busy = false;
+    if (abandoned && outcome !== 'crashed') {
+      // Python may still be running the call the caller gave up on: handing the worker out now
+      // would queue the next call behind it (forever, if the handler never returns).
+      w.settling = true;
+      this.#probe(ctx, w);
+    }
     const lc = w.lifecycle;
     if (lc) {
       if (outcome !== 'ok') {
@@ -351,9 +466,43 @@ class PoolState {
     this.#release(ctx, w);
   }
 
+  /**
+   * Asks a settling worker's Python process for a ping: frames are read in order, so the answer
+   * (even an exception) means the abandoned call no longer holds it. A bridge whose call never
+   * finishes and whose cancel is not acknowledged ends itself as wedged; its exit (DOWN) then
+   * replaces the worker. With health checks the probe has the ping's deadline, a miss counts as
+   * a failed health check, and the next health tick probes again.
+   */
+  #probe(ctx: ManagerContext, w: Worker): void {
+    if (w.probing) return;
+    w.probing = true;
+    const rt = ctx.runtime;
+    const pid = w.pid;
+    callBridge(rt, pid, 'xotp.ping', null, { timeout: this.s.health ? this.s.health.timeout : 'infinity' }).then(
+      () => safeSend(rt, ctx.self, { type: 'pool.probed', pid, answered: true }),
+      (reason: unknown) => safeSend(rt, ctx.self, { type: 'pool.probed', pid, answered: reason instanceof PythonError, reason }),
+    );
+  }
+
+  onProbed(ctx: ManagerContext, pid: Pid, answered: boolean, reason: unknown): void {
+    const w = this.workers.get(pid.id);
+    if (!w) return;
+    w.probing = false;
+    if (!w.settling) return;
+    if (answered) {
+      w.settling = false;
+      ctx.runtime.events.emit('pool.workerSettled', { pool: this.s.name, worker: pid });
+      if (!w.busy && (!w.lifecycle || w.lifecycle.available)) this.#release(ctx, w);
+      return;
+    }
+    // Not answered in time (health checks on): a failed check; the worker may be replaced.
+    // A bridge that is gone or going (any other error) is replaced through its DOWN.
+    if (w.lifecycle && reason instanceof TimeoutError) this.#failure(ctx, w, `a timed-out call still holds it: ${formatReason(reason)}`);
+  }
+
   /** A free worker: its own session callers first, then the general queue, else idle. */
   #release(ctx: ManagerContext, w: Worker): void {
-    if (!w.ready || w.busy || this.stopping) return;
+    if (!w.ready || w.busy || w.settling || this.stopping) return;
     const mine = this.bound.get(w.pid.id);
     while (mine && mine.length > 0) {
       const waiter = mine.shift()!;
@@ -408,7 +557,8 @@ class PoolState {
   healthTick(ctx: ManagerContext): void {
     const h = this.s.health!;
     for (const w of this.workers.values()) {
-      if (!w.ready || w.busy || w.pinging || !w.lifecycle?.available) continue;
+      if (w.settling && !w.busy && w.lifecycle?.available) this.#probe(ctx, w);
+      if (!w.ready || w.busy || w.pinging || w.settling || !w.lifecycle?.available) continue;
       w.pinging = true;
       callBridge(ctx.runtime, w.pid, 'xotp.ping', null, { timeout: h.timeout }).then(
         () => safeSend(ctx.runtime, ctx.self, { type: 'pool.pinged', pid: w.pid, ok: true }),
@@ -459,6 +609,7 @@ class PoolState {
   status(ctx: ManagerContext): PoolStatus {
     const workers = [...this.workers.values()].map((w): PoolWorkerStatus => {
       const row: PoolWorkerStatus = { pid: w.pid, busy: w.busy };
+      if (w.settling) row.settling = true;
       if (w.lifecycle) {
         row.state = w.lifecycle.state;
         row.failures = w.lifecycle.failures;
@@ -478,6 +629,16 @@ class PoolState {
       workers,
       stats: { ...this.stats },
     };
+    if (this.startFailures > 0) {
+      const error = this.startError(ctx);
+      status.backoff = {
+        failures: this.startFailures,
+        lastError: this.lastStartError,
+        reason: error.pythonType !== undefined ? `${error.pythonType}: ${error.pythonMessage}` : error.message.slice(error.message.lastIndexOf('): ') + 3),
+        nextAttemptAt: this.nextAttemptAt ?? null,
+        nextAttemptInMs: error.nextAttemptInMs,
+      };
+    }
     // Features a pool does not enable are absent, not empty (seed errors 16–18).
     if (this.sessions) status.sessions = { ttl: this.sessions.ttl, ...this.sessions.stats(ctx.runtime.clock.now()) };
     if (this.s.health) {
@@ -521,7 +682,6 @@ interface ManagerContext {
   readonly runtime: Runtime;
   readonly self: Pid;
   reply(from: CallFrom, value: unknown): boolean;
-  monitor(target: Pid): string;
 }
 
 function managerContext(self: AnyActorRef): ManagerContext {
@@ -531,7 +691,6 @@ function managerContext(self: AnyActorRef): ManagerContext {
     runtime,
     self: pid,
     reply: (from, value) => runtime.reply(from, value),
-    monitor: (target) => runtime.monitor(target, pid),
   };
 }
 
@@ -550,6 +709,9 @@ function onRequest(pool: PoolState, ctx: ManagerContext, request: PoolRequest, f
       return pool.checkout(ctx, from, request.session, request.token);
     case 'ready':
       if (pool.s.lazy || pool.readyCount >= pool.s.size) return void rt.reply(from, pool.status(ctx));
+      // Its last start attempt failed and none is under way: nothing will get ready before the
+      // backoff retry, so say why now.
+      if (pool.startFailures > 0 && pool.inFlight === 0) return void rt.replyError(from, pool.startError(ctx));
       pool.readyWaiters.push(from);
       return;
     case 'status':
@@ -580,6 +742,8 @@ function onInfo(pool: PoolState, ctx: ManagerContext, m: Info): void {
       return pool.onWorkerFailed(ctx, m.reason, m.spawned);
     case 'pool.pinged':
       return pool.onPinged(ctx, Pid.from(m.pid), m.ok, m.reason);
+    case 'pool.probed':
+      return pool.onProbed(ctx, Pid.from(m.pid), m.answered, m.reason);
     case 'xotp.down':
       return pool.onDown(ctx, m);
     case 'pool.tick':
@@ -590,7 +754,7 @@ function onInfo(pool: PoolState, ctx: ManagerContext, m: Info): void {
         pool.sessions?.sweep(ctx.runtime.clock.now());
         schedule(ctx, pool, 'sweep', pool.s.sessions!.sweepInterval);
       } else {
-        pool.fill(ctx);
+        pool.retry(ctx);
       }
       return;
     default:
@@ -621,7 +785,7 @@ export function poolManagerMachine() {
     'xotp.cast': {
       actions: ({ context, event }: { context: ManagerMachineContext; event: EventObject }) => {
         const message = (event as unknown as CastMessage<PoolCast>).message;
-        if (message?.pool === 'checkin') context.pool.checkin(context.ctx!, message.lease, message.outcome);
+        if (message?.pool === 'checkin') context.pool.checkin(context.ctx!, message.lease, message.outcome, message.abandoned === true);
         else if (message?.pool === 'cancel') context.pool.cancel(message.token);
       },
     },
@@ -683,6 +847,15 @@ export function poolManagerMachine() {
           pool.stopping = true;
           for (const t of pool.timers) context.ctx?.runtime.clock.clearTimeout(t);
           pool.timers = [];
+          const rt = context.ctx?.runtime;
+          if (!rt) return;
+          // Whoever still waits gets the error Pool.run documents, not the runtime's generic
+          // "the process exited during call".
+          const error = new PoolStoppedError(pool.s.name, formatReason(context.stopReason));
+          for (const from of pool.readyWaiters.splice(0)) rt.replyError(from, error);
+          for (const waiter of pool.waiters.splice(0)) rt.replyError(waiter.from, error);
+          for (const q of pool.bound.values()) for (const waiter of q) rt.replyError(waiter.from, error);
+          pool.bound.clear();
         },
       },
     },

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
-import { pool, Pool, bridgeInfo, pythonBridge, type Pid, type PoolOptions, type PoolStatus, type PythonBridgeOptions } from '../../src/index.js';
+import { pool, Pool, bridgeInfo, pythonBridge, type Pid, type PoolOptions, type PoolStatus, type PythonBridgeOptions, type RuntimeEventMap } from '../../src/index.js';
 import type { TestRuntime } from '../../src/testing/index.js';
 import { examples, track } from './bridge.js';
 
@@ -142,4 +142,28 @@ export function hold(rt: TestRuntime, name: string, options: { session?: string;
     ),
   );
   return { got, release, done };
+}
+
+/**
+ * The next event `name` on the runtime's bus that `filter` accepts. Create it before the action
+ * that causes the event, then await it: a wait on a real event, not on time.
+ */
+export function nextEvent<K extends keyof RuntimeEventMap>(
+  rt: TestRuntime,
+  name: K,
+  filter: (...args: RuntimeEventMap[K]) => boolean = () => true,
+): Promise<RuntimeEventMap[K][0]> {
+  return new Promise((resolve) => {
+    const listener = (...args: RuntimeEventMap[K]) => {
+      if (!filter(...args)) return;
+      (rt.events.off as (n: K, l: typeof listener) => void)(name, listener);
+      resolve(args[0]);
+    };
+    (rt.events.on as (n: K, l: typeof listener) => void)(name, listener);
+  });
+}
+
+/** The next time a worker of `pool` whose call was abandoned is back in service. */
+export function nextSettled(rt: TestRuntime, pool: string, worker?: Pid) {
+  return nextEvent(rt, 'pool.workerSettled', (e) => e.pool === pool && (worker === undefined || e.worker.id === worker.id));
 }

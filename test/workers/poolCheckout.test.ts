@@ -24,7 +24,7 @@ import {
   type Pid,
 } from '../../src/index.js';
 import { osPidGone, rejectionOf, track } from '../helpers/bridge.js';
-import { hold, osPidOf, pythonChildren, startPool, workerIds, workerOsPids } from '../helpers/pool.js';
+import { hold, nextSettled, osPidOf, pythonChildren, startPool, workerIds, workerOsPids } from '../helpers/pool.js';
 
 test.serial('Pool.run checks a worker out, calls it and checks it back in', async (t) => {
   await using rt = createTestRuntime();
@@ -215,10 +215,12 @@ test.serial('a caller that aborts while holding a worker (call in flight) gives 
   await rt.flush(); // the pool call has been checked out and sent to Python
   t.is(await callBridge(rt, worker!, 'pending_tasks'), 1, 'the call is running in Python');
   t.is((await Pool.status(rt, 'p')).busy, 1);
+  const settled = nextSettled(rt, 'p', worker);
   ac.abort();
   await call.promise;
   t.true(call.error instanceof AbortError, String(call.error));
-  await rt.flush();
+  // Python may still be running an aborted call: the worker is idle again once Python answers.
+  await settled;
   const st = await Pool.status(rt, 'p');
   t.is(st.busy, 0);
   t.is(st.idle, 1);
@@ -263,11 +265,14 @@ test.serial('a call past its timeout (simulated) fails with TimeoutError and the
   const call = track(Pool.run(rt, 'p', 'async_gate', { name: 'slow' }, { timeout: 500 }));
   await rt.advance(499);
   t.is(call.state, 'pending');
+  const settled = nextSettled(rt, 'p', worker);
   await rt.advance(1);
   await call.promise;
   t.true(call.error instanceof TimeoutError, String(call.error));
   t.is((call.error as TimeoutError).timeout, 500);
-  await rt.flush();
+  // Python may still be running a timed-out call: the worker is idle again once Python answers
+  // the pool's probe (at once here: the async handler honours the cancel).
+  await settled;
   t.is((await Pool.status(rt, 'p')).idle, 1);
   t.is(await Pool.run(rt, 'p', 'echo', 'after'), 'after');
   t.is((await bridgeInfo(rt, worker!)).stats.timeouts, 1);

@@ -24,7 +24,7 @@ import {
   type PoolWorkerStatus,
 } from '../../src/index.js';
 import { rejectionOf, track } from '../helpers/bridge.js';
-import { fixtureDir, fixtureWorker, flagOff, flagOn, hold, osPidOf, pythonChildren, until, workerIds } from '../helpers/pool.js';
+import { fixtureDir, fixtureWorker, flagOff, flagOn, hold, nextSettled, osPidOf, pythonChildren, until, workerIds } from '../helpers/pool.js';
 
 const INTERVAL = 1000;
 
@@ -338,10 +338,12 @@ test.serial('error check-ins (calls that time out) count as failures: degraded, 
   const st = await startHealthPool(rt, dir, 1, { interval: 1_000_000, maxFailures: 2 });
   const [w] = st.workers.map((x) => x.pid) as [Pid];
   const slow = track(Pool.run(rt, 'p', 'async_gate', { name: 'never1' }, { timeout: 100 }));
+  const settled = nextSettled(rt, 'p', w);
   await rt.advance(100);
   await slow.promise;
   t.true(slow.error instanceof TimeoutError, String(slow.error));
-  await rt.flush();
+  // Back in service once Python answers the pool's probe (the async handler honours the cancel).
+  await settled;
   let r = row(await Pool.status(rt, 'p'), w);
   t.like(r, { state: 'degraded', failures: 1 });
   t.deepEqual(path(r).slice(-3), ['ready→busy', 'busy→ready', 'ready→degraded']);
@@ -368,10 +370,11 @@ test.serial('failures are consecutive: a successful call between two error check
   const [w] = st.workers.map((x) => x.pid) as [Pid];
   const timeOut = async (name: string) => {
     const c = track(Pool.run(rt, 'p', 'async_gate', { name }, { timeout: 100 }));
+    const settled = nextSettled(rt, 'p', w);
     await rt.advance(100);
     await c.promise;
     t.true(c.error instanceof TimeoutError, String(c.error));
-    await rt.flush();
+    await settled;
   };
   await timeOut('a');
   t.like(row(await Pool.status(rt, 'p'), w), { state: 'degraded', failures: 1 });
