@@ -16,8 +16,10 @@ import {
   terminateChild,
   whichChildren,
   type ChildSpec,
+  type ChildStartContext,
   type ExitReason as XotpExitReason,
   type Pid,
+  type StartFunctionResult,
 } from '../../src/index.js';
 import { createTestRuntime, type TestRuntime } from '../../src/testing/index.js';
 import { worker } from '../helpers/otpWorkers.js';
@@ -114,7 +116,29 @@ export function describeTree(flags: SupervisorFlags): string {
 
 // --- the real tree ----------------------------------------------------------------------------
 
-function logicOf(flags: SupervisorFlags): AnyActorLogic {
+/** How many of a worker's next starts fail, per template (the real side of `model.poison`). */
+type Controls = Map<ChildTemplate, { failNext: number }>;
+
+/** A worker's start: it fails while its template is poisoned, else starts `worker` under the supervisor. */
+function workerStart(t: ChildTemplate, controls: Controls) {
+  const control = controls.get(t) ?? { failNext: 0 };
+  controls.set(t, control);
+  return async (ctx: ChildStartContext): Promise<StartFunctionResult> => {
+    if (control.failNext > 0) {
+      control.failNext--;
+      throw 'poisoned';
+    }
+    const pid = await ctx.runtime.start(worker, {
+      parent: ctx.supervisor,
+      link: ctx.supervisor,
+      input: { id: t.id || 'dyn' },
+      ...(ctx.id ? { id: ctx.id } : {}),
+    });
+    return pid as Pid;
+  };
+}
+
+function logicOf(flags: SupervisorFlags, controls: Controls): AnyActorLogic {
   if (flags.mode === 'dynamic') {
     return dynamicSupervisor({
       maxRestarts: flags.maxRestarts,
@@ -127,31 +151,48 @@ function logicOf(flags: SupervisorFlags): AnyActorLogic {
     maxRestarts: flags.maxRestarts,
     maxSeconds: flags.maxSeconds,
     autoShutdown: flags.autoShutdown,
-    children: flags.children.map(specOf),
+    children: flags.children.map((t) => specOf(t, controls)),
   });
 }
 
-function specOf(t: ChildTemplate): ChildSpec {
+function specOf(t: ChildTemplate, controls: Controls): ChildSpec {
   const common = { id: t.id, restart: t.restart, ...(t.significant ? { significant: true } : {}) };
-  return t.kind === 'worker' ? { ...common, start: worker, input: { id: t.id }, shutdown: 1000 } : { ...common, start: logicOf(t.flags) };
+  return t.kind === 'worker'
+    ? { ...common, start: workerStart(t, controls), shutdown: 1000 }
+    : { ...common, start: logicOf(t.flags, controls) };
 }
 
 /** The xotp side: a test runtime with the tree started at its top. */
 export class RealTree {
   readonly rt: TestRuntime;
   readonly top: Pid;
+  readonly controls: Controls;
 
-  private constructor(rt: TestRuntime, top: Pid) {
+  private constructor(rt: TestRuntime, top: Pid, controls: Controls) {
     this.rt = rt;
     this.top = top;
+    this.controls = controls;
   }
 
   static async start(flags: SupervisorFlags): Promise<RealTree> {
     const rt = createTestRuntime();
-    const top = await rt.start(logicOf(flags), { name: 'top' });
+    const controls: Controls = new Map();
+    const top = await rt.start(logicOf(flags, controls), { name: 'top' });
     if (top === 'ignore') throw new Error('the top supervisor was ignored');
     await rt.flush();
-    return new RealTree(rt, top);
+    return new RealTree(rt, top, controls);
+  }
+
+  /** A worker spec for startChild: its start fails while `template` is poisoned. */
+  spec(template: WorkerTemplate): ChildSpec {
+    const { id, ...spec } = specOf(template, this.controls);
+    return template.id === '' ? spec : { id, ...spec };
+  }
+
+  poison(template: ChildTemplate, n: number): void {
+    const control = this.controls.get(template);
+    if (control === undefined) throw new Error(`no start function for ${template.id}`);
+    control.failNext += n;
   }
 
   /** Every child start so far, in order (incarnation n is entry n). */
@@ -210,9 +251,11 @@ export async function verify(model: SupervisorModel, real: RealTree): Promise<vo
   const starts = real.starts();
   const seqByPid = new Map(starts.map((e, i) => [e.pid.id, i]));
   const seqOf = (pid: Pid): number | string => (pid.id === real.top.id ? 'top' : (seqByPid.get(pid.id) ?? `unknown pid ${String(pid)}`));
+  // A supervisor whose own start failed (a child of its init did not start) has no incarnation.
+  const by = (pid: Pid) => (pid.id === real.top.id ? 'top' : (seqByPid.get(pid.id) ?? 'a supervisor that failed to start'));
   deepStrictEqual(
-    starts.map((e, i) => `#${i} ${seqOf(e.supervisor)}:${e.id}`),
-    model.starts.map((s, i) => `#${i} ${s.sup.seq}:${s.id}`),
+    starts.map((e, i) => `#${i} ${by(e.supervisor)}:${e.id}`),
+    model.starts.map((s, i) => `#${i} ${s.sup.seq ?? 'a supervisor that failed to start'}:${s.id}`),
     'children started (incarnation, started by, child id)',
   );
   const exits = new Map(rt.trace.exits().map((e) => [e.pid.id, e.reason]));
@@ -247,25 +290,58 @@ export async function verify(model: SupervisorModel, real: RealTree): Promise<vo
 type Cmd = fc.AsyncCommand<SupervisorModel, RealTree>;
 
 const reasonText = (r: CrashReason) => (typeof r === 'string' ? r : '{shutdown: x}');
+const seqMap = (real: RealTree) => {
+  const seqByPid = new Map(real.starts().map((e, i) => [e.pid.id, i]));
+  return (p: Pid) => seqByPid.get(p.id) ?? `unknown pid ${String(p)}`;
+};
 
-/** Runs `act` on the real tree, lets it settle, compares the call's result, then everything else. */
-async function step(model: SupervisorModel, real: RealTree, act: () => Promise<unknown> | undefined, expected: ModelResult | undefined, what = 'the call') {
-  const pending = act();
-  if (pending === undefined) {
-    await real.rt.flush();
-  } else {
-    const result = await answered(real, pending, what);
-    const seqByPid = new Map(real.starts().map((e, i) => [e.pid.id, i]));
-    deepStrictEqual(asModelResult(result, (p) => seqByPid.get(p.id) ?? `unknown pid ${String(p)}`), expected, `${what}: result`);
+/**
+ * Sends a call, lets the runtime settle, and compares the answer with the model's (a call to a
+ * supervisor the model says is gone must fail).
+ */
+async function compareCall(real: RealTree, call: Promise<unknown>, expected: unknown, what: string): Promise<void> {
+  let result: unknown;
+  try {
+    result = await answered(real, call, what);
+  } catch (err) {
+    if (expected === 'rejected') return;
+    throw err;
   }
+  const seqOf = seqMap(real);
+  const actual = Array.isArray(result)
+    ? result.map((r: { id: unknown; pid: unknown; type: unknown }) => ({
+        id: r.id,
+        pid: r.pid === undefined || r.pid === 'restarting' ? r.pid : seqOf(r.pid as Pid),
+        type: r.type,
+      }))
+    : 'specs' in (result as object)
+      ? { ...(result as object) }
+      : asModelResult(result, seqOf);
+  deepStrictEqual(actual, expected, `${what}: result`);
+}
+
+/** Runs a call on both sides, then the whole check. */
+async function step(model: SupervisorModel, real: RealTree, call: () => Promise<unknown>, expected: unknown, what: string) {
+  const pending = call();
+  model.settle();
+  await compareCall(real, pending, expected, what);
   await verify(model, real);
 }
 
-/** A running child ends: a worker stops itself (or is killed); a supervisor is stopped (or killed). */
+/** What a command may ask a supervisor right after killing one of its children. */
+type Ask = 'whichChildren' | 'countChildren' | 'restartChild' | 'deleteChild' | 'terminateChild';
+
+/**
+ * A running child ends: a worker stops itself (or is killed); a supervisor is stopped (or
+ * killed). With `ask` (kill only, whose exit signal is handled at once), a call reaches the
+ * child's supervisor while it is restarting the child: it is answered after that restart
+ * attempt and before any retry, so a failed restart shows as `restarting` (rule 31).
+ */
 export class CrashCommand implements Cmd {
   constructor(
     readonly target: number,
     readonly reason: CrashReason,
+    readonly ask: Ask | undefined = undefined,
   ) {}
   check = () => true;
   async run(model: SupervisorModel, real: RealTree): Promise<void> {
@@ -273,16 +349,43 @@ export class CrashCommand implements Cmd {
     if (running.length === 0) return;
     const { sup, child } = running[this.target % running.length]!;
     const pid = real.pid(child.seq!);
+    const supPid = real.supPid(sup);
     const reason = this.reason;
     model.crash(sup, child, reason);
-    await step(model, real, () => {
-      if (reason === 'kill') real.rt.exit(pid, 'kill');
-      else if (child.template.kind === 'worker') real.rt.cast(pid, { exit: reason as XotpExitReason });
-      else void real.rt.stop(pid, reason as XotpExitReason);
-      return undefined;
-    }, undefined);
+    if (reason === 'kill') real.rt.exit(pid, 'kill');
+    else if (child.template.kind === 'worker') real.rt.cast(pid, { exit: reason as XotpExitReason });
+    else void real.rt.stop(pid, reason as XotpExitReason);
+    if (this.ask !== undefined && reason === 'kill') {
+      const { call, expected } = this.#ask(model, real, sup, child, supPid);
+      model.settle();
+      await compareCall(real, call, expected, `${this.ask} right after the kill`);
+    } else {
+      model.settle();
+      await real.rt.flush();
+    }
+    await verify(model, real);
   }
-  toString = () => `crash(running child #${this.target}, ${reasonText(this.reason)})`;
+  #ask(model: SupervisorModel, real: RealTree, sup: ModelSupervisor, child: ModelChild, supPid: Pid): { call: Promise<unknown>; expected: unknown } {
+    const { rt } = real;
+    const gone = !sup.alive;
+    const oldPid = real.pid(child.lastSeq!);
+    switch (this.ask!) {
+      case 'whichChildren':
+        return { call: whichChildren(rt, supPid), expected: gone ? 'rejected' : model.whichChildren(sup) };
+      case 'countChildren':
+        return { call: countChildren(rt, supPid), expected: gone ? 'rejected' : model.countChildren(sup) };
+      case 'restartChild':
+        return { call: restartChild(rt, supPid, child.id), expected: gone ? 'rejected' : model.restartChild(sup, sup.children.includes(child) ? child : undefined) };
+      case 'deleteChild':
+        return { call: deleteChild(rt, supPid, child.id), expected: gone ? 'rejected' : model.deleteChild(sup, sup.children.includes(child) ? child : undefined) };
+      case 'terminateChild': {
+        // Dynamic: by the pid that exited, which still names a child being restarted (rule 70).
+        const expected = gone ? 'rejected' : sup.dynamic && !child.restarting ? model.terminateChild(sup, undefined) : model.terminateChild(sup, sup.children.includes(child) ? child : undefined);
+        return { call: terminateChild(rt, supPid, sup.dynamic ? oldPid : child.id), expected };
+      }
+    }
+  }
+  toString = () => `crash(running child #${this.target}, ${reasonText(this.reason)}${this.ask ? `, then ${this.ask}` : ''})`;
 }
 
 export class AdvanceCommand implements Cmd {
@@ -294,6 +397,23 @@ export class AdvanceCommand implements Cmd {
     await verify(model, real);
   }
   toString = () => `advance(${this.ms} ms)`;
+}
+
+/** The next `n` starts of a worker (any worker of a live supervisor, running or not) fail. */
+export class PoisonCommand implements Cmd {
+  constructor(
+    readonly target: number,
+    readonly n: number,
+  ) {}
+  check = () => true;
+  async run(model: SupervisorModel, real: RealTree): Promise<void> {
+    const workers = model.supervisors().flatMap((sup) => sup.children.filter((c) => c.template.kind === 'worker'));
+    if (workers.length === 0) return;
+    const template = workers[this.target % workers.length]!.template;
+    model.poison(template, this.n);
+    real.poison(template, this.n);
+  }
+  toString = () => `poison(worker #${this.target}, next ${this.n} start(s) fail)`;
 }
 
 type Pick = 'child' | 'unknown' | 'other';
@@ -309,7 +429,8 @@ function pick(model: SupervisorModel, supIndex: number, childIndex: number): { s
 
 /**
  * terminateChild. `child`: a child of it (static: by id; dynamic: by pid). `unknown`: an id it
- * does not have. `other`: the wrong kind of reference (static: a pid; dynamic: an id).
+ * does not have (dynamic: a pid that was once a child). `other`: the wrong kind of reference
+ * (static: a pid; dynamic: an id).
  */
 export class TerminateChildCommand implements Cmd {
   constructor(
@@ -326,13 +447,12 @@ export class TerminateChildCommand implements Cmd {
     let ref: string | Pid;
     let expected: ModelResult;
     if (this.how === 'child' && p.child) {
-      ref = dynamic ? real.pid(p.child.seq!) : p.child.id;
+      ref = dynamic ? real.pid(p.child.seq ?? p.child.lastSeq!) : p.child.id;
       expected = model.terminateChild(p.sup, p.child);
     } else if (this.how === 'other' && p.child?.running) {
-      ref = dynamic ? p.child.id || 'a' : real.pid(p.child.seq!);
+      ref = dynamic ? 'a' : real.pid(p.child.seq!);
       expected = model.terminateChild(p.sup, undefined);
     } else {
-      // Dynamic: a pid that was once a child (now dead) is not_found too (rule 70).
       const stale = model.alive.lastIndexOf(false);
       ref = dynamic && stale >= 0 ? real.pid(stale) : 'nope';
       expected = model.terminateChild(p.sup, undefined);
@@ -353,8 +473,9 @@ export class RestartChildCommand implements Cmd {
     const p = pick(model, this.sup, this.child);
     if (!p) return;
     const child = this.unknown ? undefined : p.child;
+    const supPid = real.supPid(p.sup);
     const expected = model.restartChild(p.sup, child);
-    await step(model, real, () => restartChild(real.rt, real.supPid(p.sup), child?.id ?? 'nope'), expected, 'restartChild');
+    await step(model, real, () => restartChild(real.rt, supPid, child?.id ?? 'nope'), expected, 'restartChild');
   }
   toString = () => `restartChild(supervisor #${this.sup}, ${this.unknown ? 'unknown id' : `child #${this.child}`})`;
 }
@@ -370,8 +491,9 @@ export class DeleteChildCommand implements Cmd {
     const p = pick(model, this.sup, this.child);
     if (!p) return;
     const child = this.unknown ? undefined : p.child;
+    const supPid = real.supPid(p.sup);
     const expected = model.deleteChild(p.sup, child);
-    await step(model, real, () => deleteChild(real.rt, real.supPid(p.sup), child?.id ?? 'nope'), expected, 'deleteChild');
+    await step(model, real, () => deleteChild(real.rt, supPid, child?.id ?? 'nope'), expected, 'deleteChild');
   }
   toString = () => `deleteChild(supervisor #${this.sup}, ${this.unknown ? 'unknown id' : `child #${this.child}`})`;
 }
@@ -390,11 +512,10 @@ export class StartChildCommand implements Cmd {
     if (!p) return;
     const significant = this.significant && !p.sup.dynamic && significantOk(p.sup.flags.autoShutdown, this.restart);
     const template: WorkerTemplate = { kind: 'worker', id: p.sup.dynamic ? '' : this.id, restart: this.restart, significant };
+    const spec = real.spec(template);
+    const supPid = real.supPid(p.sup);
     const expected = model.startChild(p.sup, template);
-    const spec: ChildSpec = p.sup.dynamic
-      ? { start: worker, input: { id: 'dyn' }, restart: this.restart, shutdown: 1000 }
-      : { id: this.id, start: worker, input: { id: this.id }, restart: this.restart, shutdown: 1000, ...(significant ? { significant } : {}) };
-    await step(model, real, () => startChild(real.rt, real.supPid(p.sup), spec), expected, 'startChild');
+    await step(model, real, () => startChild(real.rt, supPid, spec), expected, 'startChild');
   }
   toString = () => `startChild(supervisor #${this.sup}, ${this.id} ${this.restart}${this.significant ? ' significant' : ''})`;
 }
@@ -410,27 +531,21 @@ export class QueryCommand implements Cmd {
     const p = pick(model, this.sup, 0);
     if (!p) return;
     const pid = real.supPid(p.sup);
-    if (this.what === 'countChildren') {
-      deepStrictEqual({ ...(await answered(real, countChildren(real.rt, pid), 'countChildren')) }, model.countChildren(p.sup), 'countChildren');
-    } else {
-      const seqByPid = new Map(real.starts().map((e, i) => [e.pid.id, i]));
-      const rows = (await answered(real, whichChildren(real.rt, pid), 'whichChildren')).map((r) => ({
-        id: r.id,
-        pid: r.pid === undefined || r.pid === 'restarting' ? r.pid : (seqByPid.get(r.pid.id) ?? String(r.pid)),
-        type: r.type,
-      }));
-      deepStrictEqual(rows, model.whichChildren(p.sup), 'whichChildren');
-    }
+    if (this.what === 'countChildren') await step(model, real, () => countChildren(real.rt, pid), model.countChildren(p.sup), 'countChildren');
+    else await step(model, real, () => whichChildren(real.rt, pid), model.whichChildren(p.sup), 'whichChildren');
   }
   toString = () => `${this.what}(supervisor #${this.sup})`;
 }
 
 const nat = fc.nat({ max: 15 });
 const crashReasonArb = fc.constantFrom<CrashReason>('normal', 'shutdown', { shutdown: 'x' }, 'error', 'kill');
+const askArb = fc.constantFrom<Ask>('whichChildren', 'countChildren', 'restartChild', 'deleteChild', 'terminateChild');
 
 export const commandArbs: Array<fc.Arbitrary<Cmd>> = [
   fc.tuple(nat, crashReasonArb).map(([t, r]) => new CrashCommand(t, r)),
   fc.tuple(nat, crashReasonArb).map(([t, r]) => new CrashCommand(t, r)),
+  fc.tuple(nat, askArb).map(([t, a]) => new CrashCommand(t, 'kill', a)),
+  fc.tuple(nat, fc.integer({ min: 1, max: 3 })).map(([t, n]) => new PoisonCommand(t, n)),
   fc.constantFrom(1, 400, 1000, 2500, 5000, 6000).map((ms) => new AdvanceCommand(ms)),
   fc.tuple(nat, nat, fc.constantFrom<Pick>('child', 'child', 'child', 'unknown', 'other')).map(([s, c, h]) => new TerminateChildCommand(s, c, h)),
   fc.tuple(nat, nat, fc.boolean()).map(([s, c, u]) => new RestartChildCommand(s, c, u)),

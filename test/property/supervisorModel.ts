@@ -6,8 +6,9 @@
  * alive, what `whichChildren` / `countChildren` answer, and the result of every child-management
  * call.
  *
- * Scope: every start succeeds and every child goes down at once when asked to (workers do not
- * trap exits), so no step waits on the clock; time only moves the restart-intensity window.
+ * Scope: a worker's start succeeds unless the test poisoned it (`poison`: its next n starts
+ * fail), and every child goes down at once when asked to (workers do not trap exits), so no
+ * step waits on the clock; time only moves the restart-intensity window.
  * The tree is at most two levels deep: a top supervisor whose children are workers and
  * supervisors whose children are workers.
  *
@@ -65,6 +66,10 @@ export class ModelChild {
   seq: number | undefined = undefined;
   /** The running incarnation's own supervisor state, for a supervisor child. */
   sub: ModelSupervisor | undefined = undefined;
+  /** A restart failed and a retry is queued (OTP's `{restarting, OldPid}`, rule 31). */
+  restarting = false;
+  /** The incarnation that last ended. */
+  lastSeq: number | undefined = undefined;
 
   constructor(template: ChildTemplate) {
     this.template = template;
@@ -104,7 +109,7 @@ export class ModelSupervisor {
 /** A row of whichChildren, with the pid given as the incarnation it names. */
 export interface ModelRow {
   id: string | undefined;
-  pid: number | undefined;
+  pid: number | 'restarting' | undefined;
   type: 'worker' | 'supervisor';
 }
 
@@ -119,7 +124,7 @@ export interface ModelCounts {
 export type ModelResult =
   | { ok: true }
   | { ok: true; pid: number }
-  | { ok: false; error: 'not_found' | 'running' | 'already_present' | 'max_children' | 'dynamic' }
+  | { ok: false; error: 'not_found' | 'running' | 'restarting' | 'already_present' | 'max_children' | 'dynamic' | 'start_failed' }
   | { ok: false; error: 'already_started'; pid: number };
 
 /** Rule 24 / 1.1 rule 10: `normal`, `shutdown` and `{shutdown, _}` are clean exits. */
@@ -134,6 +139,14 @@ export class SupervisorModel {
   /** How each incarnation that is gone ended. */
   readonly exits: Array<ExitReason | undefined> = [];
   now = 0;
+  /** How many of each worker's next starts fail. */
+  readonly #poisoned = new Map<ChildTemplate, number>();
+  /**
+   * Retries of failed restarts, in the order the supervisors queued them. A supervisor answers
+   * what was already in its mailbox before it gets to its retry (OTP casts try_again_restart to
+   * itself), so `settle` runs them only when asked.
+   */
+  readonly #retries: Array<{ sup: ModelSupervisor; child: ModelChild }> = [];
 
   constructor(flags: SupervisorFlags) {
     this.top = new ModelSupervisor(flags);
@@ -163,14 +176,17 @@ export class SupervisorModel {
     return out;
   }
 
-  /** Rule 55 (static: newest first); dynamic: by pid, as OTP and Elixir list their children map. */
+  /**
+   * Rule 55 (static: newest first); dynamic: by pid, as OTP and Elixir list their children map,
+   * a restarting child at the place of the pid that exited (Elixir keeps it under that pid).
+   */
   whichChildren(sup: ModelSupervisor): ModelRow[] {
     const row = (c: ModelChild): ModelRow => ({
       id: sup.dynamic ? undefined : c.id,
-      pid: c.seq,
+      pid: c.restarting ? 'restarting' : c.seq,
       type: c.template.kind === 'supervisor' ? 'supervisor' : 'worker',
     });
-    if (sup.dynamic) return [...sup.children].sort((a, b) => a.seq! - b.seq!).map(row);
+    if (sup.dynamic) return [...sup.children].sort((a, b) => (a.seq ?? a.lastSeq!) - (b.seq ?? b.lastSeq!)).map(row);
     return [...sup.children].reverse().map(row);
   }
 
@@ -191,6 +207,21 @@ export class SupervisorModel {
     this.now += ms;
   }
 
+  /** The next `n` starts of the worker `template` fail. */
+  poison(template: ChildTemplate, n: number): void {
+    this.#poisoned.set(template, (this.#poisoned.get(template) ?? 0) + n);
+  }
+
+  /** Runs the queued retries of failed restarts (and the retries they queue) to the end. */
+  settle(): void {
+    for (let r = this.#retries.shift(); r !== undefined; r = this.#retries.shift()) {
+      // A child terminated (or removed) while restarting has no retry left (try_again_restart
+      // finds it no longer restarting).
+      if (!r.sup.alive || !r.child.restarting || !r.sup.children.includes(r.child)) continue;
+      this.#restart(r.sup, r.child);
+    }
+  }
+
   /** A running child ends by itself (a worker stops or is killed; a supervisor is stopped or killed). */
   crash(sup: ModelSupervisor, child: ModelChild, how: CrashReason): void {
     const reason: ExitReason = how === 'kill' ? 'killed' : how;
@@ -203,8 +234,9 @@ export class SupervisorModel {
   /** Rule 52 (static: by id) and rule 70 (dynamic: by pid). */
   terminateChild(sup: ModelSupervisor, child: ModelChild | undefined): ModelResult {
     if (child === undefined || !sup.children.includes(child)) return { ok: false, error: 'not_found' };
-    if (sup.dynamic && !child.running) return { ok: false, error: 'not_found' };
+    if (sup.dynamic && !child.running && !child.restarting) return { ok: false, error: 'not_found' };
     if (child.running) this.#terminate(child);
+    child.restarting = false;
     // Rule 25: a temporary child's spec goes with it; a dynamic supervisor keeps nothing.
     if (child.template.restart === 'temporary' || sup.dynamic) this.#remove(sup, child);
     // Rule 62: no auto-shutdown for a child stopped with terminate_child.
@@ -215,8 +247,10 @@ export class SupervisorModel {
   restartChild(sup: ModelSupervisor, child: ModelChild | undefined): ModelResult {
     if (sup.dynamic) return { ok: false, error: 'dynamic' };
     if (child === undefined || !sup.children.includes(child)) return { ok: false, error: 'not_found' };
+    if (child.restarting) return { ok: false, error: 'restarting' };
     if (child.running) return { ok: false, error: 'running' };
-    this.#start(sup, child);
+    // A failed restart_child keeps the spec, not running (rule 53).
+    if (!this.#start(sup, child)) return { ok: false, error: 'start_failed' };
     return { ok: true, pid: child.seq! };
   }
 
@@ -224,6 +258,7 @@ export class SupervisorModel {
   deleteChild(sup: ModelSupervisor, child: ModelChild | undefined): ModelResult {
     if (sup.dynamic) return { ok: false, error: 'dynamic' };
     if (child === undefined || !sup.children.includes(child)) return { ok: false, error: 'not_found' };
+    if (child.restarting) return { ok: false, error: 'restarting' };
     if (child.running) return { ok: false, error: 'running' };
     this.#remove(sup, child);
     return { ok: true };
@@ -242,25 +277,42 @@ export class SupervisorModel {
     }
     const child = new ModelChild(template);
     sup.children.push(child);
-    this.#start(sup, child);
+    if (!this.#start(sup, child)) {
+      // The spec of a child that failed to start is discarded (rule 51).
+      this.#remove(sup, child);
+      return { ok: false, error: 'start_failed' };
+    }
     return { ok: true, pid: child.seq! };
   }
 
   // --- the rules ----------------------------------------------------------------------------
 
-  #start(sup: ModelSupervisor, child: ModelChild): void {
+  /** Starts `child`; false when the start failed (a poisoned worker, or a supervisor whose init did). */
+  #start(sup: ModelSupervisor, child: ModelChild): boolean {
+    const poisoned = this.#poisoned.get(child.template) ?? 0;
+    if (poisoned > 0) {
+      this.#poisoned.set(child.template, poisoned - 1);
+      return false;
+    }
     if (child.template.kind === 'supervisor') {
       // A supervisor's init starts its own children before its start returns, so theirs come
-      // first in the log.
+      // first in the log. If one fails, those started are stopped (newest first) and the
+      // supervisor's own start fails (rule 17).
       const sub = new ModelSupervisor(child.template.flags, { sup, child });
-      for (const c of [...sub.children]) this.#start(sub, c);
+      for (const c of [...sub.children]) {
+        if (this.#start(sub, c)) continue;
+        this.#endSubtree(sub, 'shutdown');
+        return false;
+      }
       child.sub = sub;
     }
+    child.restarting = false;
     child.seq = this.starts.length;
     this.starts.push({ sup, id: sup.dynamic ? '' : child.id });
     this.alive.push(true);
     this.exits.push(undefined);
     if (child.sub) child.sub.seq = child.seq;
+    return true;
   }
 
   /**
@@ -271,6 +323,7 @@ export class SupervisorModel {
     if (child.sub) this.#endSubtree(child.sub, reason, reason);
     this.alive[child.seq!] = false;
     this.exits[child.seq!] = reason;
+    child.lastSeq = child.seq;
     child.seq = undefined;
     child.sub = undefined;
   }
@@ -294,6 +347,7 @@ export class SupervisorModel {
   #childExited(sup: ModelSupervisor, child: ModelChild, reason: ExitReason): void {
     this.alive[child.seq!] = false;
     this.exits[child.seq!] = reason;
+    child.lastSeq = child.seq;
     child.seq = undefined;
     child.sub = undefined;
     const restart = child.template.restart;
@@ -304,12 +358,16 @@ export class SupervisorModel {
     if (restart === 'temporary' || sup.dynamic) this.#remove(sup, child);
     if (!child.template.significant) return;
     if (sup.flags.autoShutdown === 'any_significant') this.#shutdown(sup);
-    else if (sup.flags.autoShutdown === 'all_significant' && !sup.children.some((c) => c.template.significant && c.running)) {
+    else if (sup.flags.autoShutdown === 'all_significant' && !sup.children.some((c) => c.template.significant && (c.running || c.restarting))) {
       this.#shutdown(sup);
     }
   }
 
-  /** Rules 27–29 and 34–39. */
+  /**
+   * Rules 27–29, 31–32 and 34–40: one restart attempt (it counts towards the intensity even
+   * when it fails). A start that fails marks its child restarting and queues a retry, which for
+   * one_for_all restarts the whole group again and for rest_for_one starts from that child.
+   */
   #restart(sup: ModelSupervisor, child: ModelChild): void {
     const periodMs = sup.flags.maxSeconds * 1000;
     // xotp counts the window in ms on the runtime clock, inclusive (README: where xotp differs).
@@ -320,8 +378,12 @@ export class SupervisorModel {
       this.#shutdown(sup);
       return;
     }
+    const failed = (c: ModelChild) => {
+      c.restarting = true;
+      this.#retries.push({ sup, child: c });
+    };
     if (sup.dynamic || sup.flags.strategy === 'one_for_one') {
-      this.#start(sup, child);
+      if (!this.#start(sup, child)) failed(child);
       return;
     }
     const from = sup.flags.strategy === 'one_for_all' ? 0 : sup.children.indexOf(child);
@@ -333,7 +395,11 @@ export class SupervisorModel {
       if (c.template.restart === 'temporary') this.#remove(sup, c);
     }
     // Then the group starts again in start order, including children that were not running (rule 28).
-    for (const c of group) if (sup.children.includes(c)) this.#start(sup, c);
+    // The rest of the group waits, not running, for the retry.
+    for (const c of group) {
+      if (!sup.children.includes(c) || c.running) continue;
+      if (!this.#start(sup, c)) return failed(c);
+    }
   }
 
   /** Auto-shutdown or intensity reached: the supervisor stops its children and exits `shutdown`. */
