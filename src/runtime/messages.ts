@@ -46,8 +46,29 @@ export interface StopRequestMessage {
   readonly reason: ExitReason;
 }
 
+/**
+ * A call's answer, as inspectors see it. It is not delivered to a process (the caller's promise
+ * settles), but the kernel reports it as an `@xstate.event` from the replier to the caller (to
+ * the runtime root when the caller is not a process), so a viewer can draw the reply.
+ */
+export interface ReplyMessage {
+  readonly type: 'xotp.reply';
+  /** The `ref` of the call's `CallFrom`. */
+  readonly ref: number;
+  /** False for `replyError`. */
+  readonly ok: boolean;
+  readonly value: unknown;
+}
+
 /** Every event the runtime itself may deliver to a process. */
 export type RuntimeMessage = ExitMessage | DownMessage | CallMessage | CastMessage | StopRequestMessage;
+
+/**
+ * The kernel's own protocol, in one union: every message it delivers to processes, plus the
+ * replies it reports to inspectors. All of it goes through one send path (`Delivery`), which
+ * records the sending process.
+ */
+export type KernelMessage = RuntimeMessage | ReplyMessage;
 
 /**
  * What a logic tells the runtime about itself, under the `processProtocol` symbol.

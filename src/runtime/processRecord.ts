@@ -23,7 +23,7 @@ export interface Monitor {
   readonly watcher: ProcessRecord | ((down: DownMessage) => void);
 }
 
-/** The subset of the runtime a record calls back into when its actor ends. @internal */
+/** The subset of the kernel a record calls back into when its actor ends. @internal */
 export interface RecordOwner {
   onActorEnded(rec: ProcessRecord, kind: 'complete' | 'error', error?: unknown): void;
 }
@@ -84,4 +84,30 @@ export class ProcessRecord {
   complete(): void {
     this.owner.onActorEnded(this, 'complete');
   }
+}
+
+const kProcess: unique symbol = Symbol.for('xotp.process');
+
+/**
+ * An actor that runs as an xotp process carries its record under a symbol: `recordOf` is on the
+ * hot path (a server looks itself up on every message), where a WeakMap lookup would cost more
+ * than a property read.
+ */
+interface ProcessActor extends AnyActorRef {
+  [kProcess]?: ProcessRecord | undefined;
+}
+
+/** Ties an actor to its record (`undefined` for the runtime root). @internal */
+export function attachRecord(actor: AnyActorRef, rec: ProcessRecord | undefined): void {
+  (actor as ProcessActor)[kProcess] = rec;
+}
+
+/**
+ * The runtime's record of the process an actor runs as. For behaviours in this package (the
+ * server keeps its per-process state in `behaviour`).
+ *
+ * @internal
+ */
+export function recordOf(actor: AnyActorRef): ProcessRecord | undefined {
+  return (actor as ProcessActor)[kProcess];
 }
