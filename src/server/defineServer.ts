@@ -1,8 +1,10 @@
-import type { ActorLogic, ActorScope, ActorSystem, AnyActorLogic, AnyActorRef, EventObject, InputFrom } from 'xstate';
+import type { ActorLogic, ActorScope, AnyActorLogic, AnyActorRef, EventObject, InputFrom } from 'xstate';
 import { Pid } from '../runtime/pid.js';
 import { XotpError, InvalidOptionError } from '../runtime/errors.js';
 import type { ExitReason } from '../runtime/exitReason.js';
 import { recordOf, runtimeOf, type Runtime, type SpawnOptions, type Target } from '../runtime/runtime.js';
+import type { ProcessRecord } from '../runtime/processRecord.js';
+import type { Delivery } from '../runtime/delivery.js';
 import {
   processProtocol,
   type CallFrom,
@@ -14,10 +16,6 @@ import {
   type StopRequestMessage,
 } from '../runtime/messages.js';
 import { validateOptions, optional, isFunction, isBoolean, matching } from '../runtime/validate.js';
-
-// xstate's own alias, which it does not export.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyActorSystem = ActorSystem<any>;
 
 /** What a server's `init` returns: its first state, or a reason not to run. */
 export type InitResult<S> = { state: S } | { stop: ExitReason } | { ignore: true };
@@ -110,13 +108,7 @@ export interface ServerSnapshotFields<S> {
 }
 
 /** The xstate logic `defineServer` returns. */
-export type ServerLogic<S, TArgs, TCall, TReply, TCast, TInfo> = ActorLogic<
-  ServerSnapshot<S>,
-  EventObject,
-  TArgs,
-  AnyActorSystem,
-  EventObject
-> & {
+export type ServerLogic<S, TArgs, TCall, TReply, TCast, TInfo> = ActorLogic<ServerSnapshot<S>, EventObject, TArgs> & {
   readonly [processProtocol]: ProcessProtocol;
   /** Type carrier only. @internal */
   readonly __types?: { call: TCall; reply: TReply; cast: TCast; info: TInfo };
@@ -127,11 +119,17 @@ const SETTLED = 'xotp.server.settled';
 
 type Awaiting = 'init' | 'call' | 'cast' | 'info' | 'terminate';
 
+/** A server's first step, sent to itself when it starts (its `init` runs as a message). */
+interface InitEvent {
+  readonly type: typeof INIT;
+}
+
+/** An awaited handler finished: sent by the server to itself, so the result is applied in turn. */
 interface SettledEvent {
-  type: typeof SETTLED;
-  token: ServerInstance;
-  ok: boolean;
-  value: unknown;
+  readonly type: typeof SETTLED;
+  readonly token: ServerInstance;
+  readonly ok: boolean;
+  readonly value: unknown;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -164,6 +162,9 @@ class ServerInstance implements ServerContext {
   readonly runtime: Runtime;
   readonly def: ServerDefinition<unknown, unknown, unknown, unknown, unknown, unknown>;
   readonly actor: AnyActorRef;
+  readonly rec: ProcessRecord;
+  /** The kernel's send path: the server's messages to itself go through it, sent by itself. */
+  readonly delivery: Delivery;
   state: unknown = undefined;
   phase: ServerSnapshotFields<unknown>['value'] = 'initializing';
   snapshot: ServerSnapshot<unknown>;
@@ -173,11 +174,12 @@ class ServerInstance implements ServerContext {
   queue: EventObject[] | undefined = undefined;
   exitReason: ExitReason = undefined;
 
-  constructor(def: ServerInstance['def'], actor: AnyActorRef, snapshot: ServerSnapshot<unknown>) {
-    const rec = recordOf(actor)!;
+  constructor(def: ServerInstance['def'], actor: AnyActorRef, rec: ProcessRecord, snapshot: ServerSnapshot<unknown>) {
     this.def = def;
     this.actor = actor;
+    this.rec = rec;
     this.runtime = runtimeOf(actor);
+    this.delivery = this.runtime.delivery;
     this.self = rec.pid;
     this.parent = rec.parent ? rec.parent.pid : this.runtime.self;
     this.snapshot = snapshot;
@@ -185,7 +187,8 @@ class ServerInstance implements ServerContext {
 
   // --- ServerContext -------------------------------------------------------------------------
   reply(from: CallFrom, value: unknown): boolean {
-    return this.runtime.reply(from, value);
+    // As this process even after an `await`, when it is no longer the one running.
+    return this.runtime.replyAs(this.actor, from, value);
   }
   trapExit(flag: boolean): boolean {
     return this.runtime.trapExit(this.self, flag);
@@ -250,6 +253,11 @@ class ServerInstance implements ServerContext {
     }
   }
 
+  /**
+   * One message. Its type tag says its shape: the kernel's messages (`xotp.*`, see
+   * `RuntimeMessage`) are only ever created by the runtime, so the casts below follow the tag.
+   * TypeScript cannot narrow on it because an info message may be any event (`type: string`).
+   */
   dispatch(event: EventObject): void {
     const def = this.def;
     switch (event.type) {
@@ -322,16 +330,17 @@ class ServerInstance implements ServerContext {
     this.busy = true;
     this.awaiting = kind;
     this.awaitingFrom = from;
-    const actor = this.actor;
     const end = this.runtime.beginAsync();
     result.then(
       (value) => {
         end();
-        actor.send({ type: SETTLED, token: this, ok: true, value } satisfies SettledEvent);
+        const settled: SettledEvent = { type: SETTLED, token: this, ok: true, value };
+        this.delivery.send(this.rec, this.rec, settled);
       },
       (value: unknown) => {
         end();
-        actor.send({ type: SETTLED, token: this, ok: false, value } satisfies SettledEvent);
+        const settled: SettledEvent = { type: SETTLED, token: this, ok: false, value };
+        this.delivery.send(this.rec, this.rec, settled);
       },
     );
   }
@@ -361,12 +370,12 @@ class ServerInstance implements ServerContext {
         if (typeof r === 'object' && r !== null) {
           if ('stop' in r) {
             if ('state' in r) this.setState(r.state);
-            if ('reply' in r) this.runtime.reply(from!, r.reply);
+            if ('reply' in r) this.reply(from!, r.reply);
             return this.beginTerminate(r.stop);
           }
           if ('reply' in r || ('noreply' in r && r.noreply === true)) {
             if ('state' in r) this.setState(r.state);
-            if ('reply' in r) this.runtime.reply(from!, r.reply);
+            if ('reply' in r) this.reply(from!, r.reply);
             return;
           }
         }
@@ -458,37 +467,44 @@ export function defineServer<S, TArgs = undefined, TCall = unknown, TReply = unk
   definition: ServerDefinition<S, TArgs, TCall, TReply, TCast, TInfo>,
 ): ServerLogic<S, TArgs, TCall, TReply, TCast, TInfo> {
   const def = validateOptions('defineServer', definition, definitionSchema) as ServerInstance['def'];
-  const logic = {
+  const logic: ServerLogic<S, TArgs, TCall, TReply, TCast, TInfo> = {
     config: def,
     [processProtocol]: { gracefulStop: true, acksStart: true, label: def.name ?? 'server' },
-    getInitialSnapshot(_scope: unknown, input: unknown): ServerSnapshot<S> {
+    getInitialSnapshot(_scope, input): ServerSnapshot<S> {
       return { status: 'active', value: 'initializing', context: undefined, output: undefined, error: undefined, input };
     },
-    start(snapshot: ServerSnapshot<S>, scope: ActorScope<ServerSnapshot<S>, EventObject, AnyActorSystem>): void {
+    start(snapshot, scope): void {
       const rec = recordOf(scope.self);
       if (!rec) {
         throw new InvalidOptionError('logic', 'to be spawned by an xotp runtime (runtime.spawn)', 'createActor');
       }
-      const inst = new ServerInstance(def, scope.self, snapshot as ServerSnapshot<unknown>);
+      const inst = new ServerInstance(def, scope.self, rec, snapshot);
       rec.behaviour = inst;
       if (def.trapExit) rec.trapExit = true;
-      scope.self.send({ type: INIT });
+      inst.delivery.send(rec, rec, { type: INIT } satisfies InitEvent);
     },
-    transition(
-      snapshot: ServerSnapshot<S>,
-      event: EventObject,
-      scope: ActorScope<ServerSnapshot<S>, EventObject, AnyActorSystem>,
-    ): ServerSnapshot<S> {
-      const inst = recordOf(scope.self)?.behaviour as ServerInstance | undefined;
+    transition(snapshot, event, scope: ActorScope<ServerSnapshot<S>, EventObject>): ServerSnapshot<S> {
+      const rec = recordOf(scope.self);
+      // `behaviour` is what `start` above stored, for this logic always a ServerInstance.
+      const inst = rec?.behaviour as ServerInstance | undefined;
       if (inst === undefined) return snapshot;
-      if (event.type === SETTLED) inst.settle(event as SettledEvent);
-      else if (event.type === 'xstate.stop') inst.phase = 'stopped';
-      else inst.receive(event);
+      // While a handler runs, this server is the sender of what it sends (inspectors see it).
+      const delivery = inst.delivery;
+      const outer = delivery.current;
+      delivery.current = rec;
+      try {
+        // The server's own events are told apart by their type, which no one else uses.
+        if (event.type === SETTLED) inst.settle(event as SettledEvent);
+        else if (event.type === 'xstate.stop') inst.phase = 'stopped';
+        else inst.receive(event);
+      } finally {
+        delivery.current = outer;
+      }
       return inst.snapshot as ServerSnapshot<S>;
     },
-    getPersistedSnapshot(snapshot: ServerSnapshot<S>) {
+    getPersistedSnapshot(snapshot) {
       return { ...snapshot, input: undefined };
     },
   };
-  return logic as unknown as ServerLogic<S, TArgs, TCall, TReply, TCast, TInfo>;
+  return logic;
 }
