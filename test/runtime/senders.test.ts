@@ -1,5 +1,5 @@
 import test from 'ava';
-import { createMachine, type AnyActorRef, type InspectionEvent } from 'xstate';
+import { createMachine, type Actor, type AnyActorLogic, type AnyActorRef, type InspectionEvent } from 'xstate';
 import { createTestRuntime } from '../../src/testing/index.js';
 import { defineServer, runtimeOf, type Pid } from '../../src/index.js';
 
@@ -16,7 +16,9 @@ function sent(events: InspectionEvent[], ...types: string[]): Sent[] {
   const out: Sent[] = [];
   for (const e of events) {
     if (e.type !== '@xstate.event' || !types.includes(e.event.type)) continue;
-    out.push({ source: e.sourceRef?.id, target: e.actorRef.id, type: e.event.type, event: e.event as Record<string, unknown> });
+    // xstate types sourceRef loosely (ActorRefLike); every actor here is a full ActorRef.
+    const source = e.sourceRef as AnyActorRef | undefined;
+    out.push({ source: source?.id, target: (e.actorRef as AnyActorRef).id, type: e.event.type, event: e.event as Record<string, unknown> });
   }
   return out;
 }
@@ -154,5 +156,5 @@ test('without an inspector, sends from processes work the same (no source is tra
   const a = rt.spawn(forwarder, { input: b });
   rt.cast(a, 'x');
   t.is(await rt.call(a, { ask: b }), 1);
-  t.is(rt.actorOf(a)?.logic, forwarder);
+  t.is((rt.actorOf(a) as Actor<AnyActorLogic>).logic, forwarder);
 });
