@@ -35,6 +35,11 @@ export interface ErrorKind {
   readonly retryable: boolean;
 }
 
+/**
+ * Error code → kind. Process-wide on purpose, and safe: it is filled when modules load (each
+ * layer declares its own codes), a code can only be declared with one kind, and it describes
+ * the library's code, not any runtime's state.
+ */
 const table = new Map<string, ErrorKind>();
 const unknownKind: ErrorKind = Object.freeze({ category: 'permanent', retryable: false });
 
