@@ -1,13 +1,21 @@
 import type { Pid } from '../runtime/pid.js';
 import type { ExitReason } from '../runtime/exitReason.js';
 
-/** A supervisor started a child (at init, on request, or as a restart). */
+/**
+ * A supervisor started a child (at init, on request, or as a restart). `id` is the child's spec
+ * id; a dynamic child without one is named by the readable segment of its actor id (`worker-6`),
+ * which it keeps across restarts, as every event about it does.
+ */
 export interface ChildStartedEvent {
   supervisor: Pid;
   id: string;
   pid: Pid;
   /** True when this start was a restart after an exit. */
   restart: boolean;
+  /** How many times this child has been restarted, this start included: its generation. */
+  restarts: number;
+  /** The pid this start replaces (it exited, or was terminated for a restart of its group). */
+  previousPid?: Pid;
 }
 
 /** A supervised child exited on its own (not terminated by its supervisor). */

@@ -32,6 +32,25 @@ export interface Child {
   /** The pid that last exited: OTP's `{restarting, OldPid}` names it, and dynamic supervisors
    * terminate a restarting child by it. */
   lastPid: Pid | undefined;
+  /** The last segment of its actor id, fixed at its first start, so a restarted child keeps its
+   * readable place in the tree (`app/jobs/worker-6`, not a new `worker-8`). */
+  segment: string | undefined;
+  /** How many times it was restarted after an exit: its generation. */
+  restarts: number;
+  /** The pid its next start replaces (it exited, or was terminated to be restarted). */
+  previousPid: Pid | undefined;
+  /** Its last exit reason and when (runtime clock), for inspection. */
+  lastExit: { reason: ExitReason; at: number } | undefined;
+}
+
+/**
+ * A child's id as events and inspection show it: its spec id, else (a dynamic child without
+ * one) the readable segment of its actor id, else its key in the table.
+ *
+ * @internal
+ */
+export function childIdOf(child: Child): string {
+  return child.spec.id || child.segment || child.key;
 }
 
 /** One step of the operation a supervisor is carrying out. @internal */
@@ -101,8 +120,10 @@ export class SupervisorCore {
       strategy: this.flags.strategy,
       op: this.op?.kind,
       children: [...this.children.values()].map((c) => ({
-        id: c.spec.id || c.key,
+        id: childIdOf(c),
         pid: c.restarting ? 'restarting' : c.pid === undefined ? undefined : String(c.pid),
+        restarts: c.restarts,
+        ...(c.lastExit ? { lastExit: formatReason(c.lastExit.reason) } : {}),
       })),
       restarts: this.restarts.length,
       queued: this.queue.length,
@@ -111,7 +132,17 @@ export class SupervisorCore {
 
   #add(spec: NormalizedChildSpec): Child {
     const key = this.flags.mode === 'static' ? spec.id : `#${++this.#seq}`;
-    const child: Child = { key, spec, pid: undefined, restarting: false, lastPid: undefined };
+    const child: Child = {
+      key,
+      spec,
+      pid: undefined,
+      restarting: false,
+      lastPid: undefined,
+      segment: undefined,
+      restarts: 0,
+      previousPid: undefined,
+      lastExit: undefined,
+    };
     this.children.set(key, child);
     return child;
   }
@@ -159,14 +190,16 @@ export class SupervisorCore {
     const sup = pidOf(self);
     this.#setPid(child, undefined);
     child.lastPid = from;
-    rt.events.emit('supervisor.childExited', { supervisor: sup, id: child.spec.id, pid: from, reason });
+    child.previousPid = from;
+    child.lastExit = { reason, at: rt.clock.now() };
+    rt.events.emit('supervisor.childExited', { supervisor: sup, id: childIdOf(child), pid: from, reason });
     const clean = isCleanExit(reason);
     if (!clean || child.spec.restart === 'permanent') {
       const log = clean ? rt.logger.info.bind(rt.logger) : rt.logger.error.bind(rt.logger);
-      log(`supervisor ${sup}: child_terminated ${child.spec.id ? `${child.spec.id} (${from})` : from}: ${formatReason(reason)}`, {
+      log(`supervisor ${sup}: child_terminated ${childIdOf(child)} (${from}): ${formatReason(reason)}`, {
         supervisor: String(sup),
         context: 'child_terminated',
-        id: child.spec.id,
+        id: childIdOf(child),
         reason,
       });
     }
@@ -200,7 +233,7 @@ export class SupervisorCore {
       });
       rt.events.emit('supervisor.intensityReached', {
         supervisor: sup,
-        id: child.spec.id,
+        id: childIdOf(child),
         maxRestarts: this.flags.maxRestarts,
         maxSeconds: this.flags.periodMs / 1000,
       });
@@ -286,7 +319,18 @@ export class SupervisorCore {
       const wasRestart = op.kind === 'restart' || child.restarting;
       child.restarting = false;
       this.#setPid(child, outcome.pid);
-      rt.events.emit('supervisor.childStarted', { supervisor: sup, id: child.spec.id, pid: outcome.pid, restart: wasRestart });
+      if (wasRestart) child.restarts++;
+      if (child.segment === undefined) child.segment = lastSegment(rt, outcome.pid);
+      const previousPid = child.previousPid;
+      child.previousPid = undefined;
+      rt.events.emit('supervisor.childStarted', {
+        supervisor: sup,
+        id: childIdOf(child),
+        pid: outcome.pid,
+        restart: wasRestart,
+        restarts: child.restarts,
+        ...(previousPid !== undefined ? { previousPid } : {}),
+      });
       if (op.kind === 'startChild' || op.kind === 'restartChild') {
         const reply: StartChildResult = outcome.info === undefined ? { ok: true, pid: outcome.pid } : { ok: true, pid: outcome.pid, info: outcome.info };
         rt.reply(op.from, reply);
@@ -302,7 +346,7 @@ export class SupervisorCore {
       return;
     }
     const reason = 'error' in outcome ? outcome.error : { alreadyStarted: outcome.alreadyStarted };
-    rt.events.emit('supervisor.childStartFailed', { supervisor: sup, id: child.spec.id, reason });
+    rt.events.emit('supervisor.childStartFailed', { supervisor: sup, id: childIdOf(child), reason });
     rt.logger.error(`supervisor ${sup}: start_error ${child.spec.id || child.key}: ${formatReason(reason)}`, {
       supervisor: String(sup),
       context: 'start_error',
@@ -407,7 +451,7 @@ export class SupervisorCore {
           (child.spec.restart !== 'permanent' && reason === 'normal');
     if (!expected) {
       const sup = pidOf(self);
-      rt.events.emit('supervisor.shutdownError', { supervisor: sup, id: child.spec.id, pid: p.pid, reason });
+      rt.events.emit('supervisor.shutdownError', { supervisor: sup, id: childIdOf(child), pid: p.pid, reason });
       rt.logger.error(`supervisor ${sup}: shutdown_error ${child.spec.id || child.key} (${p.pid}): ${formatReason(reason)}`, {
         supervisor: String(sup),
         context: 'shutdown_error',
@@ -415,7 +459,11 @@ export class SupervisorCore {
         reason,
       });
     }
-    if (Pid.equals(child.pid, p.pid)) this.#setPid(child, undefined);
+    if (Pid.equals(child.pid, p.pid)) {
+      this.#setPid(child, undefined);
+      child.previousPid = p.pid;
+      child.lastExit = { reason, at: rt.clock.now() };
+    }
     // A temporary child is gone for good once terminated, as is any dynamic child.
     if (child.spec.restart === 'temporary' || this.flags.mode === 'dynamic') this.#remove(child);
   }
@@ -571,7 +619,8 @@ export async function startChildProcess(rt: Runtime, sup: Pid, child: Child, inp
         link: sup,
         input,
         ...(spec.name !== undefined ? { name: spec.name } : {}),
-        ...(spec.id ? { id: spec.id } : {}),
+        // A restart keeps the segment of the first start (a dynamic child's `worker-6`).
+        ...(spec.id ? { id: spec.id } : child.segment !== undefined ? { id: child.segment } : {}),
       });
       result = r;
     }
@@ -586,6 +635,12 @@ export async function startChildProcess(rt: Runtime, sup: Pid, child: Child, inp
     if (err instanceof AlreadyRegisteredError && isPid(err.owner)) return { alreadyStarted: Pid.from(err.owner) };
     return { error: err };
   }
+}
+
+/** The last segment of a process's readable actor id (`worker-6` of `app/jobs/worker-6`). */
+function lastSegment(rt: Runtime, pid: Pid): string | undefined {
+  const path = rt.info(pid)?.id;
+  return path === undefined ? undefined : path.slice(path.lastIndexOf('/') + 1);
 }
 
 /** @internal */

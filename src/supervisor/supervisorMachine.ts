@@ -1,4 +1,4 @@
-import { setup, fromPromise, enqueueActions, type EventObject, type AnyActorRef } from 'xstate';
+import { setup, enqueueActions, type EventObject, type AnyActorRef } from 'xstate';
 import { Pid } from '../runtime/pid.js';
 import { pidOf, runtimeOf } from '../runtime/runtime.js';
 import { exitWith } from '../runtime/exitWith.js';
@@ -11,7 +11,6 @@ import {
   startChildProcess,
   RETRY,
   KILL_TIMEOUT,
-  type Child,
   type StartOutcome,
   type Step,
 } from './supervisorCore.js';
@@ -22,14 +21,16 @@ export interface Context {
   core: SupervisorCore;
   /** The step being carried out. */
   step: Step | undefined;
+  /** The token of the child start being waited for. */
+  startToken: number;
 }
 
-/** The input of a supervisor's child-start actor. @internal */
-export interface StartInput {
-  sup: Pid;
-  key: string;
-  child: Child;
-  input: unknown;
+/** A child start finished: sent by the supervisor to itself. @internal */
+interface StartedEvent {
+  type: typeof STARTED;
+  /** Which start this answers, so an outcome can never be taken for another start's. */
+  token: number;
+  outcome: StartOutcome;
 }
 
 interface KillTimeoutEvent {
@@ -38,7 +39,9 @@ interface KillTimeoutEvent {
 }
 
 let timerSeq = 0;
+let startSeq = 0;
 const INIT = 'xotp.supervisor.init';
+const STARTED = 'xotp.supervisor.started';
 
 const emptyFlags = (label: string, mode: 'static' | 'dynamic'): SupervisorFlags => ({
   mode,
@@ -102,18 +105,26 @@ export function createSupervisorMachine(mode: 'static' | 'dynamic', label: strin
           },
         ],
       },
+      // The start runs as a plain promise, not an invoked actor: an invoked actor's input (the
+      // child spec, machine definition included) went to every inspector on each start, 17-31 KB
+      // a child (issue 14, fault 4), and it showed a short-lived actor that is no process.
       startingChild: {
-        invoke: {
-          src: 'startChild' as const,
-          input: ({ context, self }: { context: Context; self: AnyActorRef }): StartInput => {
-            const key = (context.step as { key: string }).key;
-            const child = context.core.children.get(key)!;
-            return { sup: pidOf(self), key, child, input: context.core.childInput(child) };
-          },
-          onDone: {
+        entry: ({ context, self }: { context: Context; self: AnyActorRef }) => {
+          const key = (context.step as { key: string }).key;
+          const child = context.core.children.get(key)!;
+          const token = ++startSeq;
+          context.startToken = token;
+          void startChildProcess(rt(self), pidOf(self), child, context.core.childInput(child)).then((outcome) => {
+            // A supervisor killed meanwhile is gone: its child, linked to it, goes too.
+            if (self.getSnapshot().status === 'active') self.send({ type: STARTED, token, outcome } satisfies StartedEvent);
+          });
+        },
+        on: {
+          [STARTED]: {
+            guard: ({ context, event }: { context: Context; event: EventObject }) => (event as StartedEvent).token === context.startToken,
             target: 'next',
-            actions: ({ context, event, self }: { context: Context; event: { output: StartOutcome }; self: AnyActorRef }) => {
-              context.core.onStarted(rt(self), self, (context.step as { key: string }).key, event.output);
+            actions: ({ context, event, self }: { context: Context; event: EventObject; self: AnyActorRef }) => {
+              context.core.onStarted(rt(self), self, (context.step as { key: string }).key, (event as StartedEvent).outcome);
             },
           },
         },
@@ -162,7 +173,8 @@ export function createSupervisorMachine(mode: 'static' | 'dynamic', label: strin
   const queueIt = {
     '*': {
       actions: ({ context, event }: { context: Context; event: EventObject }) => {
-        if (!event.type.startsWith('xstate.')) context.core.queue.push(event);
+        // A start's outcome is only ever for the startingChild state that waits for it.
+        if (!event.type.startsWith('xstate.') && event.type !== STARTED) context.core.queue.push(event);
       },
     },
   };
@@ -175,18 +187,13 @@ export function createSupervisorMachine(mode: 'static' | 'dynamic', label: strin
 
   const machine = setup({
     types: {} as { context: Context; events: EventObject; input: unknown },
-    actors: {
-      startChild: fromPromise<StartOutcome, StartInput>(async ({ input, self }) =>
-        startChildProcess(runtimeOf(self), input.sup, input.child, input.input),
-      ),
-    },
   }).createMachine({
     id: 'supervisor',
     context: ({ input }) => {
       const flags = init(input);
       const c = new SupervisorCore(flags === 'ignore' ? emptyFlags(label, mode) : flags);
       c.ignored = flags === 'ignore';
-      return { core: c, step: undefined };
+      return { core: c, step: undefined, startToken: 0 };
     },
     // Trap exits before any child starts (otp-semantics rule 14). The first step is an event to
     // itself: xstate defers actions while it computes an actor's initial state, and every step
