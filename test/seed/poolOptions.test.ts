@@ -35,12 +35,10 @@ test('seed errors 13/15: pool options given in another shape (a list of pairs, a
 test('seed errors 13/15: options given as a Map are refused as not a plain object', async (t) => {
   await using rt = createTestRuntime();
   const worker = examples();
-  // BUG (src/runtime/validate.ts validateOptions): only null, non-objects and arrays are refused
-  // as "not a plain options object"; a Map (or any class instance) passes that check, its
-  // entries are invisible to Object.keys, and the error blames the first required key instead.
-  // Expected: InvalidOptionError key 'pool' ("expected a plain options object, got Map");
-  // actual: key 'pool.name' ("expected a non-empty name without spaces, got undefined") although
-  // the Map holds a name.
+  // Regression: a Map (or any class instance) used to pass the "plain options object" check;
+  // its entries are invisible to Object.keys, so the error blamed the first required key
+  // ('pool.name' got undefined) although the Map holds a name. validateOptions now refuses it
+  // as a whole, under the key 'pool'.
   invalid(t, new Map<string, unknown>([['name', 'p'], ['size', 2], ['worker', worker]]), 'pool');
   t.is(rt.processes().length, 0, 'nothing was started');
 });

@@ -373,10 +373,9 @@ test.serial("a new pool under a previous pool's name gets its own checkoutTimeou
   await h.got;
   const waiter = track(Pool.run(rt, 'p', 'echo', 2));
   await rt.advance(100);
-  // BUG (src/workers/poolClient.ts defaultCheckoutTimeout): the pool's checkoutTimeout is cached
-  // per runtime and pool *name* for ever, so a pool started later under the same name (or with
-  // other settings) is used with the first one's timeout. Expected: still waiting at 100 ms (the
-  // new pool's checkoutTimeout is 5000); actual: CheckoutTimeoutError after 100 ms.
+  // Regression: the checkoutTimeout used to be cached per runtime and pool *name*, so a pool
+  // started again under that name kept the first one's timeout (CheckoutTimeoutError here at
+  // 100 ms). It is now cached per manager process (poolClient.ts cachedCheckoutTimeout).
   t.is(waiter.state, 'pending', `at 100 ms: ${waiter.state} ${String(waiter.error ?? '')}`);
   await rt.advance(4900);
   await waiter.promise;

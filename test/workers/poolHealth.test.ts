@@ -288,11 +288,10 @@ test.serial('a ping that does not answer within health.timeout (simulated) is a 
   flagOff(dir, `ping-block-${stuckOs}`);
   await exited;
   await call.promise;
-  // BUG (src/workers/poolManager.ts PoolState.checkout): a session bound to a worker that is
-  // `terminating` (health replacement under way) is still granted that worker (it is `ready`
-  // and not busy until its DOWN arrives), so the call goes to a stopping bridge. Expected:
-  // SessionLostError (or waiting for the DOWN, then SessionLostError); actual:
-  // BridgeNotRunningError from the stopping bridge.
+  // Regression: a session bound to a worker being replaced (`terminating`, still `ready` and
+  // idle until its DOWN) used to be granted that worker, and its call failed with
+  // BridgeNotRunningError from the stopping bridge. PoolState.checkout now answers
+  // SessionLostError for a session whose worker is on its way out.
   t.true(call.error instanceof SessionLostError, `${call.state}: ${String(call.error ?? call.value)}`);
   await rt.flush();
   t.is((await Pool.session(rt, 'p', session)).state, 'lost');
@@ -321,13 +320,10 @@ test.serial('a ping that fails while its worker has meanwhile been checked out: 
   await rt.flush();
   const after = row(await Pool.status(rt, 'p'), w);
   flagOff(dir, `ping-block-${os}`);
-  // BUG (src/workers/poolManager.ts PoolState.#failure): a failure that arrives while the
-  // worker is busy does `busy → ready ('checkin')` although nobody checked in, then
-  // `ready → degraded`; the caller's real check-in then goes `degraded → ready ('checkin')`,
-  // wiping the degradation without any successful health check. Expected: state 'busy' while
-  // held (history without a check-in), then 'degraded' after the real check-in; actual:
-  // state 'degraded' while busy, history [..., ready→busy, busy→ready (checkin), ready→degraded,
-  // degraded→ready (checkin)] and state 'ready' with failures 1 afterwards.
+  // Regression: a failure that arrived while the worker was checked out used to record a
+  // check-in nobody made (busy → ready → degraded), and the caller's real check-in then wiped
+  // the degradation (degraded → ready) without any good health check. PoolState.#failure now
+  // keeps a busy worker busy and applies the failure at its real check-in.
   t.is(during.state, 'busy', `while held: ${during.state}, history ${path(during).join(', ')}`);
   t.is(after.state, 'degraded', `after the check-in: ${after.state}, history ${path(after).join(', ')}`);
 });
@@ -383,12 +379,9 @@ test.serial('failures are consecutive: a successful call between two error check
   const between = row(await Pool.status(rt, 'p'), w);
   await timeOut('b');
   const status = await Pool.status(rt, 'p');
-  // BUG (src/workers/poolManager.ts PoolState.checkin): an 'ok' check-in moves the worker
-  // busy → ready but leaves `failures` as it was (only a successful ping resets it), so a
-  // worker that failed, served a call fine, and failed again is replaced as if the failures
-  // were consecutive — and in between it reads state 'ready' with failures 1. Expected: after
-  // the good call failures 0, and the worker kept after the next failure (failures 1,
-  // degraded); actual: failures 1 after the good call, worker replaced at the second failure.
+  // Regression: an 'ok' check-in used to leave `failures` as it was (only a good ping reset
+  // it), so a worker that failed, served a call fine and failed again was replaced as if the
+  // failures were consecutive. PoolState.checkin now ends a streak of failed calls.
   t.is(between.failures, 0, `after a successful call: state ${between.state}, failures ${between.failures}`);
   t.like(row(status, w), { state: 'degraded', failures: 1 }, 'the worker is kept, not replaced');
 });
@@ -405,7 +398,7 @@ test.serial('a worker crashing mid-call with health on: the call fails with Brid
   t.is(workerIds(after).filter((id) => !workerIds(st).includes(id)).length, 1);
   t.like(after.health, { replaced: 1, degraded: 0, unhealthy: 0 });
   for (const w of after.workers) t.is(w.state, 'ready');
-  // Pings keep going to both, the new one included.
+  // Pings keep going to both, the new one included: the first health tick pings each once.
   await rt.advance(INTERVAL);
-  for (const w of after.workers) t.true((await settle(rt, w.pid)) >= 1);
+  for (const w of after.workers) t.is(await settle(rt, w.pid), 1);
 });

@@ -252,11 +252,10 @@ test.serial('a session caller queued before its session was bound is not moved t
   // The second worker frees: the second call of 's' is still waiting in the general queue.
   h2.release();
   await second.promise;
-  // BUG (src/workers/poolManager.ts PoolState.#release/#grant): a waiter of the general queue
-  // whose session became `lost` (or `expired`) while it waited is granted any free worker, and
-  // #grant re-binds the session there: the session is silently moved to another Python
-  // process. Expected: SessionLostError (as a fresh call gets); actual: resolved with the
-  // other worker's pid, and the session reads `bound` again.
+  // Regression: a waiter of the general queue whose session became `lost` (or `expired`) while
+  // it waited used to be granted any free worker, silently re-binding the session to another
+  // Python process. PoolState.#release now checks the session again and answers as a fresh call
+  // would (SessionLostError here).
   t.true(second.error instanceof SessionLostError, `second call: ${second.state} ${String(second.error ?? second.value)}`);
   t.is((await Pool.session(rt, 'p', 's')).state, 'lost');
 });
@@ -275,11 +274,10 @@ test.serial('a session whose call outlasts its TTL is in use, not expired', asyn
   await long.promise;
   t.is(long.value, 'done');
   const after = await Pool.session(rt, 'p', 's');
-  // BUG (src/workers/sessionTable.ts / poolManager.ts): the TTL runs from the start of the
-  // last call (touched at checkout) and is not suspended while a call holds the session's
-  // worker, and the check-in's touch() cannot revive a swept binding. A session whose call
-  // takes longer than its TTL is expired mid-call and cannot be used after it returns.
-  // Expected: 'bound' during and after the call; actual: 'expired' both times.
+  // Regression: the TTL used to run from the start of the last call, not suspended while a call
+  // held the session's worker, so a call longer than the TTL expired its own session (read
+  // 'expired' during and after it). The session table now counts a session in use as live
+  // (acquire at checkout, release at check-in).
   t.is(during.state, 'bound', `during the call: ${JSON.stringify(during)}`);
   t.is(after.state, 'bound', `after the call: ${JSON.stringify(after)}`);
 });
