@@ -2,7 +2,7 @@
  * Runs every bench in bench/ (each file that is not this runner or lib.ts), each in its own
  * Node process with --expose-gc, and writes their JSON lines to .bench-out/results.jsonl.
  *
- * Run: npm run bench            (all)
+ * Run: npm run bench            (all but the ones run only when named: soak)
  *      npm run bench -- kernel  (only bench/kernel.ts)
  */
 import { spawn } from 'node:child_process';
@@ -12,9 +12,11 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const only = new Set(process.argv.slice(2));
+// Benches that run only when named (the soak takes 10 minutes).
+const onlyWhenNamed = new Set(['soak.ts']);
 const files = readdirSync(here)
   .filter((f) => f.endsWith('.ts') && f !== 'run.ts' && f !== 'lib.ts')
-  .filter((f) => only.size === 0 || only.has(f.replace(/\.ts$/, '')))
+  .filter((f) => (only.size === 0 ? !onlyWhenNamed.has(f) : only.has(f.replace(/\.ts$/, ''))))
   .sort();
 
 const results: string[] = [];
