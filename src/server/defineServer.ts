@@ -4,7 +4,6 @@ import { XotpError, InvalidOptionError } from '../runtime/errors.js';
 import type { ExitReason } from '../runtime/exitReason.js';
 import { recordOf, runtimeOf, type Runtime, type SpawnOptions, type Target } from '../runtime/runtime.js';
 import type { ProcessRecord } from '../runtime/processRecord.js';
-import type { Delivery } from '../runtime/delivery.js';
 import {
   processProtocol,
   type CallFrom,
@@ -162,9 +161,6 @@ class ServerInstance implements ServerContext {
   readonly runtime: Runtime;
   readonly def: ServerDefinition<unknown, unknown, unknown, unknown, unknown, unknown>;
   readonly actor: AnyActorRef;
-  readonly rec: ProcessRecord;
-  /** The kernel's send path: the server's messages to itself go through it, sent by itself. */
-  readonly delivery: Delivery;
   state: unknown = undefined;
   phase: ServerSnapshotFields<unknown>['value'] = 'initializing';
   snapshot: ServerSnapshot<unknown>;
@@ -174,12 +170,12 @@ class ServerInstance implements ServerContext {
   queue: EventObject[] | undefined = undefined;
   exitReason: ExitReason = undefined;
 
+  // No more fields than needed: an idle server must stay small (the record and the kernel's send
+  // path are one lookup away, off the hot path).
   constructor(def: ServerInstance['def'], actor: AnyActorRef, rec: ProcessRecord, snapshot: ServerSnapshot<unknown>) {
     this.def = def;
     this.actor = actor;
-    this.rec = rec;
     this.runtime = runtimeOf(actor);
-    this.delivery = this.runtime.delivery;
     this.self = rec.pid;
     this.parent = rec.parent ? rec.parent.pid : this.runtime.self;
     this.snapshot = snapshot;
@@ -335,12 +331,12 @@ class ServerInstance implements ServerContext {
       (value) => {
         end();
         const settled: SettledEvent = { type: SETTLED, token: this, ok: true, value };
-        this.delivery.send(this.rec, this.rec, settled);
+        this.sendSelf(settled);
       },
       (value: unknown) => {
         end();
         const settled: SettledEvent = { type: SETTLED, token: this, ok: false, value };
-        this.delivery.send(this.rec, this.rec, settled);
+        this.sendSelf(settled);
       },
     );
   }
@@ -392,6 +388,12 @@ class ServerInstance implements ServerContext {
       case 'terminate':
         return this.finish(this.exitReason);
     }
+  }
+
+  /** Sends the server one of its own events, through the kernel's send path, as itself. */
+  sendSelf(event: SettledEvent | InitEvent): void {
+    const rec = recordOf(this.actor);
+    if (rec !== undefined) this.runtime.delivery.send(rec, rec, event);
   }
 
   setState(state: unknown): void {
@@ -481,7 +483,7 @@ export function defineServer<S, TArgs = undefined, TCall = unknown, TReply = unk
       const inst = new ServerInstance(def, scope.self, rec, snapshot);
       rec.behaviour = inst;
       if (def.trapExit) rec.trapExit = true;
-      inst.delivery.send(rec, rec, { type: INIT } satisfies InitEvent);
+      inst.sendSelf({ type: INIT });
     },
     transition(snapshot, event, scope: ActorScope<ServerSnapshot<S>, EventObject>): ServerSnapshot<S> {
       const rec = recordOf(scope.self);
@@ -489,7 +491,7 @@ export function defineServer<S, TArgs = undefined, TCall = unknown, TReply = unk
       const inst = rec?.behaviour as ServerInstance | undefined;
       if (inst === undefined) return snapshot;
       // While a handler runs, this server is the sender of what it sends (inspectors see it).
-      const delivery = inst.delivery;
+      const delivery = inst.runtime.delivery;
       const outer = delivery.current;
       delivery.current = rec;
       try {
