@@ -116,6 +116,7 @@ export {
   BridgeNotRunningError,
   BridgeExitedError,
   BridgeStartupError,
+  BridgeWedgedError,
   ProtocolError,
   PythonError,
   BridgeOverloadedError,

@@ -22,8 +22,14 @@ on fd 4, so ``print()`` on stdout can never corrupt the protocol.
 A handler gets the call's ``args`` (any JSON value) and returns a JSON-serialisable result; an
 exception fails only that call (its type, message and traceback go back to the caller).
 The process exits when its control pipe closes (the Node side is gone), on SIGTERM, after a
-``shutdown`` frame once in-flight calls finish, and — on Linux — when its parent dies
-(PR_SET_PDEATHSIG), so it never outlives its owner.
+``shutdown`` frame once in-flight calls finish, and when its parent dies, so it never outlives
+its owner. That holds from before the user's module is imported (``python -m xotp_bridge``
+arms it first): a thread watches the control pipe while the import runs; on Linux
+PR_SET_PDEATHSIG, elsewhere a poll of the parent pid, covers a handler that holds the main thread.
+
+A frame this side cannot use (not JSON, not an object, an unknown type, an oversize length) is
+answered with a ``protocol_error`` frame, never with a crash; a cancelled call is acknowledged
+with a ``cancelled`` frame once its handler has really stopped.
 """
 
 # Only what every start needs is imported here: start-up time is part of every worker's
@@ -36,7 +42,9 @@ import sys
 
 __all__ = ["handler", "handlers", "serve", "PROTOCOL"]
 
-PROTOCOL = 1
+# The wire protocol's version, sent in the handshake; the Node side refuses any other. 2: the
+# ``cancelled`` acknowledgement and ``protocol_error`` frames.
+PROTOCOL = 2
 IN_FD = 3
 OUT_FD = 4
 _HANDLERS = {}
@@ -71,20 +79,97 @@ def handlers():
 
 
 def _die_with_parent():
-    # Linux: deliver SIGKILL to this process when the process that spawned it exits, even if
-    # it was SIGKILLed and could not close the pipes in an orderly way.
+    """Linux: SIGKILL this process when the process that spawned it exits, even if it was
+    SIGKILLed and could not close the pipes in an orderly way. Returns whether it is armed."""
     if not sys.platform.startswith("linux"):
-        return
+        return False
     try:
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        if libc.prctl(1, signal.SIGKILL, 0, 0, 0) != 0:  # PR_SET_PDEATHSIG
+            return False
     except Exception:  # pragma: no cover - best effort
-        return
-    expected = os.environ.get("XOTP_BRIDGE_PARENT_PID")
-    if expected and str(os.getppid()) != expected:
+        return False
+    if _parent_gone():
         os._exit(0)  # the parent died before prctl took effect
+    return True
+
+
+def _parent_gone():
+    expected = os.environ.get("XOTP_BRIDGE_PARENT_PID")
+    return bool(expected) and str(os.getppid()) != expected
+
+
+def _watch_parent():
+    """Where PR_SET_PDEATHSIG does not exist: notice the parent's death by polling (a process
+    whose parent died is adopted, so its parent pid changes)."""
+    import threading
+    import time
+
+    def poll():
+        while True:
+            if _parent_gone():
+                os._exit(0)
+            time.sleep(0.1)
+
+    threading.Thread(target=poll, name="xotp-bridge-parent-watch", daemon=True).start()
+
+
+class _PipeWatch:
+    """Reads the control pipe on a thread until the server takes it over, so its EOF (Node is
+    gone) ends the process while the main thread is still importing user code. Frames that
+    arrive meanwhile are kept and handed over. Stopped through a wake-up pipe, so the server
+    never shares the control pipe with another reader."""
+
+    def __init__(self, fd):
+        import threading
+
+        self.fd = fd
+        self.buf = bytearray()
+        self.wake_r, self.wake_w = os.pipe()
+        self.thread = threading.Thread(target=self._run, name="xotp-bridge-pipe-watch", daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        import select
+
+        while True:
+            ready, _, _ = select.select([self.fd, self.wake_r], [], [])
+            if self.wake_r in ready:
+                return
+            chunk = os.read(self.fd, 1 << 16)
+            if not chunk:
+                os._exit(0)  # EOF: the control pipe closed, the owner is gone
+            self.buf += chunk
+
+    def hand_over(self):
+        """Stops the watch; returns the bytes it read."""
+        os.write(self.wake_w, b"x")
+        self.thread.join()
+        os.close(self.wake_r)
+        os.close(self.wake_w)
+        return self.buf
+
+
+_guard = {}
+
+
+def _guard_owner():
+    """Arms "exit when the owner dies" and the signal policy. Idempotent; the entry point
+    (``python -m xotp_bridge``) calls it before it imports any user code."""
+    if _guard:
+        return
+    _guard["armed"] = True
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to Node, which stops us in order
+    if not _die_with_parent() and os.environ.get("XOTP_BRIDGE_PARENT_PID"):
+        _watch_parent()
+    try:
+        os.fstat(IN_FD)
+    except OSError:
+        return  # not started by xotp (no control pipe): nothing to watch
+    _guard["watch"] = _PipeWatch(IN_FD)
 
 
 class FrameTooLarge(ValueError):
@@ -128,10 +213,11 @@ class _Writer:
 class _Reader:
     """Reads frames from fd 3 through one buffer: a burst of calls costs one read, not two per call."""
 
-    def __init__(self, fd):
+    def __init__(self, fd, initial=b"", max_frame=2**31 - 1):
         self.fd = fd
-        self.buf = bytearray()
+        self.buf = bytearray(initial)
         self.pos = 0
+        self.max_frame = max_frame
 
     def _fill(self, need):
         while len(self.buf) - self.pos < need:
@@ -145,10 +231,13 @@ class _Reader:
         return True
 
     def frame(self):
-        """The next frame's body, or None at EOF."""
+        """The next frame's body, or None at EOF. Raises FrameTooLarge for a length over the
+        limit (the stream cannot be followed after that)."""
         if not self._fill(4):
             return None
         (length,) = struct.unpack_from(">I", self.buf, self.pos)
+        if length > self.max_frame:
+            raise FrameTooLarge(f"frame of {length} bytes exceeds maxFrameBytes ({self.max_frame})")
         if not self._fill(4 + length):
             return None
         start = self.pos + 4
@@ -165,6 +254,11 @@ def _error(exc):
         "message": str(exc),
         "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
     }
+
+
+def _preview(body):
+    text = bytes(body[:60]).decode("utf-8", "replace")
+    return repr(text + ("..." if len(body) > 60 else ""))
 
 
 class _Server:
@@ -184,6 +278,17 @@ class _Server:
         except (TypeError, ValueError) as exc:  # not JSON-serialisable, NaN, or too large
             self.writer.send({"id": call_id, "ok": False, "error": _error(exc)})
 
+    def acknowledge_cancel(self, call_id):
+        # The handler has stopped without replying: the Node side may forget the call.
+        self.inflight.pop(call_id, None)
+        self.writer.send({"type": "cancelled", "id": call_id})
+
+    def protocol_error(self, kind, message, call_id=None):
+        frame = {"type": "protocol_error", "kind": kind, "message": message}
+        if call_id is not None:
+            frame["id"] = call_id
+        self.writer.send(frame)
+
     def finish(self, call_id, fn, args):
         try:
             self.reply(call_id, True, fn(args))
@@ -201,36 +306,47 @@ class _Server:
         return self.loop
 
     def run_coroutine(self, call_id, coro):
-        import asyncio
-
-        # Registered before the work can finish: a reply pops it, so nothing is left behind.
+        # The task is created and cancelled on the loop itself (not through
+        # run_coroutine_threadsafe, whose future reads "cancelled" as soon as cancel() is asked):
+        # a handler that catches CancelledError and carries on is not acknowledged until it ends.
+        loop = self.asyncio_loop()
         holder = self.inflight[call_id] = {}
-        future = asyncio.run_coroutine_threadsafe(coro, self.asyncio_loop())
-        holder["future"] = future
 
-        def done(f):
-            if f.cancelled():
-                self.inflight.pop(call_id, None)
+        def done(task):
+            if task.cancelled():
+                self.acknowledge_cancel(call_id)
                 return
-            exc = f.exception()
+            exc = task.exception()
             if exc is None:
-                self.reply(call_id, True, f.result())
+                self.reply(call_id, True, task.result())
             else:
                 self.reply(call_id, False, _error(exc))
 
-        future.add_done_callback(done)
+        def start():
+            task = holder["task"] = loop.create_task(coro)
+            task.add_done_callback(done)
+
+        loop.call_soon_threadsafe(start)
 
     # -- dispatch -------------------------------------------------------------------------------
     def call(self, message):
         call_id = message.get("id")
+        if type(call_id) is not int:
+            self.protocol_error("bad_message", f"a call frame needs an integer id, got {call_id!r}")
+            return
         op = message.get("op")
         args = message.get("args")
-        fn = _HANDLERS.get(op) or _BUILTINS.get(op)
+        fn = (_HANDLERS.get(op) or _BUILTINS.get(op)) if type(op) is str else None
         if fn is None:
             self.reply(call_id, False, {"type": "UnknownOperation", "message": f"no handler for {op!r}; handlers: {handlers()}", "traceback": ""})
             return
         if _is_coroutine_function(fn):
-            self.run_coroutine(call_id, fn(args))
+            try:
+                coro = fn(args)  # a wrong signature raises here, before any task exists
+            except BaseException as exc:  # noqa: BLE001
+                self.reply(call_id, False, _error(exc))
+                return
+            self.run_coroutine(call_id, coro)
         elif self.concurrency > 1:
             if self.executor is None:
                 from concurrent.futures import ThreadPoolExecutor
@@ -242,24 +358,62 @@ class _Server:
             self.finish(call_id, fn, args)
 
     def cancel(self, call_id):
-        future = (self.inflight.get(call_id) or {}).get("future")
-        if future is not None and future.cancel():
-            self.inflight.pop(call_id, None)
+        holder = self.inflight.get(call_id)
+        if holder is None:
+            return  # already answered (its reply is the acknowledgement), or never known
+        if "future" in holder:
+            # A thread cannot be interrupted: only a call not yet started is cancelled; one that
+            # runs is acknowledged by its reply, when it ends.
+            if holder["future"].cancel():
+                self.acknowledge_cancel(call_id)
+            return
+
+        def cancel_task():
+            task = holder.get("task")
+            if task is not None:
+                task.cancel()
+
+        # After the task's start() on the loop (call_soon_threadsafe keeps the order).
+        self.loop.call_soon_threadsafe(cancel_task)
 
     def shutdown(self):
         # Let in-flight calls finish and reply, then leave.
         if self.executor is not None:
             self.executor.shutdown(wait=True)
-        for holder in list(self.inflight.values()):
-            future = holder.get("future")
+        if self.loop is not None:
+            import asyncio
+
+            async def drain():
+                tasks = [h["task"] for h in list(self.inflight.values()) if "task" in h]
+                if tasks:
+                    await asyncio.wait(tasks, timeout=30)
+
             try:
-                if future is not None:
-                    future.result(timeout=30)
+                asyncio.run_coroutine_threadsafe(drain(), self.loop).result(timeout=31)
             except BaseException:  # noqa: BLE001
                 pass
         os._exit(0)
 
-    def run(self):
+    def dispatch(self, body):
+        try:
+            message = json.loads(body)
+        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+            self.protocol_error("invalid_json", f"frame of {len(body)} bytes is not JSON ({type(exc).__name__}): {_preview(body)}")
+            return
+        if type(message) is not dict:
+            self.protocol_error("bad_message", f"frame is not a JSON object: {_preview(body)}")
+            return
+        kind = message.get("type")
+        if kind is None:
+            self.call(message)
+        elif kind == "cancel":
+            self.cancel(message.get("id"))
+        elif kind == "shutdown":
+            self.shutdown()
+        else:
+            self.protocol_error("unknown_type", f"unknown frame type {kind!r} (protocol {PROTOCOL})", message.get("id"))
+
+    def run(self, reader):
         self.writer.send(
             {
                 "type": "ready",
@@ -270,26 +424,24 @@ class _Server:
                 "concurrency": self.concurrency,
             }
         )
-        reader = _Reader(IN_FD)
         while True:
-            body = reader.frame()
+            try:
+                body = reader.frame()
+            except FrameTooLarge as exc:
+                # The length cannot be trusted, so neither can anything after it.
+                self.protocol_error("frame_too_large", str(exc))
+                os._exit(4)
             if body is None:
                 os._exit(0)
-            message = json.loads(body)
-            kind = message.get("type")
-            if kind is None:
-                self.call(message)
-            elif kind == "cancel":
-                self.cancel(message.get("id"))
-            elif kind == "shutdown":
-                self.shutdown()
+            self.dispatch(body)
 
 
 def serve(concurrency=None):
     """Serves calls until the control pipe closes. Never returns."""
-    _die_with_parent()
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to Node, which stops us in order
+    _guard_owner()
     if concurrency is None:
         concurrency = int(os.environ.get("XOTP_BRIDGE_CONCURRENCY", "1"))
-    _Server(concurrency).run()
+    watch = _guard.pop("watch", None)
+    initial = watch.hand_over() if watch is not None else b""
+    max_frame = int(os.environ.get("XOTP_BRIDGE_MAX_FRAME_BYTES", str(2**31 - 1)))
+    _Server(concurrency).run(_Reader(IN_FD, initial, max_frame))

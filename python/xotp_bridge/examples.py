@@ -202,3 +202,17 @@ def list_programs(args):
 def whoami(args):
     """The call's own args back, with the id of the process that ran it."""
     return {"pid": os.getpid(), "args": args}
+
+
+@handler
+async def async_ignore_cancel(args):
+    """Swallows every cancel and waits on until ``open_async_gate(name)``: a handler that does
+    not honour cancellation, although it is async."""
+    import asyncio
+
+    while True:
+        try:
+            await _async_gate(args["name"]).wait()
+            return args.get("value", args["name"])
+        except asyncio.CancelledError:
+            continue

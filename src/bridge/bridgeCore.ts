@@ -8,7 +8,7 @@ import type { ExitReason } from '../runtime/exitReason.js';
 import type { Pid } from '../runtime/pid.js';
 import { HEADER_BYTES, encodeFrame } from './frameCodec.js';
 import type { PythonProcessHandle } from './pythonProcess.js';
-import { BridgeNotRunningError, BridgeOverloadedError, PayloadTooLargeError, PythonError } from './bridgeErrors.js';
+import { BridgeNotRunningError, BridgeOverloadedError, BridgeWedgedError, PayloadTooLargeError, PythonError } from './bridgeErrors.js';
 
 /** Validated bridge options. @internal */
 export interface BridgeSettings {
@@ -20,6 +20,7 @@ export interface BridgeSettings {
   startupTimeout: number;
   callTimeout: number;
   shutdownTimeout: number;
+  cancelGrace: number;
   maxFrameBytes: number;
   maxPending: number;
   concurrency: number;
@@ -45,6 +46,11 @@ export interface BridgeInfo {
   handlers: string[];
   pending: number;
   queued: number;
+  /**
+   * Calls past their deadline (their callers already got TimeoutError) whose cancel Python has
+   * not acknowledged yet. One still there after `cancelGrace` means the process is wedged.
+   */
+  awaitingCancel: number;
   stats: BridgeStats;
 }
 
@@ -57,6 +63,8 @@ export interface BridgeStats {
   cancels: number;
   /** Replies that came after their call had timed out or was cancelled: dropped. */
   lateReplies: number;
+  /** Cancels Python acknowledged (the handler stopped without replying). */
+  cancelAcks: number;
   /** Replies whose id matched no call ever made: dropped. */
   unknownReplies: number;
 }
@@ -67,6 +75,13 @@ interface Pending {
   readonly from: CallFrom;
   readonly token: string | undefined;
   deadline: Deadline | undefined;
+}
+
+/** A call past its deadline, waiting for Python to acknowledge its cancel (or to reply late). */
+interface Cancelling {
+  readonly op: string;
+  readonly timeout: number;
+  grace: Deadline | undefined;
 }
 
 interface Waiting {
@@ -92,10 +107,13 @@ export class BridgeCore {
   readonly readyWaiters: CallFrom[] = [];
   readonly #tokens = new Map<string, number>();
   readonly #abandoned = new Set<number>();
+  readonly #cancelling = new Map<number, Cancelling>();
   #deadlines: Deadlines | undefined;
   #nextId = 1;
   readonly stderrTail: string[] = [];
-  readonly stats: BridgeStats = { calls: 0, replies: 0, pythonErrors: 0, timeouts: 0, cancels: 0, lateReplies: 0, unknownReplies: 0 };
+  readonly stats: BridgeStats = { calls: 0, replies: 0, pythonErrors: 0, timeouts: 0, cancels: 0, lateReplies: 0, cancelAcks: 0, unknownReplies: 0 };
+  /** Set when a cancel was not acknowledged within cancelGrace: the bridge is ending for it. */
+  wedged: BridgeWedgedError | undefined;
   exit: { code: number | null; signal: string | null } | undefined;
   /** Why the bridge is crashing (its exit reason). */
   crash: Error | undefined;
@@ -109,7 +127,7 @@ export class BridgeCore {
   }
 
   toJSON(): unknown {
-    return { osPid: this.handle?.osPid, pending: this.pending.size, queued: this.waiting.length, stats: this.stats };
+    return { osPid: this.handle?.osPid, pending: this.pending.size, queued: this.waiting.length, awaitingCancel: this.#cancelling.size, stats: this.stats };
   }
 
   info(state: string): BridgeInfo {
@@ -120,6 +138,7 @@ export class BridgeCore {
       handlers: this.ready?.handlers ?? [],
       pending: this.pending.size,
       queued: this.waiting.length,
+      awaitingCancel: this.#cancelling.size,
       stats: { ...this.stats },
     };
   }
@@ -162,6 +181,8 @@ export class BridgeCore {
   /** The bridge is gone: cancel every deadline so no timer outlives it. */
   dispose(): void {
     for (const id of [...this.pending.keys()]) this.#drop(id);
+    for (const c of this.#cancelling.values()) if (c.grace) this.#deadlines!.cancel(c.grace);
+    this.#cancelling.clear();
     for (const w of this.waiting.splice(0)) if (w.deadline) this.#deadlines!.cancel(w.deadline);
   }
 
@@ -200,6 +221,7 @@ export class BridgeCore {
         if (this.#drop(id)) {
           this.stats.timeouts++;
           this.#cancelInPython(id);
+          this.#awaitCancel(rt, self, id, request.op, timeout);
           rt.replyError(from, new TimeoutError(`bridge call '${request.op}'`, timeout, self.id));
         }
       });
@@ -226,6 +248,48 @@ export class BridgeCore {
     }
   }
 
+  /**
+   * The wedge policy: a call past its deadline must be let go by Python within cancelGrace —
+   * acknowledged (the handler stopped) or answered late (it finished). Otherwise whatever runs
+   * it (a synchronous handler that never returns holds Python's only thread) would make every
+   * later call time out too, while the bridge looks ready and idle; instead the bridge ends
+   * with BridgeWedgedError, so its supervisor replaces it. Aborted calls are not subject to it:
+   * the caller gave up, no deadline was outlived.
+   */
+  #awaitCancel(rt: Runtime, self: AnyActorRef, id: number, op: string, timeout: number): void {
+    const grace = this.settings.cancelGrace;
+    const cancelling: Cancelling = { op, timeout, grace: undefined };
+    this.#cancelling.set(id, cancelling);
+    // Without a grace period nothing ends them: keep the count bounded (only the newest).
+    if (grace === Infinity) {
+      if (this.#cancelling.size > 10_000) trimOldest(this.#cancelling);
+      return;
+    }
+    cancelling.grace = this.#deadlinesOf(rt).add(grace, () => {
+      cancelling.grace = undefined;
+      if (!this.#cancelling.has(id) || this.wedged) return;
+      this.wedged = new BridgeWedgedError(self.id, op, id, timeout, grace);
+      self.send({ type: 'bridge.wedged' });
+    });
+  }
+
+  /** Python let go of a timed-out or aborted call: it acknowledged the cancel, or replied late. */
+  #letGo(id: number): boolean {
+    const cancelling = this.#cancelling.get(id);
+    if (cancelling === undefined) return this.#abandoned.delete(id);
+    this.#cancelling.delete(id);
+    this.#abandoned.delete(id);
+    if (cancelling.grace) this.#deadlines!.cancel(cancelling.grace);
+    return true;
+  }
+
+  /** A `cancelled` frame: the handler of call `id` stopped without replying. */
+  onCancelAck(message: Record<string, unknown>): void {
+    const id = message.id as number;
+    if (typeof id === 'number' && this.#letGo(id)) this.stats.cancelAcks++;
+    else this.stats.unknownReplies++;
+  }
+
   #cancelInPython(id: number): void {
     this.#abandoned.add(id);
     if (this.#abandoned.size > 10_000) trimOldest(this.#abandoned);
@@ -246,7 +310,7 @@ export class BridgeCore {
     const id = message.id as number;
     const pending = typeof id === 'number' ? this.#drop(id) : undefined;
     if (pending === undefined) {
-      if (this.#abandoned.delete(id)) this.stats.lateReplies++;
+      if (this.#letGo(id)) this.stats.lateReplies++;
       else this.stats.unknownReplies++;
       return;
     }

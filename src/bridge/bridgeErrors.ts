@@ -37,9 +37,13 @@ export class BridgeStartupError extends XotpError {
   }
 }
 
-/** The Python side broke the protocol (garbage bytes, invalid JSON, an oversize frame). */
+/**
+ * The protocol broke: the Python side sent garbage bytes, invalid JSON, an oversize or unknown
+ * frame (`frame_too_large`, `invalid_json`, `bad_message`), a bad handshake (`bad_handshake`),
+ * or it rejected a frame the Node side sent (`rejected`, with Python's own description).
+ */
 export class ProtocolError extends XotpError {
-  readonly kind: 'frame_too_large' | 'invalid_json' | 'bad_message' | 'bad_handshake';
+  readonly kind: 'frame_too_large' | 'invalid_json' | 'bad_message' | 'bad_handshake' | 'rejected';
   constructor(kind: ProtocolError['kind'], message: string) {
     super('protocol', message);
     this.kind = kind;
@@ -54,6 +58,33 @@ export class PythonError extends XotpError {
     super('python_error', `${op}: ${type}: ${message}`);
     this.type = type;
     this.traceback = traceback;
+  }
+}
+
+/**
+ * A call outlived its deadline and Python did not let go of it within `cancelGrace`: neither
+ * acknowledged the cancel nor replied late. Whatever holds the call (a synchronous handler that
+ * never returns) would make every later call time out, so the bridge ends with this reason and
+ * its supervisor (or pool) replaces it.
+ */
+export class BridgeWedgedError extends XotpError {
+  readonly op: string;
+  /** The wire id of the call that wedged it. */
+  readonly callId: number;
+  /** The call's deadline (ms). */
+  readonly timeout: number;
+  /** ms given to Python after the deadline to let go of the call. */
+  readonly cancelGrace: number;
+  constructor(bridge: string, op: string, callId: number, timeout: number, cancelGrace: number) {
+    super(
+      'bridge_wedged',
+      `bridge ${bridge} is wedged: call '${op}' (id ${callId}) outlived its ${timeout} ms deadline and Python did not ` +
+        `acknowledge its cancel within cancelGrace (${cancelGrace} ms; ${timeout + cancelGrace} ms in all); the process is killed so it can be replaced`,
+    );
+    this.op = op;
+    this.callId = callId;
+    this.timeout = timeout;
+    this.cancelGrace = cancelGrace;
   }
 }
 

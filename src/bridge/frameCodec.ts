@@ -1,5 +1,11 @@
 import { ProtocolError } from './bridgeErrors.js';
 
+/**
+ * The wire protocol's version; Python's `ready` frame must carry the same (xotp_bridge.PROTOCOL).
+ * 2 added the `cancelled` acknowledgement and `protocol_error` frames.
+ */
+export const PROTOCOL_VERSION = 2;
+
 /** Length prefix size: a 4-byte big-endian unsigned integer, then that many bytes of UTF-8 JSON. */
 export const HEADER_BYTES = 4;
 

@@ -12,6 +12,7 @@ import { BridgeCore, type BridgeCallRequest, type BridgeSettings } from './bridg
 import { pythonProcess, type PythonProcessEvent, type PythonProcessInput } from './pythonProcess.js';
 import { defaultPython } from './pythonInterpreter.js';
 import { BridgeExitedError, BridgeNotRunningError, BridgeStartupError, ProtocolError } from './bridgeErrors.js';
+import { PROTOCOL_VERSION } from './frameCodec.js';
 
 /** Options of `pythonBridge()`. */
 export interface PythonBridgeOptions {
@@ -32,6 +33,13 @@ export interface PythonBridgeOptions {
   callTimeout?: number | 'infinity';
   /** ms for each shutdown step: the shutdown frame, then SIGTERM, then SIGKILL. Default 5000. */
   shutdownTimeout?: number | 'infinity';
+  /**
+   * ms Python has, once a call outlived its deadline, to let go of it: acknowledge the cancel
+   * (an async handler cancelled, a queued call dropped) or reply late (a synchronous handler
+   * that finished). Past it the bridge is wedged: it ends with BridgeWedgedError and its
+   * supervisor replaces it. `'infinity'` never ends it. Default 2000.
+   */
+  cancelGrace?: number | 'infinity';
   /** Largest frame accepted in either direction. Default 16 MiB. */
   maxFrameBytes?: number;
   /** Calls sent and queued at most; more fail with BridgeOverloadedError. Default 1024. */
@@ -68,6 +76,7 @@ function parse(options: unknown): BridgeSettings {
     startupTimeout: optional(isTimeout, 10_000),
     callTimeout: optional(isTimeout, 30_000),
     shutdownTimeout: optional(isTimeout, 5_000),
+    cancelGrace: optional(isTimeout, 2_000),
     maxFrameBytes: optional(integer(16, 2 ** 31 - 1), 16 * 1024 * 1024),
     maxPending: optional(integer(1), 1024),
     concurrency: optional(integer(1, 1024), 1),
@@ -82,8 +91,9 @@ function parse(options: unknown): BridgeSettings {
   }
   const argv =
     o.module !== undefined
-      ? ['-m', 'xotp_bridge', '--module', o.module, '--concurrency', String(o.concurrency), ...o.args]
-      : [o.script!, ...o.args];
+      ? ['-m', 'xotp_bridge', '--module', o.module, '--concurrency', String(o.concurrency), '--', ...o.args]
+      : // Through xotp_bridge too, so that it arms "exit when Node dies" before the script runs.
+        ['-m', 'xotp_bridge', '--script', o.script!, '--concurrency', String(o.concurrency), '--', ...o.args];
   const inherited = process.env.PYTHONPATH;
   return {
     label,
@@ -103,6 +113,7 @@ function parse(options: unknown): BridgeSettings {
     startupTimeout: o.startupTimeout,
     callTimeout: o.callTimeout,
     shutdownTimeout: o.shutdownTimeout,
+    cancelGrace: o.cancelGrace,
     maxFrameBytes: o.maxFrameBytes,
     maxPending: o.maxPending,
     concurrency: o.concurrency,
@@ -177,6 +188,23 @@ export function pythonBridge(options: PythonBridgeOptions) {
     handle.send({ type: 'shutdown' });
     if (signal) handle.kill(signal);
   };
+  const frameType = (type: unknown) => ({ event }: { event: Ev }) => processEvent<'process.message'>(event).message.type === type;
+  // Frames after the handshake: replies (most take the fast path around the machine), cancel
+  // acknowledgements, and Python's report of a frame of ours it could not use — which means our
+  // side of the stream cannot be trusted. Frames of any other type are counted as unknown
+  // replies and dropped, like replies to no call.
+  const onFrame = [
+    { guard: frameType('cancelled'), actions: ({ context, event }: { context: Context; event: Ev }) => context.core.onCancelAck(processEvent<'process.message'>(event).message) },
+    {
+      guard: frameType('protocol_error'),
+      target: '#bridge.crashing',
+      actions: crashWith((_c, self, e) => {
+        const m = processEvent<'process.message'>(e).message;
+        return new ProtocolError('rejected', `bridge ${self.id}: Python rejected a frame (${String(m.kind)}): ${String(m.message).slice(0, 300)}`);
+      }),
+    },
+    { actions: ({ context, event, self }: { context: Context; event: Ev; self: AnyActorRef }) => context.core.onReply(rt(self), processEvent<'process.message'>(event).message) },
+  ];
   const refuse = (state: string) => ({ context, event, self }: { context: Context; event: Ev; self: AnyActorRef }) =>
     context.core.notRunning(rt(self), self, asCall(event).from, state);
 
@@ -263,7 +291,10 @@ export function pythonBridge(options: PythonBridgeOptions) {
             on: {
               'process.message': [
                 {
-                  guard: ({ event }) => processEvent<'process.message'>(event).message.type === 'ready',
+                  guard: ({ event }) => {
+                    const m = processEvent<'process.message'>(event).message;
+                    return m.type === 'ready' && m.protocol === PROTOCOL_VERSION;
+                  },
                   target: '#bridge.ready',
                   actions: [
                     ({ context, event }) => {
@@ -281,6 +312,16 @@ export function pythonBridge(options: PythonBridgeOptions) {
                     },
                     ({ context, self }) => context.core.flushQueue(rt(self), self),
                   ],
+                },
+                {
+                  // Node and Python from different xotp versions would misread each other's frames.
+                  guard: ({ event }) => processEvent<'process.message'>(event).message.type === 'ready',
+                  target: '#bridge.crashing',
+                  actions: crashWith((c, self, e) => {
+                    const got = processEvent<'process.message'>(e).message.protocol;
+                    const why = `protocol version mismatch: expected ${PROTOCOL_VERSION}, got ${got === undefined ? 'none' : JSON.stringify(got)} (the xotp_bridge Python package does not match this xotp)`;
+                    return new BridgeStartupError(self.id, why, [...c.stderrTail], new ProtocolError('bad_handshake', `bridge ${self.id}: ${why}`));
+                  }),
                 },
                 {
                   target: '#bridge.crashing',
@@ -304,8 +345,9 @@ export function pythonBridge(options: PythonBridgeOptions) {
             { actions: ({ context, event, self }) => context.core.send(rt(self), self, asCall(event).request as BridgeCallRequest, asCall(event).from) },
           ],
           'xotp.cast': { actions: onCast },
-          'process.message': { actions: ({ context, event, self }) => context.core.onReply(rt(self), processEvent<'process.message'>(event).message) },
+          'process.message': onFrame,
           'process.protocolError': { target: 'crashing', actions: crashWith((_c, _s, e) => processEvent<'process.protocolError'>(e).error) },
+          'bridge.wedged': { target: 'crashing', actions: crashWith((c) => c.wedged!) },
           'process.exit': {
             target: 'crashed',
             actions: [
@@ -328,7 +370,7 @@ export function pythonBridge(options: PythonBridgeOptions) {
         on: {
           'xotp.call': [{ guard: isInfo, actions: (a) => onInfo(a, 'draining') }, { actions: refuse('draining') }],
           'xotp.cast': { actions: onCast },
-          'process.message': { actions: ({ context, event, self }) => context.core.onReply(rt(self), processEvent<'process.message'>(event).message) },
+          'process.message': onFrame,
           'process.protocolError': { target: 'crashing', actions: crashWith((_c, _s, e) => processEvent<'process.protocolError'>(e).error) },
           'process.exit': { target: 'exited', actions: ({ context, event }) => void (context.core.exit = processEvent<'process.exit'>(event)) },
         },

@@ -104,6 +104,10 @@ test.serial('the default deadline is the bridge callTimeout', async (t) => {
   await call.promise;
   t.true(call.error instanceof TimeoutError, String(call.error));
   t.is((call.error as TimeoutError).timeout, 500);
+  // Python acknowledges the cancel before it answers the next call (frames are read in order):
+  // from then on no cancelGrace timer runs, so the time moved below cannot wedge the bridge.
+  t.is(await callBridge(rt, b.pid, 'pending_tasks'), 0);
+  t.is((await bridgeInfo(rt, b.pid)).awaitingCancel, 0);
   const noDeadline = track(callBridge(rt, b.pid, 'async_gate', { name: 'later' }, { timeout: 'infinity' }));
   await rt.advance(60_000);
   t.is(noDeadline.state, 'pending', "timeout 'infinity' never times out");

@@ -10,8 +10,9 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { OWNER_PROCESS, osAlive, waitOsGone } from '../helpers/bridge.js';
+import { aliveAfter, startHost } from '../hostDeath/hostHarness.js';
 
-test('SIGKILL of the Node process that owns a bridge leaves no Python process 1 s later', async (t) => {
+test.serial('SIGKILL of the Node process that owns a bridge leaves no Python process 1 s later', async (t) => {
   const owner = spawn(process.execPath, ['--import', 'tsx', OWNER_PROCESS], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   owner.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
@@ -38,5 +39,25 @@ test('SIGKILL of the Node process that owns a bridge leaves no Python process 1 
     if (owner.exitCode === null && owner.signalCode === null) owner.kill('SIGKILL');
     // Never leave a Python process behind for the other tests, whatever failed above.
     if (pyPid !== undefined && osAlive(pyPid)) process.kill(pyPid, 'SIGKILL');
+  }
+});
+
+// Why it failed: "exit when the owner dies" was armed in serve(), after the user's module was
+// imported: during a slow import (ML libraries take seconds) nothing watched the control pipe
+// and PR_SET_PDEATHSIG was not yet set, so a killed host left every Python process alive until
+// its import ended. python -m xotp_bridge now arms it first (a thread reading the control pipe
+// until the server takes it over; PR_SET_PDEATHSIG on Linux, a parent-pid poll elsewhere), and
+// scripts run through it too.
+test.serial('regression: Python outlives its killed host while importing — SIGKILL during a 20 s import leaves no Python process 1 s later', async (t) => {
+  const host = startHost('bridges', { XOTP_FIXTURE_IMPORT_SECONDS: '20' });
+  let pids: number[] = [];
+  try {
+    pids = await host.markers('started', 4);
+    t.is(pids.length, 4, 'two module bridges and two script bridges are importing');
+    for (const pid of pids) t.regex(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /xotp_bridge/);
+    await host.kill();
+    t.deepEqual(await aliveAfter(pids, 1000), [], 'no Python process of the host is alive 1 s after it was SIGKILLed');
+  } finally {
+    host.cleanup(pids);
   }
 });

@@ -130,8 +130,9 @@ test.serial('a bridge reports its counters through bridgeInfo', async (t) => {
   await callBridge(rt, b.pid, 'echo', 1);
   await rejectionOf(callBridge(rt, b.pid, 'raise', {}));
   const info = await bridgeInfo(rt, b.pid);
-  t.deepEqual(info.stats, { calls: 2, replies: 2, pythonErrors: 1, timeouts: 0, cancels: 0, lateReplies: 0, unknownReplies: 0 });
+  t.deepEqual(info.stats, { calls: 2, replies: 2, pythonErrors: 1, timeouts: 0, cancels: 0, lateReplies: 0, cancelAcks: 0, unknownReplies: 0 });
   t.is(info.pending, 0);
+  t.is(info.awaitingCancel, 0);
   t.is(info.queued, 0);
   await rt.stop(b.pid);
 });
