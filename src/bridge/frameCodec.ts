@@ -22,7 +22,9 @@ export function encodeFrame(message: unknown): Buffer {
  * Reassembles frames from a byte stream. `push` returns the complete messages found so far;
  * anything malformed (a frame longer than `maxFrameBytes`, a body that is not UTF-8 JSON, a
  * non-object message) throws a `ProtocolError` — after which the stream cannot be trusted and
- * the decoder stays failed.
+ * the decoder stays failed, holding no bytes (frames completed in that same push are not
+ * returned: the stream is broken, the caller ends it). Between pushes it holds less than
+ * `maxFrameBytes + 4` bytes: an oversize length fails at its header, before any body is kept.
  */
 export class FrameDecoder {
   readonly #maxFrameBytes: number;
@@ -43,8 +45,7 @@ export class FrameDecoder {
       const head = this.#peek(HEADER_BYTES);
       const length = head.readUInt32BE(0);
       if (length > this.#maxFrameBytes) {
-        this.#failed = new ProtocolError('frame_too_large', `frame of ${length} bytes exceeds maxFrameBytes (${this.#maxFrameBytes})`);
-        throw this.#failed;
+        throw this.#fail(new ProtocolError('frame_too_large', `frame of ${length} bytes exceeds maxFrameBytes (${this.#maxFrameBytes})`));
       }
       if (this.#buffered < HEADER_BYTES + length) break;
       const frame = this.#take(HEADER_BYTES + length);
@@ -52,16 +53,22 @@ export class FrameDecoder {
       try {
         message = JSON.parse(frame.toString('utf8', HEADER_BYTES));
       } catch {
-        this.#failed = new ProtocolError('invalid_json', `frame of ${length} bytes is not JSON: ${preview(frame.subarray(HEADER_BYTES))}`);
-        throw this.#failed;
+        throw this.#fail(new ProtocolError('invalid_json', `frame of ${length} bytes is not JSON: ${preview(frame.subarray(HEADER_BYTES))}`));
       }
       if (typeof message !== 'object' || message === null || Array.isArray(message)) {
-        this.#failed = new ProtocolError('bad_message', `frame is not a JSON object: ${preview(frame.subarray(HEADER_BYTES))}`);
-        throw this.#failed;
+        throw this.#fail(new ProtocolError('bad_message', `frame is not a JSON object: ${preview(frame.subarray(HEADER_BYTES))}`));
       }
       out.push(message);
     }
     return out;
+  }
+
+  #fail(error: ProtocolError): ProtocolError {
+    this.#failed = error;
+    // Nothing after a broken frame will ever be decoded: do not keep it.
+    this.#chunks = [];
+    this.#buffered = 0;
+    return error;
   }
 
   /** Bytes received but not yet part of a complete frame. */
