@@ -233,12 +233,10 @@ test.serial('a result that is not JSON (a set) fails that call with PythonError 
   await rt.stop(b.pid);
 });
 
-// BUG (python/xotp_bridge/__init__.py, _Writer.send): json.dumps is called with its default
-// allow_nan=True, so a handler returning float('nan') or float('inf') (common with numeric
-// code) writes `NaN`/`Infinity`, which is not JSON. Expected: only that call fails (PythonError
-// ValueError, as for any other result JSON cannot carry), the bridge keeps serving. Actual: the
-// Node side reads a frame that is not JSON, the bridge crashes with ProtocolError invalid_json,
-// is SIGKILLed, and every pending call fails with BridgeExitedError.
+// Regression note: _Writer.send (python/xotp_bridge/__init__.py) used json.dumps's default
+// allow_nan=True, so a handler returning float('nan') or float('inf') wrote `NaN`/`Infinity`,
+// which is not JSON: the bridge crashed with ProtocolError invalid_json and every pending call
+// failed. It now passes allow_nan=False: only that call fails (PythonError ValueError).
 test.serial('a non-finite float result (NaN) fails only that call', async (t) => {
   await using rt = createTestRuntime();
   const b = await startBridge(rt);
@@ -256,7 +254,7 @@ test.serial('a payload over maxFrameBytes is refused with PayloadTooLargeError; 
   const err = await rejectionOf(callBridge(rt, b.pid, 'echo', 'x'.repeat(2000)));
   t.true(err instanceof PayloadTooLargeError, String(err));
   t.is((err as PayloadTooLargeError).code, 'payload_too_large');
-  t.true((err as PayloadTooLargeError).bytes > 2000);
+  t.is((err as PayloadTooLargeError).bytes, 2030, 'the whole frame body: {"id":1,"op":"echo","args":"…"}');
   t.regex((err as Error).message, /exceeds maxFrameBytes \(1024\)/);
   const info = await bridgeInfo(rt, b.pid);
   t.is(info.stats.calls, 0, 'nothing was sent');

@@ -111,13 +111,11 @@ test.serial('a crash while a caller waits on the queue of a starting bridge fail
   t.is(stateOf(actor), 'crashed');
 });
 
-// BUG (src/bridge/pythonBridge.ts + bridgeCore.ts): a bridge ended with an untrappable `kill`
-// (rt.exit(pid, 'kill'), or a supervisor's brutal_kill / shutdown timeout) is stopped by xstate
-// without running any of its own actions, so its BridgeCore deadlines are never cancelled.
-// Expected: no timer left on the runtime clock once the bridge is gone. Actual: the per-call
-// deadline lane's timer (here due at 30000 ms) stays armed, and dispose reports it as a leak.
-// Also (src/testing/testRuntime.ts): dispose checks tracked OS processes right after the
-// runtime's shutdown, without waiting for a process that was just SIGKILLed to be reaped.
+// Regression note: a bridge ended with an untrappable `kill` (rt.exit(pid, 'kill'), a
+// supervisor's brutal_kill or shutdown timeout) is stopped by xstate without running any action
+// of its own, so its call deadlines stayed armed (a leaked timer at 30000 ms). The bridge now
+// monitors itself and disposes its BridgeCore however it ends; and dispose waits for a process
+// just SIGKILLed to be reaped before it checks for leaks (src/testing/testRuntime.ts).
 test.serial('a bridge killed outright: its Python process is SIGKILLed, the pending call fails, nothing is left behind', async (t) => {
   const rt = createTestRuntime();
   const b = await startBridge(rt);

@@ -86,12 +86,9 @@ test('valid options build the logic without starting anything', (t) => {
   for (const o of good) t.truthy(pythonBridge(o), JSON.stringify(o));
 });
 
-// GAP (src/bridge/bridgeClient.ts): callBridge's own options are not validated. Expected: a
-// timeout that is not an integer ≥ 0 or 'infinity' throws InvalidOptionError naming the key
-// (as every other option in xotp does; DESIGN.md "Conventions"). Actual: the call is sent and
-// `timeout: -1` / `1.5` / `'x'` become deadlines on the runtime clock (-1 times out on the next
-// clock tick: "timed out after -1 ms"; 'x' is handed to clock.setTimeout), and an unknown key
-// (`{ timout: 5 }`) is silently ignored; the calls here simply resolve.
+// Regression note: callBridge's own options were not validated: `timeout: -1` / `1.5` / `'x'`
+// became deadlines on the runtime clock and an unknown key (`{ timout: 5 }`) was ignored. They
+// now throw InvalidOptionError naming the key, as every option in xotp does.
 test('callBridge validates its options (timeout, unknown keys)', async (t) => {
   const rt = createTestRuntime();
   const b = await startBridge(rt);

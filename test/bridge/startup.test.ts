@@ -242,11 +242,10 @@ test.serial('stop while handshaking, Python stuck in its imports: SIGTERM after 
   t.true(osPidGone(osPid!), 'gone when stop resolved');
 });
 
-// GAP (src/bridge/bridgeCore.ts queue/flushQueue): a call's own `timeout` only starts when the
-// call is sent, not when it is made. Expected: a call made while the bridge is starting, with
-// `timeout: 1000`, rejects with TimeoutError 1000 ms (simulated) later, like any other call.
-// Actual: it stays queued with no deadline until the handshake (or until startupTimeout crashes
-// the bridge), so a caller can wait startupTimeout + timeout instead of timeout.
+// Regression note: a call's own `timeout` used to start only when the call was sent, so a call
+// made while the bridge was starting waited startupTimeout + timeout. Queued calls now carry
+// their deadline from the moment they are made (BridgeCore.enqueue) and keep what is left of it
+// once sent.
 test.serial('a queued call honours its own timeout while the bridge is still starting', async (t) => {
   await using rt = createTestRuntime();
   const pid = rt.spawn(examples({ env: SLOW_IMPORT, startupTimeout: 60_000 }));
@@ -263,11 +262,10 @@ test.serial('a queued call honours its own timeout while the bridge is still sta
   await call.promise;
 });
 
-// GAP (src/bridge/pythonBridge.ts, state `stopping`): a process that comes up only after the
-// stop escalated (the interpreter took long to resolve) gets nothing but a shutdown frame, even
-// in `stopping.killing`. Expected: a process spawned into `stopping.killing` is SIGKILLed at once
-// (the stop is bounded by 3 × shutdownTimeout). Actual: it runs on until it reads the shutdown
-// frame (here: after its 2 s import), exiting with code 0.
+// Regression note: a process that came up only after the stop escalated (the interpreter took
+// long to resolve) got nothing but a shutdown frame, even in `stopping.killing`, and ran on until
+// it read it. Each stopping sub-state now applies its own step to a late process (lateSpawn), so
+// the stop stays bounded by 3 × shutdownTimeout.
 test.serial('a process that appears after the stop reached killing is killed at once', async (t) => {
   await using rt = createTestRuntime();
   // A command string resolvePython has not seen: resolving it runs the interpreter once, so the
