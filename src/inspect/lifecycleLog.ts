@@ -1,6 +1,6 @@
 import type { Runtime } from '../runtime/runtime.js';
 import { formatReason } from '../runtime/exitReason.js';
-import { serializeReason } from './serializeReason.js';
+import { serializeReason } from '../runtime/serializeReason.js';
 import type { ProcessExitedEvent, ProcessSpawnedEvent } from '../runtime/events.js';
 import type { ChildStartFailedEvent, ChildStartedEvent, IntensityReachedEvent } from '../supervisor/events.js';
 

@@ -176,6 +176,8 @@ export async function serveViewer(runtime: Runtime, options: ViewerOptions = {})
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
+    // Browsers ask for it without the page's query string; there is none, and nothing to protect.
+    if (url.pathname === '/favicon.ico') return void res.writeHead(204).end();
     if (!authorised(req, url)) {
       res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' }).end('forbidden: this viewer needs the token from its URL\n');
       return;

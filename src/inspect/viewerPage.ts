@@ -35,13 +35,13 @@ export const viewerHtml = `<!doctype html>
 export const viewerCss = `
 * { box-sizing: border-box; }
 body { margin: 0; font: 13px/1.35 system-ui, sans-serif; color: #1b1f24; background: #f6f8fa; }
-header { position: sticky; top: 0; z-index: 2; display: flex; gap: 16px; align-items: center; padding: 8px 14px; background: #24292f; color: #fff; }
+header { display: flex; gap: 16px; align-items: center; padding: 8px 14px; background: #24292f; color: #fff; }
 header .legend { margin-left: auto; font-size: 12px; }
 header .legend i { display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin: 0 4px 0 10px; vertical-align: -1px; }
 #connection.up { color: #8ce99a; } #connection.down { color: #ffa8a8; }
 main { display: flex; align-items: flex-start; }
 #tree { flex: 1; overflow: auto; padding: 12px; }
-#details { width: 380px; min-height: calc(100vh - 36px); padding: 12px 14px; background: #fff; border-left: 1px solid #d0d7de; position: sticky; top: 36px; max-height: calc(100vh - 36px); overflow: auto; }
+#details { width: 360px; flex: none; min-height: 100vh; padding: 12px 14px; background: #fff; border-left: 1px solid #d0d7de; position: sticky; top: 0; max-height: 100vh; overflow: auto; }
 #details h2 { font-size: 15px; margin: 0 0 6px; word-break: break-all; }
 #details table { border-collapse: collapse; width: 100%; }
 #details td { border-top: 1px solid #eaeef2; padding: 3px 4px; vertical-align: top; word-break: break-word; }
@@ -69,7 +69,7 @@ export const viewerJs = `(() => {
   const details = document.getElementById('details');
   const connection = document.getElementById('connection');
   const NS = 'http://www.w3.org/2000/svg';
-  const state = { tree: null, updates: 0, selected: null, byId: new Map() };
+  const state = { tree: null, updates: 0, times: [], selected: null, byId: new Map() };
   // For tests and curious users: what the page has received.
   window.__xotpViewer = state;
 
@@ -85,7 +85,7 @@ export const viewerJs = `(() => {
     const tree = state.tree;
     if (!tree) return;
     const root = d3.hierarchy(tree, (d) => d.children);
-    const rowHeight = 26, colWidth = 250;
+    const rowHeight = 26, colWidth = 200;
     d3.tree().nodeSize([rowHeight, colWidth])(root);
     let minX = Infinity, maxX = -Infinity, maxY = 0;
     root.each((n) => { minX = Math.min(minX, n.x); maxX = Math.max(maxX, n.x); maxY = Math.max(maxY, n.y); });
@@ -119,7 +119,7 @@ export const viewerJs = `(() => {
       sub.textContent = d.kind + ' · ' + d.state + (d.osPid ? ' · os ' + d.osPid : '') + (d.pool ? ' · ' + d.pool.ready + '/' + d.pool.size + ' ready' : '');
       if (d.restarts > 0) {
         const text = '↻ ' + d.restarts;
-        const badge = el('g', { class: 'badge', transform: 'translate(-30,-7)', 'data-restarts': d.restarts }, node);
+        const badge = el('g', { class: 'badge', transform: 'translate(' + (-14 - (8 + text.length * 6)) + ',-7)', 'data-restarts': d.restarts }, node);
         el('rect', { width: 8 + text.length * 6, height: 14, rx: 7 }, badge);
         const t = el('text', { x: 4, y: 11 }, badge);
         t.textContent = text;
@@ -133,6 +133,8 @@ export const viewerJs = `(() => {
     showDetails();
   }
 
+  // Runtime-clock times (ms since the runtime's clock began: a test's simulated clock starts at 0).
+  const when = (at) => '@' + Math.round(at) + ' ms';
   function row(table, key, value) {
     if (value === undefined || value === null || value === '') return;
     const tr = table.insertRow();
@@ -177,8 +179,8 @@ export const viewerJs = `(() => {
       row(table, 'restarts in window', d.supervisor.restartsInWindow);
       if (d.supervisor.idleChildren.length) row(table, 'not running', list(d.supervisor.idleChildren, (c) => c.id + (c.restarting ? ' (restarting)' : '') + (c.lastExit ? ': ' + c.lastExit : '')));
     }
-    if (d.recentExits && d.recentExits.length) row(table, 'recent exits', list(d.recentExits, (e) => '@' + e.at + ' ' + e.pid + ': ' + e.reason));
-    if (d.history && d.history.length) row(table, 'history', list(d.history, (e) => '@' + e.at + ' ' + e.event + ' ' + e.pid + (e.detail ? ': ' + e.detail : '')));
+    if (d.recentExits && d.recentExits.length) row(table, 'recent exits', list(d.recentExits, (e) => when(e.at) + ' ' + e.pid + ': ' + e.reason));
+    if (d.history && d.history.length) row(table, 'history', list(d.history, (e) => when(e.at) + ' ' + e.event + ' ' + e.pid + (e.detail ? ': ' + e.detail : '')));
     for (const [k, v] of Object.entries(d)) {
       if (!known.has(k)) row(table, k, v);
     }
@@ -200,6 +202,9 @@ export const viewerJs = `(() => {
   source.addEventListener('error', () => { connection.textContent = 'disconnected'; connection.className = 'down'; });
   source.addEventListener('tree', (event) => {
     state.updates++;
+    // Arrival times of the last updates (bounded), for tests that count updates per second.
+    state.times.push(performance.now());
+    if (state.times.length > 10000) state.times.splice(0, 5000);
     state.tree = JSON.parse(event.data);
     render();
   });
