@@ -20,6 +20,8 @@ export type { PidLike } from './runtime/pid.js';
 export { isCleanExit, isShutdownTuple, formatReason } from './runtime/exitReason.js';
 export { exitWith } from './runtime/exitWith.js';
 export type { ExitWithOutput } from './runtime/exitWith.js';
+export { processMachine } from './runtime/processMachine.js';
+export type { ProcessMachine, ProcessMachineEvent, ProcessMachineOptions, ProcessInitEvent } from './runtime/processMachine.js';
 export type { ExitReason } from './runtime/exitReason.js';
 export {
   XotpError,
@@ -123,6 +125,21 @@ export {
   PayloadTooLargeError,
 } from './bridge/bridgeErrors.js';
 export { resolvePython } from './bridge/pythonInterpreter.js';
+export { checkEnvironment, assertEnvironment, EnvironmentError } from './bridge/environmentCheck.js';
+export type { EnvironmentCheckOptions, EnvironmentReport, EnvironmentProblem } from './bridge/environmentCheck.js';
+export { backoffDelay } from './recovery/backoff.js';
+export type { BackoffKind, BackoffOptions } from './recovery/backoff.js';
+export { retry, isRetryable } from './recovery/retry.js';
+export type { RetryOptions, RetryRun, RetryAttempt } from './recovery/retry.js';
+export { circuitBreaker, Circuit } from './recovery/circuitBreaker.js';
+export type { CircuitBreakerOptions } from './recovery/circuitBreaker.js';
+export { countsAsFailure } from './recovery/breakerCore.js';
+export type { BreakerOptions, BreakerState, BreakerStatus } from './recovery/breakerCore.js';
+export { RecoveryOrchestrator } from './recovery/recoveryOrchestrator.js';
+export type { RecoveryOptions, RecoveryStatus, RecoveryStrategy } from './recovery/recoveryOrchestrator.js';
+export { CircuitOpenError, RecoveryCapacityExceededError } from './recovery/recoveryErrors.js';
+export { errorCodes, errorKindOf } from './runtime/errorTaxonomy.js';
+export type { ErrorCategory, ErrorKind } from './runtime/errorTaxonomy.js';
 export { pool } from './workers/pool.js';
 export type { PoolOptions } from './workers/pool.js';
 export { Pool } from './workers/poolClient.js';

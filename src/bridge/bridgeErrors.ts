@@ -1,4 +1,5 @@
 import { XotpError } from '../runtime/errors.js';
+import { defineErrorCodes } from '../runtime/errorTaxonomy.js';
 
 /**
  * The bridge is not running (stopped, stopping, or never started): the call was not sent — or,
@@ -30,10 +31,17 @@ export class BridgeExitedError extends XotpError {
 /** The Python process did not say `ready` in time, or could not be started at all. */
 export class BridgeStartupError extends XotpError {
   readonly stderrTail: readonly string[];
-  constructor(bridge: string, why: string, stderrTail: readonly string[] = [], cause?: unknown) {
+  /**
+   * The signal that ended the process before its handshake, if one did (null otherwise). A
+   * SIGKILL or SIGTERM from outside says nothing about the module; a pool restarts such a worker
+   * at once instead of backing off.
+   */
+  readonly signal: string | null;
+  constructor(bridge: string, why: string, stderrTail: readonly string[] = [], cause?: unknown, signal: string | null = null) {
     const tail = stderrTail.length > 0 ? `\n  stderr:\n    ${stderrTail.join('\n    ')}` : '';
     super('bridge_startup', `bridge ${bridge} failed to start: ${why}${tail}`, { cause });
     this.stderrTail = stderrTail;
+    this.signal = signal;
   }
 }
 
@@ -103,3 +111,14 @@ export class PayloadTooLargeError extends XotpError {
     this.bytes = bytes;
   }
 }
+
+defineErrorCodes({
+  bridge_not_running: { category: 'transient', retryable: true },
+  bridge_exited: { category: 'crashed', retryable: true },
+  bridge_startup: { category: 'permanent', retryable: false },
+  protocol: { category: 'crashed', retryable: true },
+  bridge_wedged: { category: 'crashed', retryable: true },
+  python_error: { category: 'python', retryable: false },
+  bridge_overloaded: { category: 'overload', retryable: true },
+  payload_too_large: { category: 'bad_input', retryable: false },
+});

@@ -273,7 +273,7 @@ export function pythonBridge(options: PythonBridgeOptions) {
             target: 'crashed',
             actions: [
               ({ context, event }) => void (context.core.exit = processEvent<'process.exit'>(event)),
-              crashWith((c, self) => new BridgeStartupError(self.id, `the process exited before the handshake (${c.exit?.signal ? `signal ${c.exit.signal}` : `exit code ${c.exit?.code}`})`, [...c.stderrTail])),
+              crashWith((c, self) => new BridgeStartupError(self.id, `the process exited before the handshake (${c.exit?.signal ? `signal ${c.exit.signal}` : `exit code ${c.exit?.code}`})`, [...c.stderrTail], undefined, c.exit?.signal ?? null)),
             ],
           },
           'process.protocolError': { target: 'crashing', actions: crashWith((_c, _s, e) => processEvent<'process.protocolError'>(e).error) },

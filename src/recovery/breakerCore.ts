@@ -5,7 +5,7 @@ import { CircuitOpenError } from './recoveryErrors.js';
 
 /** Options of a circuit breaker. */
 export interface BreakerOptions {
-  /** Failures within `window` that open the circuit. Default 5. */
+  /** Failures in a row (no success between them) within `window` that open the circuit. Default 5. */
   failureThreshold?: number;
   /** The window over which failures are counted, in ms. Default 10 000. */
   window?: number;
@@ -125,7 +125,12 @@ export class BreakerCore {
 
   /** A call that was admitted succeeded. */
   succeeded(probe: boolean): void {
-    if (!probe) return;
+    if (!probe) {
+      // Failures open the circuit only in a row: one success in between starts the count again,
+      // so a busy service that loses a call now and then (a worker killed under it) stays closed.
+      if (this.#failures.length > 0) this.#failures = [];
+      return;
+    }
     this.#probes--;
     if (this.state === 'halfOpen' && ++this.#successes >= this.s.successThreshold) this.send({ type: 'breaker.close' });
   }

@@ -16,8 +16,8 @@ interface BreakerContext {
 
 /**
  * A circuit breaker as a process: an xstate machine `closed → open → halfOpen → closed`, so the
- * inspector and `runtime.tree()` show which circuits are open. While closed, calls pass; enough
- * failures within the window trip it open; while open, calls fail at once with
+ * inspector and `runtime.tree()` show which circuits are open. While closed, calls pass;
+ * `failureThreshold` failures in a row within the window trip it open; while open, calls fail at once with
  * `CircuitOpenError`; after `resetTimeout` (on the runtime clock) it lets up to `halfOpenMax`
  * probes through: `successThreshold` successes close it, any failure opens it again.
  *

@@ -134,12 +134,19 @@ export class RecoveryOrchestrator {
     const first = attempt({ attempt: 1, avoid: undefined });
     // The breaker sees the operation's outcome after recovery, not each attempt: a call that a
     // retry saved (a worker killed under it) says nothing against the service, while a service
-    // whose every operation fails (a module that cannot import) opens the circuit.
-    const recovered = first.catch((thrown: unknown) => {
-      const { error, ranOn } = unwrap(thrown);
-      return this.#recover(attempt, error, ranOn, run, policy === undefined ? this.#policy : policy);
-    });
-    return breaker ? throughBreakerOutcome(breaker, probe, recovered) : recovered;
+    // whose every operation fails (a module that cannot import) opens the circuit. The happy
+    // path is one `then` on the attempt: no await, no allocation beyond its two callbacks.
+    return first.then(
+      (value) => {
+        if (breaker) breaker.succeeded(probe);
+        return value;
+      },
+      (thrown: unknown) => {
+        const { error, ranOn } = unwrap(thrown);
+        const recovered = this.#recover(attempt, error, ranOn, run, policy === undefined ? this.#policy : policy);
+        return breaker ? throughBreakerOutcome(breaker, probe, recovered) : recovered;
+      },
+    );
   }
 
   /** Decides what to do with a failure after `attempt` attempts (capacity is checked by the caller). */
@@ -202,7 +209,9 @@ export class RecoveryOrchestrator {
     } catch (err) {
       if (err instanceof AbortError && cancel.signal.aborted) {
         this.#cancelled++;
-        throw run.signal?.aborted ? new AbortError('Pool.run', run.signal.reason) : new AbortError(`recovery in pool '${this.name}'`, cancel.signal.reason);
+        if (run.signal?.aborted) throw new AbortError('Pool.run', run.signal.reason);
+        // cancelAll(error): the owner says why (the pool stopped) with an error of its own.
+        throw cancel.signal.reason instanceof XotpError ? cancel.signal.reason : new AbortError(`recovery in pool '${this.name}'`, cancel.signal.reason);
       }
       throw err;
     } finally {
@@ -211,7 +220,7 @@ export class RecoveryOrchestrator {
     }
   }
 
-  /** Ends every recovery in progress with `AbortError` (the pool is stopping). */
+  /** Ends every recovery in progress: with `reason` when it is an `XotpError` (the pool stopped), else `AbortError`. */
   cancelAll(reason: unknown = 'cancelled'): number {
     const n = this.#active.size;
     for (const c of [...this.#active]) c.abort(reason);

@@ -4,6 +4,10 @@ import { validateOptions, optional, integer, isBoolean, isTimeout, oneOf, matchi
 import { supervisor } from '../supervisor/supervisor.js';
 import { dynamicSupervisor } from '../supervisor/dynamicSupervisor.js';
 import { poolManagerMachine, type PoolSettings } from './poolManager.js';
+import { isRetryPolicy, type RetryOptions } from '../recovery/retry.js';
+import { breakerSettings, type BreakerOptions } from '../recovery/breakerCore.js';
+import { circuitBreaker } from '../recovery/circuitBreaker.js';
+import { recoverySettings, type RecoveryOptions } from '../recovery/recoveryOrchestrator.js';
 
 /** Options of `pool()`. Plain objects, validated here: a wrong shape names its key. */
 export interface PoolOptions {
@@ -27,6 +31,19 @@ export interface PoolOptions {
   sessions?: { ttl: number; sweepInterval?: number };
   /** Health checks: a ping every `interval`; `maxFailures` consecutive failures replace a worker. */
   health?: { interval: number; timeout?: number; maxFailures?: number };
+  /**
+   * The pool's default retry policy for `Pool.run` (a call may override it with its own `retry`,
+   * or `retry: false`). `true` is the default policy (3 attempts, exponential backoff from 50 ms,
+   * ±25 % jitter, at most 2 s). Default false: no retries unless asked for.
+   */
+  retry?: RetryOptions | boolean;
+  /**
+   * The pool's circuit breaker (a process `<name>.breaker` beside the manager). Default on with
+   * the breaker's defaults; `false` turns it off.
+   */
+  breaker?: BreakerOptions | boolean;
+  /** The recovery orchestrator: how many failed calls may be recovered at once. Default `{ maxConcurrent: 10 }`. */
+  recovery?: RecoveryOptions;
 }
 
 function parse(options: unknown): PoolSettings {
@@ -50,6 +67,9 @@ function parse(options: unknown): PoolSettings {
     health: optional((v, key) =>
       validateOptions(key, v, { interval: integer(1), timeout: optional(integer(1)), maxFailures: optional(integer(1)) }),
     ),
+    retry: optional(isRetryPolicy, false),
+    breaker: optional((v, key) => (v === false ? false : breakerSettings(key, v === true ? {} : v)), breakerSettings('pool.breaker', {})),
+    recovery: optional((v, key) => recoverySettings(key, v), { maxConcurrent: 10 }),
   });
   return {
     name: o.name,
@@ -65,12 +85,17 @@ function parse(options: unknown): PoolSettings {
       ? { interval: o.health.interval, timeout: o.health.timeout ?? Math.min(5000, o.health.interval), maxFailures: o.health.maxFailures ?? 3 }
       : undefined,
     workersName: `${o.name}.workers`,
+    retry: o.retry,
+    breaker: o.breaker,
+    breakerName: `${o.name}.breaker`,
+    recovery: o.recovery,
   };
 }
 
 /**
  * A pool of workers (usually Python bridges) as a supervision subtree: a one_for_all supervisor
- * of a dynamic supervisor of workers and the pool manager (registered under `name`). Workers
+ * of the pool's circuit breaker (`<name>.breaker`, unless `breaker: false`), a dynamic
+ * supervisor of workers (`<name>.workers`) and the pool manager (registered under `name`). Workers
  * warm up in parallel; calls check a worker out, run in the caller, and check it back in.
  *
  * @example
@@ -88,6 +113,10 @@ export function pool(options: PoolOptions) {
     strategy: 'one_for_all',
     label: /^[^/\s]+$/.test(settings.name) ? settings.name : 'pool',
     children: [
+      // The breaker starts first: the manager finds it when it initialises.
+      ...(settings.breaker
+        ? [{ id: 'breaker', name: settings.breakerName, start: circuitBreaker({ ...settings.breaker, name: settings.name }) }]
+        : []),
       {
         id: 'workers',
         name: settings.workersName,

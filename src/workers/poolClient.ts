@@ -2,10 +2,11 @@ import type { Pid } from '../runtime/pid.js';
 import { AbortError, InvalidOptionError, ProcessExitError, TimeoutError } from '../runtime/errors.js';
 import { formatReason } from '../runtime/exitReason.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { validateOptions, optional, isTimeout, instanceOf, isString } from '../runtime/validate.js';
+import { validateOptions, optional, isTimeout, instanceOf, isString, isBoolean } from '../runtime/validate.js';
+import { isRetryPolicy, type RetryOptions, type RetryPolicy } from '../recovery/retry.js';
 import { callBridge } from '../bridge/bridgeClient.js';
 import { BridgeExitedError, BridgeNotRunningError } from '../bridge/bridgeErrors.js';
-import type { CheckinOutcome, Lease, PoolCast, PoolRequest, PoolStatus } from './poolManager.js';
+import { isPoolState, type CheckinOutcome, type Lease, type PoolCast, type PoolRequest, type PoolState, type PoolStatus } from './poolManager.js';
 import type { SessionState } from './sessionTable.js';
 import { CheckoutTimeoutError, PoolStoppedError } from './poolErrors.js';
 
@@ -13,11 +14,25 @@ import { CheckoutTimeoutError, PoolStoppedError } from './poolErrors.js';
 export interface PoolRunOptions {
   /** Run on this session's worker (binding it on first use). */
   session?: string;
-  /** The call's deadline in ms (the bridge's callTimeout by default). */
+  /**
+   * The call's deadline in ms (the bridge's callTimeout by default). With retries it is the
+   * deadline of the whole operation: no retry starts that could not finish before it.
+   */
   timeout?: number | 'infinity';
   /** How long to wait for a free worker. Default: the pool's checkoutTimeout. */
   checkoutTimeout?: number | 'infinity';
+  /** Ends the call, and any retries, with AbortError. */
   signal?: AbortSignal;
+  /**
+   * This call's retry policy: options, `true` for the default policy, or `false` for none.
+   * Default: the pool's `retry`. Only retryable errors are retried (see the error table).
+   */
+  retry?: RetryOptions | boolean;
+  /**
+   * The operation is safe to run twice. Only then is it retried after a failure that may have
+   * let it run (the worker crashed mid-call, or the call timed out). Default false.
+   */
+  idempotent?: boolean;
 }
 
 const runSchema = {
@@ -25,19 +40,44 @@ const runSchema = {
   timeout: optional(isTimeout),
   checkoutTimeout: optional(isTimeout),
   signal: optional(instanceOf(AbortSignal, 'an AbortSignal')),
+  retry: optional(isRetryPolicy),
+  idempotent: optional(isBoolean),
 };
 
+type ValidRunOptions = Omit<PoolRunOptions, 'retry'> & { retry?: RetryPolicy | false };
+
+/**
+ * Checkout tokens only need to be unique among one pool's waiters; a process-wide counter gives
+ * that for every pool at once and is never reset, so two pools (or two runtimes) cannot collide.
+ */
 let tokens = 0;
 const forever = { timeout: 'infinity' } as const;
+
+/**
+ * The pool manager's state, read in the caller (as registry lookups read the registry's
+ * tables): its settings and its recovery orchestrator. Undefined when no pool manager runs
+ * under that name (the call to it then fails with NoProcessError, as any call would).
+ */
+function poolStateOf(runtime: Runtime, pool: string): PoolState | undefined {
+  let actor;
+  try {
+    actor = runtime.actorOf(pool);
+  } catch {
+    return undefined; // an unknown registry in a via name: the call path reports it
+  }
+  const state = (actor?.getSnapshot() as { context?: { pool?: unknown } } | undefined)?.context?.pool;
+  return isPoolState(state) ? state : undefined;
+}
 
 function checkoutLease(
   runtime: Runtime,
   pool: string,
+  state: PoolState | undefined,
   opts: { session: string | undefined; checkoutTimeout: number | undefined; signal: AbortSignal | undefined },
 ): Promise<Lease> {
   const token = `k${++tokens}`;
   const request: PoolRequest = opts.session !== undefined ? { pool: 'checkout', token, session: opts.session } : { pool: 'checkout', token };
-  const known = opts.checkoutTimeout ?? cachedCheckoutTimeout(runtime, pool);
+  const known = opts.checkoutTimeout ?? state?.s.checkoutTimeout;
   const ask = (timeout: number) =>
     runtime.call<Lease>(pool, request, opts.signal ? { timeout, signal: opts.signal } : { timeout }).catch((err: unknown) => {
       if (err instanceof TimeoutError || err instanceof AbortError) {
@@ -57,24 +97,9 @@ function checkoutLease(
   return known !== undefined ? ask(known) : defaultCheckoutTimeout(runtime, pool).then(ask);
 }
 
-/**
- * A pool's checkout timeout, asked once per manager process: a pool started again under the
- * same name (with other settings) has a new manager, so it is asked again.
- */
-const timeouts = new WeakMap<Runtime, Map<number, number>>();
-function cachedCheckoutTimeout(runtime: Runtime, pool: string): number | undefined {
-  const manager = runtime.whereis(pool);
-  return manager ? timeouts.get(runtime)?.get(manager.id) : undefined;
-}
-
+/** The checkout timeout asked of the manager, when its state cannot be read directly. */
 async function defaultCheckoutTimeout(runtime: Runtime, pool: string): Promise<number> {
-  let byManager = timeouts.get(runtime);
-  if (!byManager) timeouts.set(runtime, (byManager = new Map()));
-  const manager = runtime.whereis(pool);
-  const known = manager ? byManager.get(manager.id) : undefined;
-  if (known !== undefined) return known;
   const { checkoutTimeout } = await runtime.call<{ checkoutTimeout: number }>(pool, { pool: 'settings' } satisfies PoolRequest, forever);
-  if (manager) byManager.set(manager.id, checkoutTimeout);
   return checkoutTimeout;
 }
 
@@ -89,10 +114,11 @@ function isEmpty(o: object): boolean {
 async function withLease<R>(
   runtime: Runtime,
   pool: string,
+  state: PoolState | undefined,
   o: { session?: string; checkoutTimeout?: number | 'infinity'; signal?: AbortSignal },
   fn: (worker: Pid) => Promise<R>,
 ): Promise<R> {
-  const lease = await checkoutLease(runtime, pool, {
+  const lease = await checkoutLease(runtime, pool, state, {
     session: o.session,
     checkoutTimeout: o.checkoutTimeout === 'infinity' ? Infinity : o.checkoutTimeout,
     signal: o.signal,
@@ -145,14 +171,29 @@ export const Pool = {
    *   the worker crashed mid-call: it is then replaced).
    */
   run<R = unknown>(runtime: Runtime, pool: string, op: string, args?: unknown, options: PoolRunOptions = {}): Promise<R> {
-    let o: PoolRunOptions;
+    let o: ValidRunOptions;
     try {
-      o = isEmpty(options) ? options : validateOptions('Pool.run', options, runSchema);
+      o = isEmpty(options) ? (options as ValidRunOptions) : (validateOptions('Pool.run', options, runSchema) as ValidRunOptions);
     } catch (err) {
       return Promise.reject(err);
     }
-    const callOptions = o.timeout === undefined && o.signal === undefined ? undefined : { ...(o.timeout !== undefined ? { timeout: o.timeout } : {}), ...(o.signal ? { signal: o.signal } : {}) };
-    return withLease(runtime, pool, o, (worker) => callBridge<R>(runtime, worker, op, args, callOptions));
+    const state = poolStateOf(runtime, pool);
+    const recovery = state?.recovery;
+    const once = (timeout: number | 'infinity' | undefined) => {
+      const callOptions = timeout === undefined && o.signal === undefined ? undefined : { ...(timeout !== undefined ? { timeout } : {}), ...(o.signal ? { signal: o.signal } : {}) };
+      return withLease(runtime, pool, state, o, (worker) => callBridge<R>(runtime, worker, op, args, callOptions));
+    };
+    if (!recovery) return once(o.timeout);
+    // One deadline for the whole operation: every retry gets only what is left of it.
+    const clock = runtime.clock;
+    const deadline = typeof o.timeout === 'number' && Number.isFinite(o.timeout) ? clock.now() + o.timeout : undefined;
+    const attempt = ({ attempt: n }: { attempt: number }) =>
+      once(n === 1 || deadline === undefined ? o.timeout : Math.max(0, Math.round(deadline - clock.now())));
+    return recovery.run(
+      attempt,
+      { idempotent: o.idempotent === true, session: o.session, deadline, signal: o.signal },
+      o.retry,
+    );
   },
 
   /**
@@ -167,7 +208,7 @@ export const Pool = {
   ): Promise<R> {
     if (typeof fn !== 'function') throw new InvalidOptionError('Pool.checkout.fn', 'a function (worker) => Promise', fn);
     const o = isEmpty(options) ? options : validateOptions('Pool.checkout', options, { session: runSchema.session, checkoutTimeout: runSchema.checkoutTimeout, signal: runSchema.signal });
-    return withLease(runtime, pool, o as { session?: string; checkoutTimeout?: number; signal?: AbortSignal }, fn);
+    return withLease(runtime, pool, poolStateOf(runtime, pool), o as { session?: string; checkoutTimeout?: number; signal?: AbortSignal }, fn);
   },
 
   /**

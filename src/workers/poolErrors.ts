@@ -126,8 +126,8 @@ defineErrorCodes({
   checkout_timeout: { category: 'overload', retryable: true },
   pool_busy: { category: 'overload', retryable: true },
   // A session's state cannot come back: start a new session.
-  session_expired: { category: 'permanent', retryable: false },
-  session_lost: { category: 'permanent', retryable: false },
+  session_expired: { category: 'session', retryable: false },
+  session_lost: { category: 'session', retryable: false },
   sessions_disabled: { category: 'bad_input', retryable: false },
   // Like bridge_startup: a module that cannot be imported does not fix itself (the pool retries
   // anyway, and Pool.status().backoff says when).

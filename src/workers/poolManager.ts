@@ -12,9 +12,13 @@ import { processProtocol, type CallMessage, type ExitMessage } from '../runtime/
 import { SessionTable, type SessionState } from './sessionTable.js';
 import { WorkerLifecycle, type WorkerState } from './workerLifecycle.js';
 import { PoolBusyError, PoolStartError, PoolStoppedError, SessionExpiredError, SessionLostError, SessionsDisabledError } from './poolErrors.js';
-import { PythonError } from '../bridge/bridgeErrors.js';
+import { BridgeStartupError, PythonError } from '../bridge/bridgeErrors.js';
 import { TimeoutError } from '../runtime/errors.js';
 import './poolEvents.js';
+import type { RetryPolicy } from '../recovery/retry.js';
+import type { BreakerSettings, BreakerStatus } from '../recovery/breakerCore.js';
+import { breakerOf } from '../recovery/circuitBreaker.js';
+import { RecoveryOrchestrator, type RecoveryStatus } from '../recovery/recoveryOrchestrator.js';
 
 /** @internal The pool's validated settings, handed to its manager. */
 export interface PoolSettings {
@@ -29,6 +33,10 @@ export interface PoolSettings {
   sessions: { ttl: number; sweepInterval: number } | undefined;
   health: { interval: number; timeout: number; maxFailures: number } | undefined;
   workersName: string;
+  retry: RetryPolicy | false;
+  breaker: BreakerSettings | false;
+  breakerName: string;
+  recovery: { maxConcurrent: number };
 }
 
 /** A checked-out worker: give it back with `checkin`. */
@@ -74,6 +82,10 @@ export interface PoolStatus {
    */
   backoff?: PoolBackoff;
   health?: { interval: number; maxFailures: number; degraded: number; unhealthy: number; replaced: number };
+  /** The pool's circuit breaker (absent with `breaker: false`). */
+  breaker?: BreakerStatus;
+  /** Retries and recoveries (absent unless the pool has a default `retry` policy or a call asked for one). */
+  recovery?: RecoveryStatus;
 }
 
 /** `Pool.status().backoff`: why workers cannot start and when the pool tries again. */
@@ -169,6 +181,8 @@ class PoolState {
   /** Consecutive failed start attempts: the backoff grows with them; a handshake resets them. */
   startFailures = 0;
   lastStartError: unknown = undefined;
+  /** Retries, breaker, capacity: consulted by `Pool.run` in the caller, never on the happy path. */
+  recovery: RecoveryOrchestrator | undefined;
   /** Runtime clock ms of the pending backoff retry (undefined: no retry scheduled). */
   nextAttemptAt: number | undefined = undefined;
   #lease = 0;
@@ -358,8 +372,10 @@ class PoolState {
     if (lost.length > 0) ctx.runtime.logger.warn(`pool '${this.s.name}': ${lost.length} session(s) lost: ${why}`);
     this.replaced++;
     // It died before its handshake: a failed start attempt, with its exit reason (the startup
-    // error) as the cause.
-    if (!w.ready && !this.stopping) this.#startFailed(ctx, down.reason);
+    // error) as the cause — unless it was killed from outside (a chaos monkey, an operator, the
+    // OOM killer), which says nothing about whether the module can start: it is replaced at once,
+    // with no backoff and no PoolStartError for the callers waiting on it.
+    if (!w.ready && !this.stopping && !killedFromOutside(down.reason)) this.#startFailed(ctx, down.reason);
     this.fill(ctx);
   }
 
@@ -639,6 +655,10 @@ class PoolState {
         nextAttemptInMs: error.nextAttemptInMs,
       };
     }
+    const breaker = this.recovery?.breaker;
+    if (breaker) status.breaker = breaker.status();
+    const recovery = this.recovery?.status();
+    if (recovery && (this.s.retry !== false || recovery.initiated + recovery.rejected > 0)) status.recovery = recovery;
     // Features a pool does not enable are absent, not empty (seed errors 16–18).
     if (this.sessions) status.sessions = { ttl: this.sessions.ttl, ...this.sessions.stats(ctx.runtime.clock.now()) };
     if (this.s.health) {
@@ -658,6 +678,14 @@ class PoolState {
     if (!this.sessions) throw new SessionsDisabledError(this.s.name);
     return this.sessions.lookup(id, ctx.runtime.clock.now());
   }
+}
+
+/** Signals that come from outside a process; a crash of its own (SIGSEGV, SIGABRT) is not one. */
+const outsideSignals = new Set(['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGHUP']);
+
+function killedFromOutside(reason: unknown): boolean {
+  if (reason === 'killed') return true;
+  return reason instanceof BridgeStartupError && reason.signal !== null && outsideSignals.has(reason.signal);
 }
 
 function safeSend(rt: Runtime, pid: Pid, event: Info): void {
@@ -825,6 +853,9 @@ export function poolManagerMachine() {
             actions: ({ context, self }) => {
               const ctx = (context.ctx = managerContext(self));
               const pool = context.pool;
+              // The breaker is an earlier sibling, started before the manager.
+              const breaker = pool.s.breaker ? breakerOf(ctx.runtime, pool.s.breakerName) : undefined;
+              pool.recovery = new RecoveryOrchestrator(pool.s.name, ctx.runtime.clock, pool.s.retry, pool.s.recovery, breaker);
               // Its timers go with it however it ends (killed included).
               ctx.runtime.monitor(ctx.self, () => {
                 for (const t of pool.timers) ctx.runtime.clock.clearTimeout(t);
@@ -852,6 +883,8 @@ export function poolManagerMachine() {
           // Whoever still waits gets the error Pool.run documents, not the runtime's generic
           // "the process exited during call".
           const error = new PoolStoppedError(pool.s.name, formatReason(context.stopReason));
+          // Calls waiting for a retry end now, with the same error, and leave no timer behind.
+          pool.recovery?.cancelAll(error);
           for (const from of pool.readyWaiters.splice(0)) rt.replyError(from, error);
           for (const waiter of pool.waiters.splice(0)) rt.replyError(waiter.from, error);
           for (const q of pool.bound.values()) for (const waiter of q) rt.replyError(waiter.from, error);
@@ -866,3 +899,8 @@ export function poolManagerMachine() {
 }
 
 export type { PoolState };
+
+/** @internal */
+export function isPoolState(value: unknown): value is PoolState {
+  return value instanceof PoolState;
+}

@@ -44,6 +44,20 @@ test('failures older than the window do not count', async (t) => {
   t.is(Circuit.status(rt, 'cb').failures, 2);
 });
 
+test('failures count only in a row: a success in between starts the count again', async (t) => {
+  await using rt = createTestRuntime();
+  rt.spawn(circuitBreaker({ name: 'svc', failureThreshold: 3 }), { name: 'cb' });
+  await failTimes(rt, 2);
+  await Circuit.run(rt, 'cb', ok);
+  await failTimes(rt, 2);
+  await rt.flush();
+  t.is(stateOf(rt), 'closed');
+  t.is(Circuit.status(rt, 'cb').failures, 2);
+  await failTimes(rt, 1);
+  await rt.flush();
+  t.is(stateOf(rt), 'open');
+});
+
 test('errors that say nothing about the service (a Python exception) do not count', async (t) => {
   await using rt = createTestRuntime();
   rt.spawn(circuitBreaker({ name: 'svc', failureThreshold: 1 }), { name: 'cb' });

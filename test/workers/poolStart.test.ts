@@ -14,17 +14,19 @@ import { Pool, pool, supervisor, whichChildren, countChildren, type Pid } from '
 import { track } from '../helpers/bridge.js';
 import { examples, fixtureDir, fixtureWorker, flagOff, flagOn, pythonChildren, startPool, until, workerIds, workerOsPids } from '../helpers/pool.js';
 
-test.serial('a pool is a supervisor of a dynamic supervisor of workers and a manager registered under its name', async (t) => {
+test.serial('a pool is a supervisor of its circuit breaker, a dynamic supervisor of workers and a manager registered under its name', async (t) => {
   await using rt = createTestRuntime();
   const { sup, status } = await startPool(rt, { name: 'py', size: 3 });
   const children = await whichChildren(rt, sup);
   t.deepEqual(
     children.map((c) => [c.id, c.type]).sort(),
     [
+      ['breaker', 'worker'],
       ['manager', 'worker'],
       ['workers', 'supervisor'],
     ],
   );
+  t.is(rt.whereis('py.breaker')?.id, (children.find((c) => c.id === 'breaker')!.pid as Pid).id, 'the circuit breaker is registered as <pool>.breaker');
   const manager = children.find((c) => c.id === 'manager')!.pid as Pid;
   t.is(rt.whereis('py')?.id, manager.id, 'the manager is registered under the pool name');
   const workersSup = children.find((c) => c.id === 'workers')!.pid as Pid;
