@@ -5,7 +5,7 @@
  * generator, not a synchronisation: nothing waits on it, and the outcome tally does not depend
  * on its timing — only the mix of outcomes does.
  */
-import { Pool, XotpError, type Runtime } from '../../src/index.js';
+import { Pool, XotpError, type PoolRunOptions, type Runtime } from '../../src/index.js';
 import { errorCodes } from '../../src/runtime/errorTaxonomy.js';
 import { pythonChildren } from '../helpers/pool.js';
 
@@ -24,6 +24,10 @@ export interface PoolChaosOptions {
   random: () => number;
   /** Runs after each kill, never two at once (the test moves its simulated clock here). */
   onTick?: () => Promise<void>;
+  /** Options of every call (e.g. `{ idempotent: true }` with a retrying pool). */
+  runOptions?: PoolRunOptions;
+  /** No kills at all: the same load, for a baseline of latencies. */
+  noKills?: boolean;
 }
 
 export interface PoolChaosResult {
@@ -34,6 +38,9 @@ export interface PoolChaosResult {
   /** Up to 5 examples of untyped errors or wrong results, for the report. */
   anomalies: string[];
   elapsedMs: number;
+  /** Real-time latency of the calls that succeeded, in ms: median and 99th percentile. */
+  p50: number;
+  p99: number;
 }
 
 /** A small seeded PRNG (mulberry32), so a run can be repeated from its printed seed. */
@@ -66,7 +73,7 @@ export async function runPoolChaos(o: PoolChaosOptions): Promise<PoolChaosResult
   let ticking: Promise<void> | undefined;
   const timer = setInterval(() => {
     if (done || ticking) return;
-    const victims = [...pythonChildren()];
+    const victims = o.noKills ? [] : [...pythonChildren()];
     if (victims.length > 0) {
       const victim = victims[Math.floor(o.random() * victims.length)]!;
       try {
@@ -79,11 +86,14 @@ export async function runPoolChaos(o: PoolChaosOptions): Promise<PoolChaosResult
     if (o.onTick) ticking = o.onTick().finally(() => (ticking = undefined));
   }, o.killEveryMs);
 
+  const latencies: number[] = [];
   const caller = async () => {
     while (issued < limit && Date.now() < until) {
       const n = issued++;
+      const t0 = performance.now();
       try {
-        const got = await Pool.run(o.runtime, o.pool, 'echo', n);
+        const got = await Pool.run(o.runtime, o.pool, 'echo', n, o.runOptions);
+        latencies.push(performance.now() - t0);
         if (got === n) note('ok');
         else note('wrong_result', `call ${n} returned ${JSON.stringify(got)}`);
       } catch (err) {
@@ -102,5 +112,7 @@ export async function runPoolChaos(o: PoolChaosOptions): Promise<PoolChaosResult
     clearInterval(timer);
     await ticking;
   }
-  return { calls: issued, kills, outcomes, anomalies, elapsedMs: Date.now() - started };
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => (latencies.length === 0 ? NaN : Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]! * 1000) / 1000);
+  return { calls: issued, kills, outcomes, anomalies, elapsedMs: Date.now() - started, p50: at(0.5), p99: at(0.99) };
 }
