@@ -1,5 +1,6 @@
 import { Pid } from '../runtime/pid.js';
 import { AlreadyRegisteredError, XotpError } from '../runtime/errors.js';
+import { defineErrorCodes } from '../runtime/errorTaxonomy.js';
 import type { Runtime, Target } from '../runtime/runtime.js';
 import type { NameService } from '../runtime/nameService.js';
 import { matches, keyId } from './pattern.js';
@@ -438,3 +439,5 @@ export class RegistryState implements NameService {
     return this.#owners.size;
   }
 }
+
+defineErrorCodes({ registry_kind: { category: 'bad_input', retryable: false } });

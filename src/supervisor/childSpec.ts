@@ -1,5 +1,6 @@
 import type { AnyActorLogic } from 'xstate';
 import { InvalidOptionError } from '../runtime/errors.js';
+import { defineErrorCodes } from '../runtime/errorTaxonomy.js';
 import { isPlainObject } from '../runtime/validate.js';
 import type { Pid } from '../runtime/pid.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -223,3 +224,5 @@ export function normalizeChildSpecs(
     return n;
   });
 }
+
+defineErrorCodes({ invalid_child_spec: { category: 'bad_input', retryable: false } });

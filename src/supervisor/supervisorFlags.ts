@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '../runtime/errors.js';
+import { defineErrorCodes } from '../runtime/errorTaxonomy.js';
 import { isPlainObject } from '../runtime/validate.js';
 import { normalizeChildSpecs, type ChildSpec, type NormalizedChildSpec } from './childSpec.js';
 
@@ -150,3 +151,5 @@ export function flagsSource(
   const flags = parseFlags(options, mode);
   return { label: flags.label, init: () => flags };
 }
+
+defineErrorCodes({ invalid_supervisor_flags: { category: 'bad_input', retryable: false } });

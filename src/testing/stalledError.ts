@@ -1,4 +1,5 @@
 import { XotpError } from '../runtime/errors.js';
+import { defineErrorCodes } from '../runtime/errorTaxonomy.js';
 
 /**
  * `flush()` found the runtime quiet while some process still holds work it will never carry
@@ -14,3 +15,5 @@ export class StalledError extends XotpError {
     this.stalls = stalls;
   }
 }
+
+defineErrorCodes({ stalled: { category: 'permanent', retryable: false } });
