@@ -1,5 +1,6 @@
 import type { InspectionEvent, Observer } from 'xstate';
 import { formatReason } from './exitReason.js';
+import { serializeReason } from './serializeReason.js';
 import type { Logger } from './logger.js';
 
 /** An xstate inspector as `createRuntime({ inspect })` takes it. */
@@ -21,7 +22,7 @@ export function isolateInspector(inspect: Inspector, logger: Logger): (event: In
   return (event) => {
     if (next === undefined) return;
     try {
-      next(event);
+      next(readableReasons(event));
     } catch (err) {
       if (reported) return;
       reported = true;
@@ -30,4 +31,33 @@ export function isolateInspector(inspect: Inspector, logger: Logger): (event: In
       });
     }
   };
+}
+
+/**
+ * The event with its exit reasons in a form every inspector can serialise: an Error becomes
+ * `{ name, message, code? }` where JSON would make it `{}` (issue 14, fault 2). Only the copy the
+ * inspector sees changes; processes keep the reason itself. Events without an object reason
+ * pass through untouched, so the common case costs one or two property reads.
+ */
+function readableReasons(event: InspectionEvent): InspectionEvent {
+  if (event.type === '@xstate.snapshot' || event.type === '@xstate.actor') {
+    const snapshot = (event as { snapshot?: { error?: unknown } }).snapshot;
+    const withEvent = readableEvent(event);
+    if (typeof snapshot?.error !== 'object' || snapshot.error === null) return withEvent;
+    return { ...withEvent, snapshot: { ...snapshot, error: serializeReason(snapshot.error) } } as InspectionEvent;
+  }
+  return readableEvent(event);
+}
+
+/** The event an inspection event is about: xstate.error.actor.* carries `error`; xotp.exit and xotp.down carry `reason`. */
+function readableEvent(event: InspectionEvent): InspectionEvent {
+  const e = (event as { event?: { error?: unknown; reason?: unknown } }).event;
+  if (e === undefined) return event;
+  const error = typeof e.error === 'object' && e.error !== null;
+  const reason = typeof e.reason === 'object' && e.reason !== null;
+  if (!error && !reason) return event;
+  return {
+    ...event,
+    event: { ...e, ...(error ? { error: serializeReason(e.error) } : {}), ...(reason ? { reason: serializeReason(e.reason) } : {}) },
+  } as InspectionEvent;
 }

@@ -1,7 +1,9 @@
 import type { ActorLogic, ActorScope, AnyActorLogic, AnyActorRef, EventObject, InputFrom } from 'xstate';
 import { Pid } from '../runtime/pid.js';
 import { XotpError, InvalidOptionError } from '../runtime/errors.js';
-import type { ExitReason } from '../runtime/exitReason.js';
+import { defineErrorCodes } from '../runtime/errorTaxonomy.js';
+import { isCleanExit, type ExitReason } from '../runtime/exitReason.js';
+import { exitWith, type ExitWithOutput } from '../runtime/exitWith.js';
 import { recordOf, runtimeOf, type Runtime, type SpawnOptions, type Target } from '../runtime/runtime.js';
 import type { ProcessRecord } from '../runtime/processRecord.js';
 import {
@@ -93,7 +95,7 @@ export interface ServerDefinition<S, TArgs = undefined, TCall = unknown, TReply 
 export type ServerSnapshot<S> = ServerSnapshotFields<S> &
   (
     | { status: 'active'; output: undefined; error: undefined }
-    | { status: 'done'; output: undefined; error: undefined }
+    | { status: 'done'; output: ExitWithOutput | undefined; error: undefined }
     | { status: 'error'; output: undefined; error: unknown }
     | { status: 'stopped'; output: undefined; error: undefined }
   );
@@ -430,10 +432,15 @@ class ServerInstance implements ServerContext {
   finish(reason: ExitReason): void {
     this.phase = 'stopped';
     this.queue = undefined;
+    // A clean stop ('shutdown', { shutdown: _ }) is an end, not an error: inspectors showed a
+    // server stopped by its supervisor as failed (issue 14, fault 2). The reason travels as
+    // the output, which the runtime reads back as the exit reason.
     this.snapshot =
       reason === 'normal'
         ? { status: 'done', value: 'stopped', context: this.state, output: undefined, error: undefined }
-        : { status: 'error', value: 'stopped', context: this.state, output: undefined, error: reason };
+        : isCleanExit(reason)
+          ? { status: 'done', value: 'stopped', context: this.state, output: exitWith(reason), error: undefined }
+          : { status: 'error', value: 'stopped', context: this.state, output: undefined, error: reason };
   }
 }
 
@@ -510,3 +517,6 @@ export function defineServer<S, TArgs = undefined, TCall = unknown, TReply = unk
   };
   return logic;
 }
+
+// A handler returned something that is not one of its result shapes: a bug in the handler.
+defineErrorCodes({ bad_return: { category: 'permanent', retryable: false } });
