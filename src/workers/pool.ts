@@ -46,6 +46,19 @@ export interface PoolOptions {
   recovery?: RecoveryOptions;
 }
 
+/** A worker's health ping may take this long at most by default (or the interval, if shorter). */
+const DEFAULT_PING_TIMEOUT_MS = 5000;
+/** Failed pings (or failed calls) in a row that replace a worker by default: the seed's threshold. */
+const DEFAULT_MAX_FAILURES = 3;
+/** Sessions are swept at most this often by default: a sweep walks every session. */
+const MIN_SWEEP_INTERVAL_MS = 1000;
+/**
+ * The workers' dynamic supervisor must never give up on its children (the pool decides when a
+ * worker is replaced, with its own backoff); OTP's intensity would otherwise take the whole pool
+ * down under a chaos monkey. It still bounds a runaway restart loop.
+ */
+const WORKER_RESTARTS = { maxRestarts: 1000, maxSeconds: 1 };
+
 function parse(options: unknown): PoolSettings {
   const o = validateOptions('pool', options, {
     name: matching(/^\S+$/, 'a non-empty name without spaces'),
@@ -80,9 +93,9 @@ function parse(options: unknown): PoolSettings {
     startConcurrency: o.startConcurrency ?? o.size,
     lazy: o.lazy,
     strategy: o.strategy,
-    sessions: o.sessions ? { ttl: o.sessions.ttl, sweepInterval: o.sessions.sweepInterval ?? Math.max(1000, o.sessions.ttl) } : undefined,
+    sessions: o.sessions ? { ttl: o.sessions.ttl, sweepInterval: o.sessions.sweepInterval ?? Math.max(MIN_SWEEP_INTERVAL_MS, o.sessions.ttl) } : undefined,
     health: o.health
-      ? { interval: o.health.interval, timeout: o.health.timeout ?? Math.min(5000, o.health.interval), maxFailures: o.health.maxFailures ?? 3 }
+      ? { interval: o.health.interval, timeout: o.health.timeout ?? Math.min(DEFAULT_PING_TIMEOUT_MS, o.health.interval), maxFailures: o.health.maxFailures ?? DEFAULT_MAX_FAILURES }
       : undefined,
     workersName: `${o.name}.workers`,
     retry: o.retry,
@@ -120,7 +133,7 @@ export function pool(options: PoolOptions) {
       {
         id: 'workers',
         name: settings.workersName,
-        start: dynamicSupervisor({ label: 'workers', maxRestarts: 1000, maxSeconds: 1 }),
+        start: dynamicSupervisor({ label: 'workers', ...WORKER_RESTARTS }),
       },
       { id: 'manager', name: settings.name, start: poolManagerMachine(), input: settings },
     ],

@@ -21,6 +21,13 @@ interface Binding {
  * `unknown` — the seed's error 2, where a sweep deleted the row and "expired" became "no
  * affinity".
  */
+/**
+ * How many expired and how many lost sessions are remembered so that a lookup can still say
+ * `expired` / `lost` rather than `unknown`: enough for any caller that comes back within a sweep
+ * or two, bounded so a stream of one-shot sessions cannot grow memory without end.
+ */
+export const REMEMBERED_SESSIONS = 10_000;
+
 export class SessionTable {
   readonly ttl: number;
   readonly #bound = new Map<string, Binding>();
@@ -29,7 +36,7 @@ export class SessionTable {
   readonly #lost = new Map<string, string>();
   readonly #memory: number;
 
-  constructor(ttl: number, memory = 10_000) {
+  constructor(ttl: number, memory = REMEMBERED_SESSIONS) {
     this.ttl = ttl;
     this.#memory = memory;
   }

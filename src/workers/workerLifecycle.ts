@@ -1,3 +1,6 @@
+import { XotpError } from '../runtime/errors.js';
+import { defineErrorCodes } from '../runtime/errorTaxonomy.js';
+
 /** The states of a pool worker when health checks are on. */
 export type WorkerState = 'starting' | 'ready' | 'busy' | 'degraded' | 'unhealthy' | 'terminating';
 
@@ -19,10 +22,27 @@ const allowed: Record<WorkerState, readonly WorkerState[]> = {
   terminating: [],
 };
 
+/** A worker lifecycle was asked for a transition its table does not have: a bug in the pool, said loudly. */
+export class InvalidTransitionError extends XotpError {
+  readonly from: WorkerState;
+  readonly to: WorkerState;
+  constructor(from: WorkerState, to: WorkerState, reason: string) {
+    super('invalid_transition', `worker lifecycle: no transition ${from} → ${to} (asked for: ${reason}); allowed from ${from}: ${allowed[from].join(', ') || 'none'}`);
+    this.from = from;
+    this.to = to;
+  }
+}
+
+defineErrorCodes({ invalid_transition: { category: 'permanent', retryable: false } });
+
+/** How many transitions a worker remembers (its status shows them). */
+export const DEFAULT_HISTORY = 50;
+
 /**
  * One worker's lifecycle (seed-system §2.4, with `unhealthy` made a state): a transition table,
  * consecutive health failures, and the history of every transition with its reason and time.
- * An illegal transition is refused (returns false) and changes nothing.
+ * An illegal transition throws `InvalidTransitionError` and changes nothing (the seed returned
+ * an error tuple that its callers ignored); callers that may meet one ask `can` first.
  */
 export class WorkerLifecycle {
   state: WorkerState = 'starting';
@@ -30,7 +50,7 @@ export class WorkerLifecycle {
   readonly history: WorkerTransition[] = [];
   readonly #maxHistory: number;
 
-  constructor(maxHistory = 50) {
+  constructor(maxHistory = DEFAULT_HISTORY) {
     this.#maxHistory = maxHistory;
   }
 
@@ -38,12 +58,11 @@ export class WorkerLifecycle {
     return allowed[this.state].includes(to);
   }
 
-  go(to: WorkerState, reason: string, at: number): boolean {
-    if (!this.can(to)) return false;
+  go(to: WorkerState, reason: string, at: number): void {
+    if (!this.can(to)) throw new InvalidTransitionError(this.state, to, reason);
     this.history.push({ from: this.state, to, reason, at });
     if (this.history.length > this.#maxHistory) this.history.shift();
     this.state = to;
-    return true;
   }
 
   /** Accepts work: ready, or degraded (still serving while it may recover). */

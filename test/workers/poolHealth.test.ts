@@ -19,6 +19,7 @@ import {
   SessionLostError,
   TimeoutError,
   WorkerLifecycle,
+  InvalidTransitionError,
   type Pid,
   type PoolStatus,
   type PoolWorkerStatus,
@@ -56,7 +57,7 @@ test('WorkerLifecycle: the transition table, refused transitions change nothing,
   t.is(rt.clock.now(), 0);
   t.is(lc.state, 'starting');
   t.false(lc.available);
-  t.false(lc.go('busy', 'checkout', 1), 'starting → busy is refused');
+  t.throws(() => lc.go('busy', 'checkout', 1), { instanceOf: InvalidTransitionError, message: /no transition starting → busy/ }, 'starting → busy is refused, loudly');
   t.is(lc.state, 'starting');
   t.deepEqual(lc.history, []);
   const steps: Array<[Parameters<WorkerLifecycle['go']>[0], string]> = [
@@ -70,19 +71,19 @@ test('WorkerLifecycle: the transition table, refused transitions change nothing,
     ['unhealthy', 'health check failed'],
     ['terminating', 'replace'],
   ];
-  steps.forEach(([to, reason], i) => t.true(lc.go(to, reason, (i + 1) * 10), `→ ${to}`));
+  steps.forEach(([to, reason], i) => t.notThrows(() => lc.go(to, reason, (i + 1) * 10), `→ ${to}`));
   t.is(lc.history.length, steps.length, 'one entry per transition (seed error 18 counted one short)');
   t.deepEqual(lc.history[0], { from: 'starting', to: 'ready', reason: 'handshake', at: 10 });
   t.deepEqual(lc.history.at(-1), { from: 'unhealthy', to: 'terminating', reason: 'replace', at: 90 });
   for (const to of ['starting', 'ready', 'busy', 'degraded', 'unhealthy', 'terminating'] as const) {
-    t.false(lc.go(to, 'x', 100), `terminating → ${to} is refused`);
+    t.throws(() => lc.go(to, 'x', 100), { instanceOf: InvalidTransitionError }, `terminating → ${to} is refused`);
   }
   t.is(lc.state, 'terminating');
   t.is(lc.history.length, steps.length);
   const unhealthy = new WorkerLifecycle();
   unhealthy.go('ready', 'handshake', 0);
   unhealthy.go('unhealthy', 'x', 0);
-  t.false(unhealthy.go('ready', 'x', 0), 'unhealthy only goes to terminating');
+  t.throws(() => unhealthy.go('ready', 'x', 0), { instanceOf: InvalidTransitionError }, 'unhealthy only goes to terminating');
   t.false(unhealthy.available);
   const bounded = new WorkerLifecycle(4);
   bounded.go('ready', 'handshake', 0);

@@ -1,0 +1,569 @@
+import type { Pid } from '../runtime/pid.js';
+import type { CallFrom, DownMessage } from '../runtime/messages.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { formatReason } from '../runtime/exitReason.js';
+import { startChild, terminateChild } from '../supervisor/childManagement.js';
+import { awaitBridgeReady, callBridge } from '../bridge/bridgeClient.js';
+import { BridgeStartupError, PythonError } from '../bridge/bridgeErrors.js';
+import { TimeoutError } from '../runtime/errors.js';
+import type { RecoveryOrchestrator } from '../recovery/recoveryOrchestrator.js';
+import { SessionTable, type SessionState } from './sessionTable.js';
+import { WorkerLifecycle } from './workerLifecycle.js';
+import { PoolBusyError, PoolStartError, SessionExpiredError, SessionLostError, SessionsDisabledError } from './poolErrors.js';
+import type { CheckinOutcome, Info, Lease, ManagerContext, PoolSettings, PoolStats, PoolStatus, PoolWorkerStatus, Waiter, Worker } from './poolTypes.js';
+
+/**
+ * The pool's state and its decisions: idle workers, the FIFO of waiting callers, leases,
+ * sessions, health. Kept in the manager server; the calls themselves run in the callers (the
+ * manager never waits on Python).
+ *
+ * @internal
+ */
+/**
+ * The start backoff: long enough that a module that can never import does not spin a CPU
+ * (a Python start costs tens of ms), short enough that a fixed module is picked up within
+ * seconds, as an operator expects after fixing it.
+ */
+const START_BACKOFF_BASE_MS = 100;
+const START_BACKOFF_MAX_MS = 5000;
+
+export class PoolState {
+  readonly s: PoolSettings;
+  readonly workers = new Map<number, Worker>();
+  readonly idle: Pid[] = [];
+  readonly waiters: Waiter[] = [];
+  /** Callers waiting for one particular (session-bound) worker. */
+  readonly bound = new Map<number, Waiter[]>();
+  readonly leases = new Map<number, { worker: Pid; session: string | undefined }>();
+  readonly readyWaiters: CallFrom[] = [];
+  readonly sessions: SessionTable | undefined;
+  /** Workers asked of the supervisor and not spawned yet. */
+  starting = 0;
+  /** Consecutive failed start attempts: the backoff grows with them; a handshake resets them. */
+  startFailures = 0;
+  lastStartError: unknown = undefined;
+  /** Retries, breaker, capacity: consulted by `Pool.run` in the caller, never on the happy path. */
+  recovery: RecoveryOrchestrator | undefined;
+  /** Runtime clock ms of the pending backoff retry (undefined: no retry scheduled). */
+  nextAttemptAt: number | undefined = undefined;
+  #lease = 0;
+  replaced = 0;
+  stopping = false;
+  timers: unknown[] = [];
+  readonly stats: PoolStats = { checkouts: 0, busyRejects: 0, workerExits: 0, started: 0 };
+
+  constructor(settings: PoolSettings) {
+    this.s = settings;
+    this.sessions = settings.sessions ? new SessionTable(settings.sessions.ttl) : undefined;
+  }
+
+  toJSON(): unknown {
+    return { workers: this.workers.size, idle: this.idle.length, queued: this.waiters.length, starting: this.starting };
+  }
+
+  get readyCount(): number {
+    let n = 0;
+    for (const w of this.workers.values()) if (w.ready) n++;
+    return n;
+  }
+
+  /** Spawned workers that have not finished their handshake. */
+  get warming(): number {
+    return this.workers.size - this.readyCount;
+  }
+
+  // --- workers -------------------------------------------------------------------------------
+
+  /** Starts workers until the pool has `size` (in parallel, at most `startConcurrency` at once). */
+  fill(ctx: ManagerContext): void {
+    // While starts are failing, the next attempt waits for its backoff.
+    if (this.stopping || this.nextAttemptAt !== undefined) return;
+    while (this.workers.size + this.starting < this.s.size && this.starting + this.warming < this.s.startConcurrency) {
+      // Lazy pools start a worker only for a caller that no starting worker will serve.
+      if (this.s.lazy && this.starting + this.warming >= this.waiters.length) break;
+      this.#startOne(ctx);
+    }
+  }
+
+  #startOne(ctx: ManagerContext): void {
+    const rt = ctx.runtime;
+    this.starting++;
+    const worker = this.s.worker;
+    const manager = ctx.self;
+    let spawned: Pid | undefined;
+    // The supervisor only spawns (the start function does not wait for the handshake), so the
+    // dynamic supervisor is never blocked on Python and workers warm up in parallel.
+    startChild(rt, this.s.workersName, {
+      start: ({ runtime, supervisor }) => {
+        const pid = (spawned = runtime.spawn(worker, { parent: supervisor, link: supervisor }));
+        // Adopted and watched from its first instant: a worker that dies before the manager
+        // gets to it still reports its own exit reason (the startup error), where a monitor set
+        // later would only see noproc. The adoption is queued before any DOWN can be.
+        safeSend(runtime, manager, { type: 'pool.workerSpawned', pid });
+        runtime.monitor(pid, manager);
+        return pid;
+      },
+      restart: 'temporary',
+    }).then(
+      (res) => {
+        if (spawned === undefined) {
+          safeSend(rt, manager, { type: 'pool.workerFailed', reason: new Error(`worker start failed: ${formatReason(res)}`), spawned: false });
+          return;
+        }
+        if (!res.ok) return; // spawned, then refused: its DOWN tells the manager
+        const pid = spawned;
+        // A handshake that never comes is not reported from here: the worker's exit (DOWN)
+        // carries the reason, once.
+        awaitBridgeReady(rt, pid).then(
+          () => safeSend(rt, manager, { type: 'pool.workerReady', pid }),
+          () => undefined,
+        );
+      },
+      (reason: unknown) => {
+        if (spawned === undefined) safeSend(rt, manager, { type: 'pool.workerFailed', reason, spawned: false });
+      },
+    );
+  }
+
+  onWorkerSpawned(_ctx: ManagerContext, pid: Pid): void {
+    this.starting--;
+    const lifecycle = this.s.health ? new WorkerLifecycle() : undefined;
+    this.workers.set(pid.id, {
+      pid,
+      ready: false,
+      busy: false,
+      lifecycle,
+      pinging: false,
+      failedWhileBusy: false,
+      pingFailing: false,
+      settling: false,
+      probing: false,
+    });
+  }
+
+  onWorkerReady(ctx: ManagerContext, pid: Pid): void {
+    this.stats.started++;
+    this.startFailures = 0;
+    this.lastStartError = undefined;
+    const w = this.workers.get(pid.id);
+    if (!w) return this.fill(ctx); // died while starting
+    w.ready = true;
+    // A worker already being replaced (terminating) stays so.
+    if (w.lifecycle?.can('ready')) w.lifecycle.go('ready', 'handshake', ctx.runtime.clock.now());
+    this.#release(ctx, w);
+    if (this.readyCount >= this.s.size) for (const from of this.readyWaiters.splice(0)) ctx.reply(from, this.status(ctx));
+    this.fill(ctx);
+  }
+
+  /** The supervisor could not even spawn a worker (its start function threw, or it refused). */
+  onWorkerFailed(ctx: ManagerContext, reason: unknown, spawned: boolean): void {
+    if (!spawned) this.starting--;
+    this.#startFailed(ctx, reason);
+  }
+
+  /**
+   * A start attempt failed. Nothing is logged here: the worker's exit is already reported once
+   * by its supervisor (child_terminated, or start_error), and the pool's view of it — attempts,
+   * backoff, the error — is in `status().backoff` and in the PoolStartError its callers get.
+   */
+  #startFailed(ctx: ManagerContext, reason: unknown): void {
+    this.startFailures++;
+    this.lastStartError = reason;
+    // One retry at a time, backing off (100 ms doubling per failed attempt, at most 5 s), so a
+    // worker that can never start does not spin; `fill` waits for it.
+    let nextAttemptInMs: number | null = null;
+    if (this.nextAttemptAt === undefined) {
+      nextAttemptInMs = this.#backoff();
+      this.nextAttemptAt = ctx.runtime.clock.now() + nextAttemptInMs;
+      schedule(ctx, this, 'refill', nextAttemptInMs);
+    }
+    ctx.runtime.events.emit('pool.startFailed', { pool: this.s.name, failures: this.startFailures, reason, nextAttemptInMs });
+    // With no other attempt in flight nothing will change before the retry: whoever waits for
+    // the pool learns why now, instead of at its checkout deadline.
+    if (this.inFlight > 0) return;
+    const error = this.startError(ctx);
+    for (const from of this.readyWaiters.splice(0)) ctx.runtime.replyError(from, error);
+    if (this.readyCount === 0) for (const waiter of this.waiters.splice(0)) ctx.runtime.replyError(waiter.from, error);
+  }
+
+  /** Start attempts under way: asked of the supervisor, or spawned and not yet ready. */
+  get inFlight(): number {
+    return this.starting + this.warming;
+  }
+
+  /**
+   * The pool cannot serve until a retry succeeds: no worker is ready, the last start attempt
+   * failed and no other is under way.
+   */
+  get cannotStart(): boolean {
+    return this.startFailures > 0 && this.readyCount === 0 && this.inFlight === 0;
+  }
+
+  startError(ctx: ManagerContext): PoolStartError {
+    const next = this.nextAttemptAt === undefined ? null : Math.max(0, this.nextAttemptAt - ctx.runtime.clock.now());
+    return new PoolStartError(this.s.name, this.startFailures, next, this.lastStartError);
+  }
+
+  /** ms before the next start attempt after failed ones: 100 ms, doubling, at most 5 s. */
+  #backoff(): number {
+    return Math.min(START_BACKOFF_MAX_MS, START_BACKOFF_BASE_MS * 2 ** Math.min(6, Math.max(0, this.startFailures - 1)));
+  }
+
+  /** The backoff retry came round. */
+  retry(ctx: ManagerContext): void {
+    this.nextAttemptAt = undefined;
+    this.fill(ctx);
+  }
+
+  onDown(ctx: ManagerContext, down: DownMessage): void {
+    const pid = down.pid;
+    if (!pid) return;
+    const w = this.workers.get(pid.id);
+    if (!w) return;
+    this.workers.delete(pid.id);
+    this.stats.workerExits++;
+    const i = this.idle.findIndex((p) => p.id === pid.id);
+    if (i >= 0) this.idle.splice(i, 1);
+    for (const [lease, l] of this.leases) if (l.worker.id === pid.id) this.leases.delete(lease);
+    const why = `its worker ${pid} exited (${formatReason(down.reason)})`;
+    const lost = this.sessions?.workerGone(pid, why) ?? [];
+    for (const waiter of this.bound.get(pid.id) ?? []) {
+      ctx.runtime.replyError(waiter.from, new SessionLostError(this.s.name, waiter.session ?? '?', why));
+    }
+    this.bound.delete(pid.id);
+    if (lost.length > 0) ctx.runtime.logger.warn(`pool '${this.s.name}': ${lost.length} session(s) lost: ${why}`);
+    this.replaced++;
+    // It died before its handshake: a failed start attempt, with its exit reason (the startup
+    // error) as the cause — unless it was killed from outside (a chaos monkey, an operator, the
+    // OOM killer), which says nothing about whether the module can start: it is replaced at once,
+    // with no backoff and no PoolStartError for the callers waiting on it.
+    if (!w.ready && !this.stopping && !killedFromOutside(down.reason)) this.#startFailed(ctx, down.reason);
+    this.fill(ctx);
+  }
+
+  // --- checkout / checkin ---------------------------------------------------------------------
+
+  checkout(ctx: ManagerContext, from: CallFrom, session: string | undefined, token: string): void {
+    const rt = ctx.runtime;
+    if (session !== undefined) {
+      if (!this.sessions) return void rt.replyError(from, new SessionsDisabledError(this.s.name));
+      const st = this.sessions.lookup(session, rt.clock.now());
+      if (st.state === 'expired') return void rt.replyError(from, new SessionExpiredError(this.s.name, session));
+      if (st.state === 'lost') return void rt.replyError(from, new SessionLostError(this.s.name, session, st.reason));
+      if (st.state === 'bound') {
+        const w = this.workers.get(st.worker.id);
+        if (!w) return void rt.replyError(from, new SessionLostError(this.s.name, session, 'its worker is gone'));
+        if (w.lifecycle && !w.lifecycle.available && w.lifecycle.state !== 'busy') {
+          return void rt.replyError(from, new SessionLostError(this.s.name, session, `its worker ${w.pid} is being replaced (${w.lifecycle.state})`));
+        }
+        if (!w.busy && w.ready) {
+          const i = this.idle.findIndex((p) => p.id === w.pid.id);
+          if (i >= 0) this.idle.splice(i, 1);
+          return this.#grant(ctx, w, { from, token, session });
+        }
+        if (this.#queued() >= this.s.maxQueue) return this.#busy(rt, from);
+        let q = this.bound.get(w.pid.id);
+        if (!q) this.bound.set(w.pid.id, (q = []));
+        q.push({ from, token, session });
+        return;
+      }
+    }
+    const next = this.s.strategy === 'lifo' ? this.idle.pop() : this.idle.shift();
+    if (next) return this.#grant(ctx, this.workers.get(next.id)!, { from, token, session });
+    // Waiting would only end at the checkout deadline: fail fast with the reason. (A lazy pool
+    // whose backoff has passed starts a new attempt for the caller instead.)
+    if (this.cannotStart && (this.nextAttemptAt !== undefined || !this.s.lazy)) return void rt.replyError(from, this.startError(ctx));
+    if (this.#queued() >= this.s.maxQueue) return this.#busy(rt, from);
+    this.waiters.push({ from, token, session });
+    if (this.s.lazy) this.fill(ctx);
+  }
+
+  #queued(): number {
+    let n = this.waiters.length;
+    for (const q of this.bound.values()) n += q.length;
+    return n;
+  }
+
+  #busy(rt: Runtime, from: CallFrom): void {
+    this.stats.busyRejects++;
+    rt.replyError(from, new PoolBusyError(this.s.name, this.s.maxQueue));
+  }
+
+  /** Hands `w` to a waiter; if the waiter already gave up, the worker goes to the next one. */
+  #grant(ctx: ManagerContext, w: Worker, waiter: Waiter): void {
+    const lease = ++this.#lease;
+    const rt = ctx.runtime;
+    if (!rt.reply(waiter.from, { lease, worker: w.pid } satisfies Lease)) {
+      this.#release(ctx, w);
+      return;
+    }
+    w.busy = true;
+    if (w.lifecycle?.can('busy')) w.lifecycle.go('busy', 'checkout', rt.clock.now());
+    this.leases.set(lease, { worker: w.pid, session: waiter.session });
+    this.stats.checkouts++;
+    const now = rt.clock.now();
+    if (waiter.session !== undefined && this.sessions) {
+      if (this.sessions.lookup(waiter.session, now).state !== 'bound') this.sessions.bind(waiter.session, w.pid, now);
+      this.sessions.acquire(waiter.session, now);
+    }
+  }
+
+  checkin(ctx: ManagerContext, lease: number, outcome: CheckinOutcome, abandoned = false): void {
+    const l = this.leases.get(lease);
+    if (!l) return;
+    this.leases.delete(lease);
+    const w = this.workers.get(l.worker.id);
+    if (!w) return;
+    const now = ctx.runtime.clock.now();
+    if (l.session !== undefined) this.sessions?.release(l.session, now);
+    w.busy = false;
+    if (abandoned && outcome !== 'crashed') {
+      // Python may still be running the call the caller gave up on: handing the worker out now
+      // would queue the next call behind it (forever, if the handler never returns).
+      w.settling = true;
+      this.#probe(ctx, w);
+    }
+    const lc = w.lifecycle;
+    if (lc) {
+      if (outcome !== 'ok') {
+        w.failedWhileBusy = false;
+        this.#failure(ctx, w, `checkin ${outcome}`);
+      } else if (w.failedWhileBusy) {
+        // Apply the health failure it had while busy, now that it is back (degrade or replace).
+        w.failedWhileBusy = false;
+        lc.failures--;
+        this.#failure(ctx, w, 'health check failed while busy');
+      } else {
+        // A successful call ends a streak of failed calls; failed pings only a good ping ends.
+        if (!w.pingFailing) lc.failures = 0;
+        const to = lc.failures > 0 ? 'degraded' : 'ready';
+        if (lc.state !== to && lc.can(to)) lc.go(to, 'checkin', now);
+      }
+      w.failedWhileBusy = false;
+      if (!lc.available) return;
+    }
+    this.#release(ctx, w);
+  }
+
+  /**
+   * Asks a settling worker's Python process for a ping: frames are read in order, so the answer
+   * (even an exception) means the abandoned call no longer holds it. A bridge whose call never
+   * finishes and whose cancel is not acknowledged ends itself as wedged; its exit (DOWN) then
+   * replaces the worker. With health checks the probe has the ping's deadline, a miss counts as
+   * a failed health check, and the next health tick probes again.
+   */
+  #probe(ctx: ManagerContext, w: Worker): void {
+    if (w.probing) return;
+    w.probing = true;
+    const rt = ctx.runtime;
+    const pid = w.pid;
+    callBridge(rt, pid, 'xotp.ping', null, { timeout: this.s.health ? this.s.health.timeout : 'infinity' }).then(
+      () => safeSend(rt, ctx.self, { type: 'pool.probed', pid, answered: true }),
+      (reason: unknown) => safeSend(rt, ctx.self, { type: 'pool.probed', pid, answered: reason instanceof PythonError, reason }),
+    );
+  }
+
+  onProbed(ctx: ManagerContext, pid: Pid, answered: boolean, reason: unknown): void {
+    const w = this.workers.get(pid.id);
+    if (!w) return;
+    w.probing = false;
+    if (!w.settling) return;
+    if (answered) {
+      w.settling = false;
+      ctx.runtime.events.emit('pool.workerSettled', { pool: this.s.name, worker: pid });
+      if (!w.busy && (!w.lifecycle || w.lifecycle.available)) this.#release(ctx, w);
+      return;
+    }
+    // Not answered in time (health checks on): a failed check; the worker may be replaced.
+    // A bridge that is gone or going (any other error) is replaced through its DOWN.
+    if (w.lifecycle && reason instanceof TimeoutError) this.#failure(ctx, w, `a timed-out call still holds it: ${formatReason(reason)}`);
+  }
+
+  /** A free worker: its own session callers first, then the general queue, else idle. */
+  #release(ctx: ManagerContext, w: Worker): void {
+    if (!w.ready || w.busy || w.settling || this.stopping) return;
+    const mine = this.bound.get(w.pid.id);
+    while (mine && mine.length > 0) {
+      const waiter = mine.shift()!;
+      if (mine.length === 0) this.bound.delete(w.pid.id);
+      this.#grant(ctx, w, waiter);
+      if (w.busy) return;
+    }
+    while (this.waiters.length > 0) {
+      const waiter = this.waiters.shift()!;
+      // A session's caller is checked again: its session may have been bound meanwhile (to
+      // another worker: wait for that one), or expired, or lost with its worker (an error,
+      // never a silent move to this worker).
+      if (waiter.session !== undefined && this.sessions) {
+        const st = this.sessions.lookup(waiter.session, ctx.runtime.clock.now());
+        if (st.state === 'expired') {
+          ctx.runtime.replyError(waiter.from, new SessionExpiredError(this.s.name, waiter.session));
+          continue;
+        }
+        if (st.state === 'lost') {
+          ctx.runtime.replyError(waiter.from, new SessionLostError(this.s.name, waiter.session, st.reason));
+          continue;
+        }
+        if (st.state === 'bound' && st.worker.id !== w.pid.id) {
+          this.checkout(ctx, waiter.from, waiter.session, waiter.token);
+          continue;
+        }
+      }
+      this.#grant(ctx, w, waiter);
+      if (w.busy) return;
+    }
+    if (!this.idle.some((p) => p.id === w.pid.id)) this.idle.push(w.pid);
+  }
+
+  cancel(token: string): void {
+    const i = this.waiters.findIndex((w) => w.token === token);
+    if (i >= 0) {
+      this.waiters.splice(i, 1);
+      return;
+    }
+    for (const [id, q] of this.bound) {
+      const j = q.findIndex((w) => w.token === token);
+      if (j >= 0) {
+        q.splice(j, 1);
+        if (q.length === 0) this.bound.delete(id);
+        return;
+      }
+    }
+  }
+
+  // --- health --------------------------------------------------------------------------------
+
+  healthTick(ctx: ManagerContext): void {
+    const h = this.s.health!;
+    for (const w of this.workers.values()) {
+      if (w.settling && !w.busy && w.lifecycle?.available) this.#probe(ctx, w);
+      if (!w.ready || w.busy || w.pinging || w.settling || !w.lifecycle?.available) continue;
+      w.pinging = true;
+      callBridge(ctx.runtime, w.pid, 'xotp.ping', null, { timeout: h.timeout }).then(
+        () => safeSend(ctx.runtime, ctx.self, { type: 'pool.pinged', pid: w.pid, ok: true }),
+        (reason: unknown) => safeSend(ctx.runtime, ctx.self, { type: 'pool.pinged', pid: w.pid, ok: false, reason }),
+      );
+    }
+  }
+
+  onPinged(ctx: ManagerContext, pid: Pid, ok: boolean, reason: unknown): void {
+    const w = this.workers.get(pid.id);
+    if (!w?.lifecycle) return;
+    w.pinging = false;
+    const now = ctx.runtime.clock.now();
+    w.pingFailing = !ok;
+    if (ok) {
+      w.lifecycle.failures = 0;
+      if (w.lifecycle.state === 'degraded') w.lifecycle.go('ready', 'health_restored', now);
+      return;
+    }
+    this.#failure(ctx, w, `health check failed: ${formatReason(reason)}`);
+  }
+
+  /** A failed ping or an error check-in: degraded at the first, replaced at `maxFailures`. */
+  #failure(ctx: ManagerContext, w: Worker, reason: string): void {
+    const lc = w.lifecycle!;
+    const now = ctx.runtime.clock.now();
+    lc.failures++;
+    if (w.busy) {
+      // Checked out: its state stays busy; the failure is applied when it comes back.
+      w.failedWhileBusy = true;
+      return;
+    }
+    if (lc.failures >= this.s.health!.maxFailures) {
+      lc.go('unhealthy', reason, now);
+      lc.go('terminating', 'replace', now);
+      const i = this.idle.findIndex((p) => p.id === w.pid.id);
+      if (i >= 0) this.idle.splice(i, 1);
+      // Its exit (DOWN) loses its sessions and starts a replacement.
+      void terminateChild(ctx.runtime, this.s.workersName, w.pid).catch(() => undefined);
+      return;
+    }
+    if (lc.state === 'busy') lc.go('ready', 'checkin', now); // it did come back, with an error
+    if (lc.state === 'ready') lc.go('degraded', reason, now);
+  }
+
+  // --- queries -------------------------------------------------------------------------------
+
+  status(ctx: ManagerContext): PoolStatus {
+    const workers = [...this.workers.values()].map((w): PoolWorkerStatus => {
+      const row: PoolWorkerStatus = { pid: w.pid, busy: w.busy };
+      if (w.settling) row.settling = true;
+      if (w.lifecycle) {
+        row.state = w.lifecycle.state;
+        row.failures = w.lifecycle.failures;
+        row.history = [...w.lifecycle.history];
+      }
+      return row;
+    });
+    const status: PoolStatus = {
+      name: this.s.name,
+      size: this.s.size,
+      ready: this.readyCount,
+      // Asked of the supervisor, or spawned and still handshaking.
+      starting: this.starting + this.warming,
+      idle: this.idle.length,
+      busy: workers.filter((w) => w.busy).length,
+      queued: this.#queued(),
+      workers,
+      stats: { ...this.stats },
+    };
+    if (this.startFailures > 0) {
+      const error = this.startError(ctx);
+      status.backoff = {
+        failures: this.startFailures,
+        lastError: this.lastStartError,
+        reason: error.pythonType !== undefined ? `${error.pythonType}: ${error.pythonMessage}` : error.message.slice(error.message.lastIndexOf('): ') + 3),
+        nextAttemptAt: this.nextAttemptAt ?? null,
+        nextAttemptInMs: error.nextAttemptInMs,
+      };
+    }
+    const breaker = this.recovery?.breaker;
+    if (breaker) status.breaker = breaker.status();
+    const recovery = this.recovery?.status();
+    if (recovery && (this.s.retry !== false || recovery.initiated + recovery.rejected > 0)) status.recovery = recovery;
+    // Features a pool does not enable are absent, not empty (seed errors 16–18).
+    if (this.sessions) status.sessions = { ttl: this.sessions.ttl, ...this.sessions.stats(ctx.runtime.clock.now()) };
+    if (this.s.health) {
+      const states = workers.map((w) => w.state);
+      status.health = {
+        interval: this.s.health.interval,
+        maxFailures: this.s.health.maxFailures,
+        degraded: states.filter((s) => s === 'degraded').length,
+        unhealthy: states.filter((s) => s === 'unhealthy' || s === 'terminating').length,
+        replaced: this.replaced,
+      };
+    }
+    return status;
+  }
+
+  session(ctx: ManagerContext, id: string): SessionState {
+    if (!this.sessions) throw new SessionsDisabledError(this.s.name);
+    return this.sessions.lookup(id, ctx.runtime.clock.now());
+  }
+}
+
+/** Signals that come from outside a process; a crash of its own (SIGSEGV, SIGABRT) is not one. */
+const outsideSignals = new Set(['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGHUP']);
+
+function killedFromOutside(reason: unknown): boolean {
+  if (reason === 'killed') return true;
+  return reason instanceof BridgeStartupError && reason.signal !== null && outsideSignals.has(reason.signal);
+}
+
+export function safeSend(rt: Runtime, pid: Pid, event: Info): void {
+  try {
+    rt.send(pid, event);
+  } catch {
+    // The manager is gone; nothing to tell.
+  }
+}
+
+export function schedule(ctx: ManagerContext, state: PoolState, what: 'health' | 'sweep' | 'refill', every: number): void {
+  const rt = ctx.runtime;
+  const t = rt.clock.setTimeout(() => {
+    state.timers = state.timers.filter((x) => x !== t);
+    safeSend(rt, ctx.self, { type: 'pool.tick', what });
+  }, every);
+  state.timers.push(t);
+}
