@@ -10,6 +10,7 @@ SHA-256, each divided by 255 (the same float in Python and JavaScript).
 """
 import hashlib
 import os
+import time
 
 from xotp_bridge import handler
 
@@ -18,6 +19,8 @@ _sessions = {}
 
 @handler
 def embed(args):
+    if args.get("delay_ms"):
+        time.sleep(args["delay_ms"] / 1000)  # stands in for a model's latency (examples/httpService.ts)
     digest = hashlib.sha256(args["text"].encode("utf-8")).digest()
     return {"vector": [b / 255 for b in digest[:8]]}
 

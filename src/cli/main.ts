@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { doctor } from './doctor.js';
 import { demoHandlersDir, printSummary, runDemo } from './demo.js';
+import { demoHandlers } from './demoOps.js';
 import { parseChaos, parseDuration, parsePositiveInt, UsageError } from './demoFlags.js';
 import type { DemoOutput } from './demoView.js';
 
@@ -126,7 +127,7 @@ async function doctorCommand(argv: string[], io: CliIO): Promise<number> {
   const options =
     values.module !== undefined
       ? { module: values.module, ...(values.cwd !== undefined ? { cwd: values.cwd } : {}), ...(handlers ? { handlers } : {}) }
-      : { module: 'demo_handlers', cwd: demoHandlersDir };
+      : { module: 'demo_handlers', cwd: demoHandlersDir, handlers: [...demoHandlers] };
   if (values.module === undefined && (values.cwd !== undefined || handlers)) throw new UsageError('--cwd and --handlers need --module');
   return doctor({ ...options, ...(values.python !== undefined ? { python: values.python } : {}) }, io.out);
 }
