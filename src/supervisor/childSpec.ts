@@ -162,7 +162,7 @@ export function normalizeChildSpec(
   if (restart !== 'permanent' && restart !== 'transient' && restart !== 'temporary') {
     throw new ChildSpecError('invalid_restart_type', `${where}.restart`, "'permanent', 'transient' or 'temporary'", s.restart);
   }
-  const isSupervisorLogic = isLogic(s.start) && (s.start as unknown as Record<symbol, unknown>)[supervisorMarker] === true;
+  const isSupervisorLogic = isLogic(s.start) && supervisorMarker in s.start && s.start[supervisorMarker] === true;
   const type = s.type ?? (isSupervisorLogic ? 'supervisor' : 'worker');
   if (type !== 'worker' && type !== 'supervisor') {
     throw new ChildSpecError('invalid_child_type', `${where}.type`, "'worker' or 'supervisor'", s.type);

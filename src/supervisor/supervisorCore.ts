@@ -1,12 +1,14 @@
-import type { AnyActorRef, EventObject } from 'xstate';
+import type { AnyActorRef } from 'xstate';
 import { Pid, isPid } from '../runtime/pid.js';
 import { isCleanExit, formatReason, type ExitReason } from '../runtime/exitReason.js';
-import { AlreadyRegisteredError, StartError } from '../runtime/errors.js';
-import { pidOf, runtimeOf, type Runtime } from '../runtime/runtime.js';
-import type { CallFrom, ExitMessage } from '../runtime/messages.js';
-import { ChildSpecError, normalizeChildSpec, type NormalizedChildSpec, type StartFunctionResult } from './childSpec.js';
+import { pidOf, type Runtime } from '../runtime/runtime.js';
+import type { CallFrom } from '../runtime/messages.js';
+import { ChildSpecError, normalizeChildSpec, type NormalizedChildSpec } from './childSpec.js';
 import type { SupervisorFlags } from './supervisorFlags.js';
 import { addRestart } from './restartIntensity.js';
+import { lastSegment, type StartOutcome } from './childStart.js';
+import { reportChild } from './supervisorReport.js';
+import { RETRY, type SupervisorMessage } from './supervisorMessages.js';
 import type {
   ChildCounts,
   ChildInfo,
@@ -56,8 +58,8 @@ export function childIdOf(child: Child): string {
 /** One step of the operation a supervisor is carrying out. @internal */
 export type Step = { kind: 'start'; key: string } | { kind: 'terminate'; keys: string[] };
 
-/** What the supervisor is busy with; its machine state is named after it. @internal */
-export type Operation =
+/** What the supervisor is busy with; its machine state is named after it. */
+type Operation =
   | { kind: 'init' }
   | { kind: 'restart' }
   | { kind: 'startChild'; key: string; from: CallFrom }
@@ -65,22 +67,11 @@ export type Operation =
   | { kind: 'terminateChild'; key: string; from: CallFrom }
   | { kind: 'shutdown' };
 
-/** The outcome of one child start. @internal */
-export type StartOutcome =
-  | { pid: Pid; info?: unknown }
-  | { ignore: true }
-  | { alreadyStarted: Pid }
-  | { error: ExitReason };
-
 interface Pending {
   readonly key: string;
   readonly pid: Pid;
   readonly shutdown: NormalizedChildSpec['shutdown'];
 }
-
-/** Events the supervisor sends itself. @internal */
-export const RETRY = 'xotp.supervisor.retry';
-export const KILL_TIMEOUT = 'xotp.supervisor.shutdownTimeout';
 
 /**
  * The supervisor's state and its protocol decisions, kept apart from the xstate machine that
@@ -97,7 +88,7 @@ export class SupervisorCore {
   readonly byPid = new Map<number, Child>();
   restarts: number[] = [];
   /** Events that arrived while busy, replayed in order once running again. */
-  readonly queue: EventObject[] = [];
+  readonly queue: SupervisorMessage[] = [];
   op: Operation | undefined = undefined;
   plan: Step[] = [];
   /** Set when the supervisor must exit once the plan is done. */
@@ -108,7 +99,11 @@ export class SupervisorCore {
   readonly pending = new Map<string, Pending>();
   /** Ids of the delayed kill events of the current terminate step. */
   timers: string[] = [];
+  /** The token of the child start being waited for (see `nextStartToken`). */
+  startToken = 0;
   #seq = 0;
+  #startSeq = 0;
+  #timerSeq = 0;
 
   constructor(flags: SupervisorFlags) {
     this.flags = flags;
@@ -128,6 +123,19 @@ export class SupervisorCore {
       restarts: this.restarts.length,
       queued: this.queue.length,
     };
+  }
+
+  /**
+   * A new token for a child start: its outcome names it, so that an outcome can never be taken
+   * for another start's. Per supervisor: only this supervisor compares them.
+   */
+  nextStartToken(): number {
+    return (this.startToken = ++this.#startSeq);
+  }
+
+  /** A new id for a delayed kill event; xstate keeps delayed events per actor. */
+  nextTimerId(): string {
+    return `shutdown-timeout-${++this.#timerSeq}`;
   }
 
   #add(spec: NormalizedChildSpec): Child {
@@ -194,15 +202,7 @@ export class SupervisorCore {
     child.lastExit = { reason, at: rt.clock.now() };
     rt.events.emit('supervisor.childExited', { supervisor: sup, id: childIdOf(child), pid: from, reason });
     const clean = isCleanExit(reason);
-    if (!clean || child.spec.restart === 'permanent') {
-      const log = clean ? rt.logger.info.bind(rt.logger) : rt.logger.error.bind(rt.logger);
-      log(`supervisor ${sup}: child_terminated ${childIdOf(child)} (${from}): ${formatReason(reason)}`, {
-        supervisor: String(sup),
-        context: 'child_terminated',
-        id: childIdOf(child),
-        reason,
-      });
-    }
+    if (!clean || child.spec.restart === 'permanent') reportChild(rt, sup, 'child_terminated', childIdOf(child), reason, from);
     const restart =
       child.spec.restart === 'permanent' || (child.spec.restart === 'transient' && !clean);
     if (!restart) {
@@ -225,12 +225,7 @@ export class SupervisorCore {
     this.restarts = restarts;
     if (exceeded) {
       const sup = pidOf(self);
-      rt.logger.error(`supervisor ${sup}: reached_max_restart_intensity (child ${child.spec.id || child.key})`, {
-        supervisor: String(sup),
-        context: 'shutdown',
-        reason: 'reached_max_restart_intensity',
-        id: child.spec.id,
-      });
+      reportChild(rt, sup, 'shutdown', childIdOf(child), 'reached_max_restart_intensity');
       rt.events.emit('supervisor.intensityReached', {
         supervisor: sup,
         id: childIdOf(child),
@@ -347,12 +342,7 @@ export class SupervisorCore {
     }
     const reason = 'error' in outcome ? outcome.error : { alreadyStarted: outcome.alreadyStarted };
     rt.events.emit('supervisor.childStartFailed', { supervisor: sup, id: childIdOf(child), reason });
-    rt.logger.error(`supervisor ${sup}: start_error ${child.spec.id || child.key}: ${formatReason(reason)}`, {
-      supervisor: String(sup),
-      context: 'start_error',
-      id: child.spec.id,
-      reason,
-    });
+    reportChild(rt, sup, 'start_error', childIdOf(child), reason);
     switch (op.kind) {
       case 'init': {
         // Stop what already started, newest first, then fail the supervisor's own start.
@@ -367,7 +357,7 @@ export class SupervisorCore {
         // OTP marks it {restarting, Pid} and retries later, after other messages (a cast to itself).
         child.restarting = true;
         this.plan = [];
-        this.queue.push({ type: RETRY, key: child.key } as EventObject);
+        this.queue.push({ type: RETRY, key: child.key });
         return;
       }
       case 'startChild':
@@ -399,9 +389,10 @@ export class SupervisorCore {
       const pid = child.pid;
       // A child that already exited on its own while the supervisor was busy has its EXIT in the
       // queue: that is its reason (supervisor.erl takes it from the mailbox), not a noproc DOWN.
-      const queued = this.queue.findIndex((e) => e.type === 'xotp.exit' && Pid.equals((e as ExitMessage).from, pid));
-      if (queued >= 0) {
-        const [exit] = this.queue.splice(queued, 1) as [ExitMessage];
+      const queued = this.queue.findIndex((e) => e.type === 'xotp.exit' && Pid.equals(e.from, pid));
+      const exit = this.queue[queued];
+      if (exit?.type === 'xotp.exit') {
+        this.queue.splice(queued, 1);
         this.#terminated(rt, self, { key, pid, shutdown: child.spec.shutdown }, exit.reason);
         continue;
       }
@@ -452,12 +443,7 @@ export class SupervisorCore {
     if (!expected) {
       const sup = pidOf(self);
       rt.events.emit('supervisor.shutdownError', { supervisor: sup, id: childIdOf(child), pid: p.pid, reason });
-      rt.logger.error(`supervisor ${sup}: shutdown_error ${child.spec.id || child.key} (${p.pid}): ${formatReason(reason)}`, {
-        supervisor: String(sup),
-        context: 'shutdown_error',
-        id: child.spec.id,
-        reason,
-      });
+      reportChild(rt, sup, 'shutdown_error', childIdOf(child), reason, p.pid);
     }
     if (Pid.equals(child.pid, p.pid)) {
       this.#setPid(child, undefined);
@@ -604,46 +590,4 @@ export class SupervisorCore {
     if (isPid(child)) return this.byPidOrRestarting(Pid.from(child));
     return undefined;
   }
-}
-
-/** Starts one child: spawn its logic linked to and placed under the supervisor, or call its start function. @internal */
-export async function startChildProcess(rt: Runtime, sup: Pid, child: Child, input: unknown): Promise<StartOutcome> {
-  const spec = child.spec;
-  try {
-    let result: StartFunctionResult;
-    if (typeof spec.start === 'function') {
-      result = await spec.start({ runtime: rt, supervisor: sup, id: spec.id, input, name: spec.name });
-    } else {
-      const r = await rt.start(spec.start, {
-        parent: sup,
-        link: sup,
-        input,
-        ...(spec.name !== undefined ? { name: spec.name } : {}),
-        // A restart keeps the segment of the first start (a dynamic child's `worker-6`).
-        ...(spec.id ? { id: spec.id } : child.segment !== undefined ? { id: child.segment } : {}),
-      });
-      result = r;
-    }
-    if (result === 'ignore') return { ignore: true };
-    if (isPid(result)) return { pid: Pid.from(result) };
-    if (typeof result === 'object' && result !== null && isPid((result as { pid?: unknown }).pid)) {
-      return { pid: Pid.from((result as { pid: Pid }).pid), info: (result as { info?: unknown }).info };
-    }
-    return { error: { badReturn: result } };
-  } catch (err) {
-    if (err instanceof StartError) return { error: err.reason };
-    if (err instanceof AlreadyRegisteredError && isPid(err.owner)) return { alreadyStarted: Pid.from(err.owner) };
-    return { error: err };
-  }
-}
-
-/** The last segment of a process's readable actor id (`worker-6` of `app/jobs/worker-6`). */
-function lastSegment(rt: Runtime, pid: Pid): string | undefined {
-  const path = rt.info(pid)?.id;
-  return path === undefined ? undefined : path.slice(path.lastIndexOf('/') + 1);
-}
-
-/** @internal */
-export function runtimeAndPid(self: AnyActorRef): { rt: Runtime; sup: Pid } {
-  return { rt: runtimeOf(self), sup: pidOf(self) };
 }

@@ -69,8 +69,8 @@ export interface SupervisorFlags {
 const staticKeys = ['strategy', 'maxRestarts', 'maxSeconds', 'autoShutdown', 'children', 'label'];
 const dynamicKeys = ['strategy', 'maxRestarts', 'maxSeconds', 'maxChildren', 'extraInput', 'autoShutdown', 'label'];
 
-/** Validates supervisor options into flags (otp-semantics §1.3 rule 15/18, §1.11 rule 66). @internal */
-export function parseFlags(options: unknown, mode: 'static' | 'dynamic'): SupervisorFlags {
+/** Validates supervisor options into flags (otp-semantics §1.3 rule 15/18, §1.11 rule 66). */
+function parseFlags(options: unknown, mode: 'static' | 'dynamic'): SupervisorFlags {
   const where = mode === 'static' ? 'supervisor' : 'dynamicSupervisor';
   if (options === undefined) options = {};
   // A Map or a class instance has no own keys: read as options it would give every default.

@@ -1,19 +1,15 @@
-import { setup, enqueueActions, type EventObject, type AnyActorRef } from 'xstate';
-import { Pid } from '../runtime/pid.js';
+import { setup, type AnyActorRef } from 'xstate';
+import type { Pid } from '../runtime/pid.js';
 import { pidOf, runtimeOf } from '../runtime/runtime.js';
-import { exitWith } from '../runtime/exitWith.js';
-import { processProtocol, type CallMessage, type DownMessage, type ExitMessage, type StopRequestMessage } from '../runtime/messages.js';
+import { recordOf } from '../runtime/processRecord.js';
+import type { CallMessage } from '../runtime/messages.js';
 import { formatReason } from '../runtime/exitReason.js';
+import { processMachine } from '../runtime/processMachine.js';
 import type { SupervisorFlags } from './supervisorFlags.js';
 import type { SupervisorRequest } from './childManagement.js';
-import {
-  SupervisorCore,
-  startChildProcess,
-  RETRY,
-  KILL_TIMEOUT,
-  type StartOutcome,
-  type Step,
-} from './supervisorCore.js';
+import { SupervisorCore, type Step } from './supervisorCore.js';
+import { startChildProcess } from './childStart.js';
+import { INIT, KILL_TIMEOUT, RETRY, STARTED, type SupervisorMessage } from './supervisorMessages.js';
 import { supervisorMarker } from './supervisorMarker.js';
 
 /** A supervisor machine's context. @internal */
@@ -21,27 +17,9 @@ export interface Context {
   core: SupervisorCore;
   /** The step being carried out. */
   step: Step | undefined;
-  /** The token of the child start being waited for. */
-  startToken: number;
+  /** Its parent (from the init event), whose exit signal means "shut down now". */
+  parent: Pid | undefined;
 }
-
-/** A child start finished: sent by the supervisor to itself. @internal */
-interface StartedEvent {
-  type: typeof STARTED;
-  /** Which start this answers, so an outcome can never be taken for another start's. */
-  token: number;
-  outcome: StartOutcome;
-}
-
-interface KillTimeoutEvent {
-  type: typeof KILL_TIMEOUT;
-  ms: number;
-}
-
-let timerSeq = 0;
-let startSeq = 0;
-const INIT = 'xotp.supervisor.init';
-const STARTED = 'xotp.supervisor.started';
 
 const emptyFlags = (label: string, mode: 'static' | 'dynamic'): SupervisorFlags => ({
   mode,
@@ -55,6 +33,39 @@ const emptyFlags = (label: string, mode: 'static' | 'dynamic'): SupervisorFlags 
   children: [],
 });
 
+const rt = (self: AnyActorRef) => runtimeOf(self);
+
+function startKey(context: Context): string {
+  const step = context.step;
+  if (step?.kind !== 'start') throw new Error(`supervisor: startingChild without a start step (${step?.kind})`);
+  return step.key;
+}
+
+function terminateKeys(context: Context): string[] {
+  const step = context.step;
+  if (step?.kind !== 'terminate') throw new Error(`supervisor: terminatingChild without a terminate step (${step?.kind})`);
+  return step.keys;
+}
+
+/**
+ * Sends the supervisor one of its own messages through the kernel's send path, as itself, so an
+ * inspector sees who sent it (a child start's outcome arrives in a promise continuation, where
+ * no process is running). A supervisor killed meanwhile gets nothing; its child, linked to it,
+ * goes too.
+ */
+function sendSelf(self: AnyActorRef, message: SupervisorMessage): void {
+  const rec = recordOf(self);
+  if (rec === undefined || self.getSnapshot().status !== 'active') return;
+  rt(self).delivery.send(rec, rec, message);
+}
+
+/**
+ * A call's request as the supervisor reads it. Calls come from anyone (`runtime.call` takes any
+ * request), so the type system cannot know the shape: `onRequest` checks the tag and answers
+ * anything else with `unknown_request`, and each field is checked where it is used.
+ */
+const requestOf = (event: CallMessage): SupervisorRequest => event.request as SupervisorRequest;
+
 /**
  * The supervisor as an xstate machine. Its states are the protocol:
  *
@@ -67,14 +78,28 @@ const emptyFlags = (label: string, mode: 'static' | 'dynamic'): SupervisorFlags 
  * arrives while busy is queued and replayed in order once running again, as a gen_server's
  * mailbox would hold it.
  *
+ * It is a `processMachine`: it traps exits before any child starts (otp-semantics rule 14), its
+ * first step is its init event, and an exit signal from its parent means "shut down now" with
+ * that reason (rule 26).
+ *
  * @internal
  */
 export function createSupervisorMachine(mode: 'static' | 'dynamic', label: string, init: (input: unknown) => SupervisorFlags | 'ignore') {
-  const core = ({ context }: { context: Context }) => context.core;
-  const rt = (self: AnyActorRef) => runtimeOf(self);
+  const proc = processMachine({ init: INIT, label });
+  const machineSetup = setup({
+    types: {} as { context: Context; events: SupervisorMessage; input: unknown },
+    guards: {
+      fromParent: proc.fromParent,
+      stopping: ({ context }) => context.core.stopping,
+    },
+    actions: {
+      finishOp: ({ context, self }) => context.core.finishOp(rt(self)),
+    },
+  });
 
-  const executor = {
-    initial: 'next' as const,
+  // One state tree, shared by every busy state.
+  const executor = machineSetup.createStateConfig({
+    initial: 'next',
     states: {
       // A transient state: every branch leaves it, so each step is a change of state that xstate
       // sees. (A targetless step that only mutated the core would leave the snapshot unchanged,
@@ -83,23 +108,23 @@ export function createSupervisorMachine(mode: 'static' | 'dynamic', label: strin
       next: {
         always: [
           {
-            guard: ({ context }: { context: Context }) => context.core.peekStep() === undefined,
+            guard: ({ context }) => context.core.peekStep() === undefined,
             target: 'done',
-            actions: ({ context }: { context: Context }) => {
+            actions: ({ context }) => {
               context.core.plan = [];
               context.step = undefined;
             },
           },
           {
-            guard: ({ context }: { context: Context }) => context.core.peekStep()!.kind === 'start',
+            guard: ({ context }) => context.core.peekStep()!.kind === 'start',
             target: 'startingChild',
-            actions: ({ context }: { context: Context }) => {
+            actions: ({ context }) => {
               context.step = context.core.takeStep();
             },
           },
           {
             target: 'terminatingChild',
-            actions: ({ context }: { context: Context }) => {
+            actions: ({ context }) => {
               context.step = context.core.takeStep();
             },
           },
@@ -109,99 +134,77 @@ export function createSupervisorMachine(mode: 'static' | 'dynamic', label: strin
       // child spec, machine definition included) went to every inspector on each start, 17-31 KB
       // a child (issue 14, fault 4), and it showed a short-lived actor that is no process.
       startingChild: {
-        entry: ({ context, self }: { context: Context; self: AnyActorRef }) => {
-          const key = (context.step as { key: string }).key;
-          const child = context.core.children.get(key)!;
-          const token = ++startSeq;
-          context.startToken = token;
+        entry: ({ context, self }) => {
+          const child = context.core.children.get(startKey(context))!;
+          const token = context.core.nextStartToken();
           void startChildProcess(rt(self), pidOf(self), child, context.core.childInput(child)).then((outcome) => {
-            // A supervisor killed meanwhile is gone: its child, linked to it, goes too.
-            if (self.getSnapshot().status === 'active') self.send({ type: STARTED, token, outcome } satisfies StartedEvent);
+            sendSelf(self, { type: STARTED, token, outcome });
           });
         },
         on: {
           [STARTED]: {
-            guard: ({ context, event }: { context: Context; event: EventObject }) => (event as StartedEvent).token === context.startToken,
+            guard: ({ context, event }) => event.token === context.core.startToken,
             target: 'next',
-            actions: ({ context, event, self }: { context: Context; event: EventObject; self: AnyActorRef }) => {
-              context.core.onStarted(rt(self), self, (context.step as { key: string }).key, (event as StartedEvent).outcome);
-            },
+            actions: ({ context, event, self }) => context.core.onStarted(rt(self), self, startKey(context), event.outcome),
           },
         },
       },
       terminatingChild: {
-        entry: enqueueActions(({ context, self, enqueue }: { context: Context; self: AnyActorRef; enqueue: any }) => {
-          const keys = (context.step as { keys: string[] }).keys;
-          const timeouts = context.core.beginTerminate(rt(self), self, keys);
+        entry: machineSetup.enqueueActions(({ context, self, enqueue }) => {
+          const timeouts = context.core.beginTerminate(rt(self), self, terminateKeys(context));
           context.core.timers = timeouts.map((ms) => {
-            const id = `shutdown-timeout-${++timerSeq}`;
-            enqueue.raise({ type: KILL_TIMEOUT, ms } satisfies KillTimeoutEvent, { delay: ms, id });
+            const id = context.core.nextTimerId();
+            enqueue.raise({ type: KILL_TIMEOUT, ms }, { delay: ms, id });
             return id;
           });
         }),
-        exit: enqueueActions(({ context, enqueue }: { context: Context; enqueue: any }) => {
+        exit: machineSetup.enqueueActions(({ context, enqueue }) => {
           for (const id of context.core.timers) enqueue.cancel(id);
           context.core.timers = [];
         }),
-        always: { guard: ({ context }: { context: Context }) => context.core.terminateDone(), target: 'next' },
+        always: { guard: ({ context }) => context.core.terminateDone(), target: 'next' },
         on: {
           'xotp.down': {
-            guard: ({ context, event }: { context: Context; event: EventObject }) => context.core.isPendingDown((event as DownMessage).ref),
-            actions: ({ context, event, self }: { context: Context; event: EventObject; self: AnyActorRef }) => {
-              const down = event as DownMessage;
-              context.core.onDown(rt(self), self, down.ref, down.reason);
-            },
+            guard: ({ context, event }) => context.core.isPendingDown(event.ref),
+            actions: ({ context, event, self }) => context.core.onDown(rt(self), self, event.ref, event.reason),
           },
           [KILL_TIMEOUT]: {
-            actions: ({ context, event, self }: { context: Context; event: EventObject; self: AnyActorRef }) =>
-              context.core.killStragglers(rt(self), self, (event as KillTimeoutEvent).ms),
+            actions: ({ context, event, self }) => context.core.killStragglers(rt(self), self, event.ms),
           },
           // The EXIT of a child being terminated is expected; its DOWN ends the wait.
           'xotp.exit': {
-            guard: ({ context, event }: { context: Context; event: EventObject }) => context.core.isPendingExit((event as ExitMessage).from),
+            guard: ({ context, event }) => context.core.isPendingExit(event.from),
           },
         },
       },
-      done: { type: 'final' as const },
+      done: { type: 'final' },
     },
-  };
+  });
 
-  // The executor's own callbacks are typed above; xstate's config types cannot follow a state
-  // tree shared by several parents, so it is spread in untyped.
-  const busyStates = executor as object;
-
-  const queueIt = {
-    '*': {
-      actions: ({ context, event }: { context: Context; event: EventObject }) => {
-        // A start's outcome is only ever for the startingChild state that waits for it.
-        if (!event.type.startsWith('xstate.') && event.type !== STARTED) context.core.queue.push(event);
+  const queueIt = machineSetup.createStateConfig({
+    on: {
+      '*': {
+        actions: ({ context, event }) => {
+          // A start's outcome is only ever for the startingChild state that waits for it.
+          if (!event.type.startsWith('xstate.') && event.type !== STARTED) context.core.queue.push(event);
+        },
       },
     },
-  };
-  const finishOp = ({ context, self }: { context: Context; self: AnyActorRef }) => context.core.finishOp(rt(self));
-  const stopping = ({ context }: { context: Context }) => context.core.stopping;
+  }).on;
   const afterBusy = [
-    { guard: stopping, target: '#supervisor.stopped' },
-    { target: '#supervisor.running', actions: finishOp },
-  ];
+    { guard: 'stopping', target: '#supervisor.stopped' },
+    { target: '#supervisor.running', actions: 'finishOp' },
+  ] as const;
 
-  const machine = setup({
-    types: {} as { context: Context; events: EventObject; input: unknown },
-  }).createMachine({
+  const machine = machineSetup.createMachine({
     id: 'supervisor',
     context: ({ input }) => {
       const flags = init(input);
       const c = new SupervisorCore(flags === 'ignore' ? emptyFlags(label, mode) : flags);
       c.ignored = flags === 'ignore';
-      return { core: c, step: undefined, startToken: 0 };
+      return { core: c, step: undefined, parent: undefined };
     },
-    // Trap exits before any child starts (otp-semantics rule 14). The first step is an event to
-    // itself: xstate defers actions while it computes an actor's initial state, and every step
-    // after this one reads what earlier actions did.
-    entry: ({ self }) => {
-      rt(self).trapExit(pidOf(self), true);
-      self.send({ type: INIT });
-    },
+    entry: proc.entry,
     initial: 'initializing',
     states: {
       initializing: {
@@ -210,24 +213,30 @@ export function createSupervisorMachine(mode: 'static' | 'dynamic', label: strin
             {
               guard: ({ context }) => context.core.ignored,
               target: 'stopped',
-              actions: ({ self }) => rt(self).ackStart(self, { ignore: true }),
+              actions: ({ self }) => proc.ack(self, { ignore: true }),
             },
-            { target: 'starting', actions: ({ context }) => context.core.beginInit() },
+            {
+              target: 'starting',
+              actions: ({ context, event }) => {
+                context.parent = event.parent;
+                context.core.beginInit();
+              },
+            },
           ],
         },
       },
       starting: {
-        ...busyStates,
+        ...executor,
         on: queueIt,
         onDone: [
           {
-            guard: stopping,
+            guard: 'stopping',
             target: 'stopped',
-            actions: ({ context, self }) => rt(self).ackStart(self, { error: context.core.stopReason }),
+            actions: ({ context, self }) => proc.ack(self, { error: context.core.stopReason }),
           },
           {
             target: 'running',
-            actions: [finishOp, ({ self }) => rt(self).ackStart(self, { ok: true })],
+            actions: ['finishOp', ({ self }) => proc.ack(self, { ok: true })],
           },
         ],
       },
@@ -238,32 +247,24 @@ export function createSupervisorMachine(mode: 'static' | 'dynamic', label: strin
           { guard: ({ context }) => context.core.op !== undefined, target: 'managing' },
           {
             guard: ({ context }) => context.core.queue.length > 0,
-            actions: enqueueActions(({ context, enqueue }) => {
+            actions: machineSetup.enqueueActions(({ context, enqueue }) => {
               enqueue.raise(context.core.queue.shift()!);
             }),
           },
         ],
         on: {
-          'xotp.exit': {
-            actions: ({ context, event, self }) => {
-              const { from, reason } = event as unknown as ExitMessage;
-              const runtime = rt(self);
-              // An exit signal from the parent means "shut down now", with its reason (rule 26).
-              if (Pid.equals(from, runtime.parentOf(pidOf(self)))) context.core.beginShutdown(reason);
-              else context.core.onExit(runtime, self, from, reason);
-            },
-          },
+          'xotp.exit': [
+            { guard: 'fromParent', actions: ({ context, event }) => context.core.beginShutdown(event.reason) },
+            { actions: ({ context, event, self }) => context.core.onExit(rt(self), self, event.from, event.reason) },
+          ],
           'xotp.stop': {
-            actions: ({ context, event }) => context.core.beginShutdown((event as unknown as StopRequestMessage).reason),
+            actions: ({ context, event }) => context.core.beginShutdown(event.reason),
           },
           'xotp.call': {
-            actions: ({ context, event, self }) => {
-              const call = event as unknown as CallMessage<SupervisorRequest>;
-              context.core.onRequest(rt(self), call.request, call.from);
-            },
+            actions: ({ context, event, self }) => context.core.onRequest(rt(self), requestOf(event), event.from),
           },
           [RETRY]: {
-            actions: ({ context, event, self }) => context.core.onRetry(rt(self), self, (event as unknown as { key: string }).key),
+            actions: ({ context, event, self }) => context.core.onRetry(rt(self), self, event.key),
           },
           'xotp.down': {},
           '*': {
@@ -274,9 +275,9 @@ export function createSupervisorMachine(mode: 'static' | 'dynamic', label: strin
           },
         },
       },
-      restarting: { ...busyStates, on: queueIt, onDone: afterBusy },
-      managing: { ...busyStates, on: queueIt, onDone: afterBusy },
-      shuttingDown: { ...busyStates, on: queueIt, onDone: { target: 'stopped' } },
+      restarting: { ...executor, on: queueIt, onDone: afterBusy },
+      managing: { ...executor, on: queueIt, onDone: afterBusy },
+      shuttingDown: { ...executor, on: queueIt, onDone: { target: 'stopped' } },
       stopped: {
         type: 'final',
         entry: ({ context, self }) => {
@@ -284,12 +285,8 @@ export function createSupervisorMachine(mode: 'static' | 'dynamic', label: strin
         },
       },
     },
-    output: ({ context }) => exitWith(context.core.ignored ? 'normal' : (context.core.stopReason ?? 'normal')),
+    output: ({ context }) => proc.exitWith(context.core.ignored ? 'normal' : (context.core.stopReason ?? 'normal')),
   });
 
-  Object.assign(machine, {
-    [processProtocol]: { gracefulStop: true, acksStart: true, label },
-    [supervisorMarker]: true,
-  });
-  return machine;
+  return proc.mark(Object.assign(machine, { [supervisorMarker]: true as const }));
 }

@@ -14,7 +14,7 @@ test('flush() throws StalledError, naming the supervisor, when a running supervi
   await rt.flush();
   // Put the supervisor in the state the old executor left it in: quiet, with work queued.
   const core = (rt.actorOf(sup)!.getSnapshot() as { context: Context }).context.core;
-  core.queue.push({ type: 'xotp.down' });
+  core.queue.push({ type: 'xotp.down', ref: 'none', pid: undefined, target: 'none', reason: 'normal' });
   const err = await t.throwsAsync(rt.flush(), { instanceOf: StalledError });
   t.is(err?.code, 'stalled');
   t.is(err?.stalls.length, 1);
