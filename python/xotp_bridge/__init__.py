@@ -21,6 +21,18 @@ on fd 4, so ``print()`` on stdout can never corrupt the protocol.
 
 A handler gets the call's ``args`` (any JSON value) and returns a JSON-serialisable result; an
 exception fails only that call (its type, message and traceback go back to the caller).
+
+A handler that declares a second parameter also gets the call's ``Context``: ``ctx.session`` is
+the session id the caller gave (``Pool.run(..., { session })``; None without one) and
+``ctx.state`` a dict private to that session in this process (None without a session), so
+sessions sharing one worker never see each other's state. ``session()`` returns the same
+context from anywhere in the handler (helpers, the thread it runs on, its task). When the pool
+ends or expires a session it sends the built-in ``xotp.endSession``, which drops the session's
+state here. Handlers of one parameter are called as before::
+
+    @handler
+    def create_program(args, ctx):
+        ctx.state.setdefault("programs", {})[args["id"]] = args["signature"]
 The process exits when its control pipe closes (the Node side is gone), on SIGTERM, after a
 ``shutdown`` frame once in-flight calls finish, and when its parent dies, so it never outlives
 its owner. That holds from before the user's module is imported (``python -m xotp_bridge``
@@ -34,13 +46,14 @@ with a ``cancelled`` frame once its handler has really stopped.
 
 # Only what every start needs is imported here: start-up time is part of every worker's
 # spawn → ready. asyncio, threads, traceback and ctypes are imported when first used.
+import contextvars
 import json
 import os
 import signal
 import struct
 import sys
 
-__all__ = ["handler", "handlers", "serve", "PROTOCOL"]
+__all__ = ["handler", "handlers", "serve", "session", "Context", "PROTOCOL"]
 
 # The wire protocol's version, sent in the handshake; the Node side refuses any other. 2: the
 # ``cancelled`` acknowledgement and ``protocol_error`` frames.
@@ -49,8 +62,65 @@ IN_FD = 3
 OUT_FD = 4
 _HANDLERS = {}
 _CO_COROUTINE = 0x0080  # inspect.CO_COROUTINE, without importing inspect (slow)
-# Operations every bridge answers, not listed among the handlers: health checks use them.
-_BUILTINS = {"xotp.ping": lambda args: {"pid": os.getpid()}}
+# Handlers (by operation) that declared a second parameter: they are given the call's Context.
+_WANTS_CONTEXT = set()
+# Session id -> that session's state dict in this process (created on the session's first call
+# that reads ``ctx.state``; dropped by ``xotp.endSession``).
+_SESSION_STATE = {}
+_CURRENT = contextvars.ContextVar("xotp_bridge_context", default=None)
+
+
+class Context:
+    """What a handler knows of its call: the operation, the session id (None without one) and
+    ``state``, a dict private to that session in this process (None without a session)."""
+
+    __slots__ = ("op", "session")
+
+    def __init__(self, op, session):
+        self.op = op
+        self.session = session
+
+    @property
+    def state(self):
+        if self.session is None:
+            return None
+        state = _SESSION_STATE.get(self.session)
+        if state is None:
+            state = _SESSION_STATE[self.session] = {}
+        return state
+
+    def __repr__(self):
+        return f"Context(op={self.op!r}, session={self.session!r})"
+
+
+def session():
+    """The running call's Context (``.session``, ``.state``), or None outside a call."""
+    return _CURRENT.get()
+
+
+def _end_session(args):
+    sid = args.get("session") if isinstance(args, dict) else None
+    return _SESSION_STATE.pop(sid, None) is not None
+
+
+# Operations every bridge answers, not listed among the handlers: health checks use them, and
+# the pool ends a session's state with xotp.endSession.
+_BUILTINS = {"xotp.ping": lambda args: {"pid": os.getpid()}, "xotp.endSession": _end_session}
+
+
+def _wants_context(fn):
+    """Whether ``fn`` declares a second positional parameter (then it gets the Context). Read
+    from its code object, through ``functools.wraps`` wrappers, without importing inspect."""
+    target = fn
+    while hasattr(target, "__wrapped__"):
+        target = target.__wrapped__
+    code = getattr(target, "__code__", None)
+    if code is None:
+        return False
+    count = code.co_argcount
+    if hasattr(target, "__self__") and hasattr(target, "__func__"):
+        count -= 1  # a bound method: self is not a parameter the caller fills
+    return count >= 2
 
 
 def handler(name_or_fn=None):
@@ -60,7 +130,12 @@ def handler(name_or_fn=None):
     """
 
     def register(fn, name=None):
-        _HANDLERS[name or fn.__name__] = fn
+        op = name or fn.__name__
+        _HANDLERS[op] = fn
+        if _wants_context(fn):
+            _WANTS_CONTEXT.add(op)
+        else:
+            _WANTS_CONTEXT.discard(op)
         return fn
 
     if callable(name_or_fn):
@@ -256,6 +331,12 @@ def _error(exc):
     }
 
 
+async def _in_context(ctx, coro):
+    # A task runs in its own copy of the context: setting it here is seen by this call only.
+    _CURRENT.set(ctx)
+    return await coro
+
+
 def _preview(body):
     text = bytes(body[:60]).decode("utf-8", "replace")
     return repr(text + ("..." if len(body) > 60 else ""))
@@ -289,11 +370,14 @@ class _Server:
             frame["id"] = call_id
         self.writer.send(frame)
 
-    def finish(self, call_id, fn, args):
+    def finish(self, call_id, fn, args, ctx=None, wants=False):
+        token = _CURRENT.set(ctx)
         try:
-            self.reply(call_id, True, fn(args))
+            self.reply(call_id, True, fn(args, ctx) if wants else fn(args))
         except BaseException as exc:  # noqa: BLE001 - every failure goes back to the caller
             self.reply(call_id, False, _error(exc))
+        finally:
+            _CURRENT.reset(token)
 
     # -- async handlers -------------------------------------------------------------------------
     def asyncio_loop(self):
@@ -305,7 +389,7 @@ class _Server:
             threading.Thread(target=self.loop.run_forever, name="xotp-bridge-asyncio", daemon=True).start()
         return self.loop
 
-    def run_coroutine(self, call_id, coro):
+    def run_coroutine(self, call_id, coro, inner=None):
         # The task is created and cancelled on the loop itself (not through
         # run_coroutine_threadsafe, whose future reads "cancelled" as soon as cancel() is asked):
         # a handler that catches CancelledError and carries on is not acknowledged until it ends.
@@ -314,6 +398,8 @@ class _Server:
 
         def done(task):
             if task.cancelled():
+                if inner is not None:
+                    inner.close()  # cancelled before it started: not "never awaited"
                 self.acknowledge_cancel(call_id)
                 return
             exc = task.exception()
@@ -340,22 +426,25 @@ class _Server:
         if fn is None:
             self.reply(call_id, False, {"type": "UnknownOperation", "message": f"no handler for {op!r}; handlers: {handlers()}", "traceback": ""})
             return
+        sid = message.get("session")
+        ctx = Context(op, sid if type(sid) is str else None)
+        wants = op in _WANTS_CONTEXT
         if _is_coroutine_function(fn):
             try:
-                coro = fn(args)  # a wrong signature raises here, before any task exists
+                coro = fn(args, ctx) if wants else fn(args)  # a wrong signature raises here, before any task exists
             except BaseException as exc:  # noqa: BLE001
                 self.reply(call_id, False, _error(exc))
                 return
-            self.run_coroutine(call_id, coro)
+            self.run_coroutine(call_id, _in_context(ctx, coro), coro)
         elif self.concurrency > 1:
             if self.executor is None:
                 from concurrent.futures import ThreadPoolExecutor
 
                 self.executor = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="xotp-bridge")
             holder = self.inflight[call_id] = {}
-            holder["future"] = self.executor.submit(self.finish, call_id, fn, args)
+            holder["future"] = self.executor.submit(self.finish, call_id, fn, args, ctx, wants)
         else:
-            self.finish(call_id, fn, args)
+            self.finish(call_id, fn, args, ctx, wants)
 
     def cancel(self, call_id):
         holder = self.inflight.get(call_id)

@@ -180,22 +180,37 @@ def non_finite(args):
     return {"value": float(args.get("value", "nan"))}
 
 
-# -- per-process state, as the seed's PoolV2ConcurrentTest used it (seed errors 3-4) ----------
-# Programs live in the Python process that created them: a session whose calls are not all
-# routed to one process lists none of them.
+# -- per-session state, as the seed's PoolV2ConcurrentTest used it (seed errors 3-4, 14) -------
+# Programs live in the Python process that created them, in the state of the session that
+# created them (``ctx.state``): a session whose calls are not all routed to one process lists
+# none of them, and a session never lists another session's programs, even on one worker.
+# Calls without a session share the process's own table.
 
 _programs = {}
 
 
-@handler
-def create_program(args):
-    _programs[str(args["id"])] = args.get("signature")
-    return {"program_id": str(args["id"]), "pid": os.getpid()}
+def _table(ctx):
+    return _programs if ctx.session is None else ctx.state.setdefault("programs", {})
 
 
 @handler
-def list_programs(args):
-    return {"programs": sorted(_programs), "pid": os.getpid()}
+def create_program(args, ctx):
+    _table(ctx)[str(args["id"])] = args.get("signature")
+    return {"program_id": str(args["id"]), "pid": os.getpid(), "session": ctx.session}
+
+
+@handler
+def list_programs(args, ctx):
+    return {"programs": sorted(_table(ctx)), "pid": os.getpid(), "session": ctx.session}
+
+
+@handler
+def session_info(args):
+    """The running call's session, read through the ``session()`` accessor (no ctx parameter)."""
+    from . import session
+
+    ctx = session()
+    return {"session": ctx.session, "keys": sorted(ctx.state) if ctx.state is not None else None, "pid": os.getpid()}
 
 
 @handler
@@ -216,3 +231,19 @@ async def async_ignore_cancel(args):
             return args.get("value", args["name"])
         except asyncio.CancelledError:
             continue
+
+
+@handler
+async def async_session_info(args, ctx):
+    """As ``session_info``, from an async handler given the context as its second parameter."""
+    from . import session
+
+    return {"session": ctx.session, "same": session() is ctx, "pid": os.getpid()}
+
+
+@handler
+def sessions_held(args):
+    """The sessions whose state this process holds (dropped by ``xotp.endSession``)."""
+    from . import _SESSION_STATE
+
+    return sorted(_SESSION_STATE)

@@ -1,5 +1,5 @@
 import { AbortError, InvalidOptionError, NoProcessError, ProcessExitError, describeTarget } from '../runtime/errors.js';
-import { validateOptions, optional, isTimeout, instanceOf } from '../runtime/validate.js';
+import { validateOptions, optional, isTimeout, instanceOf, isString } from '../runtime/validate.js';
 import type { Runtime, Target } from '../runtime/runtime.js';
 import { BridgeExitedError, BridgeNotRunningError } from './bridgeErrors.js';
 import type { BridgeCallRequest, BridgeInfo } from './bridgeCore.js';
@@ -10,6 +10,11 @@ export interface BridgeCallOptions {
   timeout?: number | 'infinity';
   /** Aborting rejects the call with AbortError and sends Python a cancel frame. */
   signal?: AbortSignal;
+  /**
+   * The session the call belongs to: Python handlers see it as `ctx.session` and keep state
+   * private to it in `ctx.state` (a pool passes its `Pool.run` session here).
+   */
+  session?: string;
 }
 
 let tokenSeq = 0;
@@ -17,16 +22,18 @@ let tokenSeq = 0;
 const callBridgeSchema = {
   timeout: optional(isTimeout),
   signal: optional(instanceOf(AbortSignal, 'an AbortSignal')),
+  session: optional(isString),
 };
 
-function isPlainCallOptions(o: BridgeCallOptions): o is { timeout?: number; signal?: AbortSignal } {
+function isPlainCallOptions(o: BridgeCallOptions): o is { timeout?: number; signal?: AbortSignal; session?: string } {
   // A Map or an array has no keys to loop over: only an object literal takes the hot path.
   if (typeof o !== 'object' || o === null || Object.getPrototypeOf(o) !== Object.prototype) return false;
-  for (const key in o) if (key !== 'timeout' && key !== 'signal') return false;
+  for (const key in o) if (key !== 'timeout' && key !== 'signal' && key !== 'session') return false;
   const t = o.timeout;
   return (
     (t === undefined || (typeof t === 'number' && Number.isInteger(t) && t >= 0)) &&
-    (o.signal === undefined || o.signal instanceof AbortSignal)
+    (o.signal === undefined || o.signal instanceof AbortSignal) &&
+    (o.session === undefined || typeof o.session === 'string')
   );
 }
 
@@ -46,10 +53,10 @@ export async function callBridge<R = unknown>(
   options: BridgeCallOptions = {},
 ): Promise<R> {
   // Hot path: no options (or only the known ones, well typed) skip the generic validator.
-  const { timeout, signal } = isPlainCallOptions(options) ? options : validateOptions('callBridge', options, callBridgeSchema);
+  const { timeout, signal, session } = isPlainCallOptions(options) ? options : validateOptions('callBridge', options, callBridgeSchema);
   if (typeof op !== 'string' || op.length === 0) throw new InvalidOptionError('callBridge.op', 'a non-empty operation name', op);
   const token = `c${++tokenSeq}`;
-  const request: BridgeCallRequest = { bridge: 'call', op, args, token, ...(timeout !== undefined ? { timeout } : {}) };
+  const request: BridgeCallRequest = { bridge: 'call', op, args, token, ...(timeout !== undefined ? { timeout } : {}), ...(session !== undefined ? { session } : {}) };
   try {
     // The bridge enforces the deadline itself (so it can cancel in Python and count late replies).
     return await runtime.call<R>(bridge, request, { timeout: 'infinity', ...(signal ? { signal } : {}) });

@@ -57,6 +57,18 @@ export const pythonPackageDir = resolvePath(here, '..', '..', 'python');
 const INFO = 'info';
 const AWAIT_READY = 'awaitReady';
 
+/**
+ * Marks bridge logic that takes `{ env }` as its spawn input: environment variables added to its
+ * process's own (a pool marks its processes with its run id this way, for the orphan sweep).
+ * @internal
+ */
+export const bridgeSpawnEnv = Symbol.for('xotp.bridge.spawnEnv');
+
+function spawnEnvOf(input: unknown): Record<string, string> | undefined {
+  const env = (input as { env?: unknown } | undefined)?.env;
+  return isPlainObject(env) && Object.values(env).every((v) => typeof v === 'string') ? (env as Record<string, string>) : undefined;
+}
+
 function parse(options: unknown): BridgeSettings {
   const o = validateOptions('pythonBridge', options, {
     module: optional(isString),
@@ -122,6 +134,8 @@ function parse(options: unknown): BridgeSettings {
 
 interface Context {
   core: BridgeCore;
+  /** Extra environment from the spawn input (see `bridgeSpawnEnv`). */
+  env: Record<string, string> | undefined;
 }
 
 type Ev = EventObject;
@@ -217,7 +231,7 @@ export function pythonBridge(options: PythonBridgeOptions) {
     },
   }).createMachine({
     id: 'bridge',
-    context: () => ({ core: new BridgeCore(settings) }),
+    context: ({ input }) => ({ core: new BridgeCore(settings), env: spawnEnvOf(input) }),
     // Trap exits: a supervisor's shutdown signal becomes an orderly stop (drain, shutdown frame).
     entry: ({ context, self }) => {
       const runtime = rt(self);
@@ -230,11 +244,11 @@ export function pythonBridge(options: PythonBridgeOptions) {
     invoke: {
       id: 'process',
       src: 'pythonProcess',
-      input: ({ self }): PythonProcessInput => ({
+      input: ({ self, context }): PythonProcessInput => ({
         owner: self.id,
         python: settings.python,
         argv: settings.argv,
-        env: settings.env,
+        env: context.env ? { ...settings.env, ...context.env } : settings.env,
         cwd: settings.cwd,
         maxFrameBytes: settings.maxFrameBytes,
       }),
@@ -444,6 +458,6 @@ export function pythonBridge(options: PythonBridgeOptions) {
     },
     output: ({ context }) => exitWith(context.core.crash ?? context.core.stopReason ?? 'normal'),
   });
-  Object.assign(machine, { [processProtocol]: { gracefulStop: true, acksStart: true, label: settings.label } });
+  Object.assign(machine, { [processProtocol]: { gracefulStop: true, acksStart: true, label: settings.label }, [bridgeSpawnEnv]: true });
   return machine;
 }

@@ -1,6 +1,6 @@
 import type { AnyActorLogic } from 'xstate';
 import { InvalidOptionError } from '../runtime/errors.js';
-import { validateOptions, optional, integer, isBoolean, isTimeout, oneOf, matching } from '../runtime/validate.js';
+import { validateOptions, optional, integer, isBoolean, isTimeout, oneOf, matching, isString } from '../runtime/validate.js';
 import { supervisor } from '../supervisor/supervisor.js';
 import { dynamicSupervisor } from '../supervisor/dynamicSupervisor.js';
 import { poolManagerMachine, type PoolSettings } from './poolManager.js';
@@ -29,8 +29,12 @@ export interface PoolOptions {
   strategy?: 'fifo' | 'lifo';
   /** Session affinity: a session's calls all run on the worker its first call ran on. */
   sessions?: { ttl: number; sweepInterval?: number };
-  /** Health checks: a ping every `interval`; `maxFailures` consecutive failures replace a worker. */
-  health?: { interval: number; timeout?: number; maxFailures?: number };
+  /**
+   * Health checks: a ping every `interval`; `maxFailures` consecutive failures replace a worker.
+   * `preferHealthy` (default true): a degraded worker gets new work only when no healthy one is
+   * idle (session calls still go to their own worker).
+   */
+  health?: { interval: number; timeout?: number; maxFailures?: number; preferHealthy?: boolean };
   /**
    * The pool's default retry policy for `Pool.run` (a call may override it with its own `retry`,
    * or `retry: false`). `true` is the default policy (3 attempts, exponential backoff from 50 ms,
@@ -44,6 +48,13 @@ export interface PoolOptions {
   breaker?: BreakerOptions | boolean;
   /** The recovery orchestrator: how many failed calls may be recovered at once. Default `{ maxConcurrent: 10 }`. */
   recovery?: RecoveryOptions;
+  /**
+   * The orphan sweep (default on): each run of the pool marks its Python processes with
+   * `XOTP_RUN_ID` / `XOTP_POOL` and records itself in a state file under `stateDir` (default
+   * `<os.tmpdir()>/xotp-<uid>`); at start the pool ends leftovers of its earlier runs whose host
+   * died, verified through /proc (Linux; elsewhere it does nothing). `false` turns it off.
+   */
+  orphans?: boolean | { stateDir?: string };
 }
 
 /** A worker's health ping may take this long at most by default (or the interval, if shorter). */
@@ -78,11 +89,15 @@ function parse(options: unknown): PoolSettings {
       validateOptions(key, v, { ttl: integer(1), sweepInterval: optional(integer(1)) }),
     ),
     health: optional((v, key) =>
-      validateOptions(key, v, { interval: integer(1), timeout: optional(integer(1)), maxFailures: optional(integer(1)) }),
+      validateOptions(key, v, { interval: integer(1), timeout: optional(integer(1)), maxFailures: optional(integer(1)), preferHealthy: optional(isBoolean) }),
     ),
     retry: optional(isRetryPolicy, false),
     breaker: optional((v, key) => (v === false ? false : breakerSettings(key, v === true ? {} : v)), breakerSettings('pool.breaker', {})),
     recovery: optional((v, key) => recoverySettings(key, v), { maxConcurrent: 10 }),
+    orphans: optional(
+      (v, key) => (typeof v === 'boolean' ? v : validateOptions(key, v, { stateDir: optional(isString) })),
+      true as boolean | { stateDir?: string },
+    ),
   });
   return {
     name: o.name,
@@ -95,13 +110,19 @@ function parse(options: unknown): PoolSettings {
     strategy: o.strategy,
     sessions: o.sessions ? { ttl: o.sessions.ttl, sweepInterval: o.sessions.sweepInterval ?? Math.max(MIN_SWEEP_INTERVAL_MS, o.sessions.ttl) } : undefined,
     health: o.health
-      ? { interval: o.health.interval, timeout: o.health.timeout ?? Math.min(DEFAULT_PING_TIMEOUT_MS, o.health.interval), maxFailures: o.health.maxFailures ?? DEFAULT_MAX_FAILURES }
+      ? {
+          interval: o.health.interval,
+          timeout: o.health.timeout ?? Math.min(DEFAULT_PING_TIMEOUT_MS, o.health.interval),
+          maxFailures: o.health.maxFailures ?? DEFAULT_MAX_FAILURES,
+          preferHealthy: o.health.preferHealthy ?? true,
+        }
       : undefined,
     workersName: `${o.name}.workers`,
     retry: o.retry,
     breaker: o.breaker,
     breakerName: `${o.name}.breaker`,
     recovery: o.recovery,
+    orphans: o.orphans === false ? false : { stateDir: o.orphans === true ? undefined : o.orphans.stateDir },
   };
 }
 

@@ -9,6 +9,7 @@ import { BridgeExitedError, BridgeNotRunningError } from '../bridge/bridgeErrors
 import { isPoolState, type CheckinOutcome, type Lease, type PoolCast, type PoolRequest, type PoolState, type PoolStatus } from './poolManager.js';
 import type { SessionState } from './sessionTable.js';
 import { CheckoutTimeoutError, PoolStoppedError } from './poolErrors.js';
+import { codeOf, listening } from './poolTelemetry.js';
 
 /** Options of `Pool.run`. */
 export interface PoolRunOptions {
@@ -118,11 +119,14 @@ async function withLease<R>(
   o: { session?: string; checkoutTimeout?: number | 'infinity'; signal?: AbortSignal },
   fn: (worker: Pid) => Promise<R>,
 ): Promise<R> {
+  // Measured only while someone listens to it.
+  const asked = listening(runtime, 'pool.checkout') ? runtime.clock.now() : undefined;
   const lease = await checkoutLease(runtime, pool, state, {
     session: o.session,
     checkoutTimeout: o.checkoutTimeout === 'infinity' ? Infinity : o.checkoutTimeout,
     signal: o.signal,
   });
+  if (asked !== undefined) runtime.events.emit('pool.checkout', { pool, worker: lease.worker, session: o.session, waitMs: runtime.clock.now() - asked });
   let outcome: CheckinOutcome = 'ok';
   let abandoned = false;
   try {
@@ -134,6 +138,28 @@ async function withLease<R>(
     throw err;
   } finally {
     checkin(runtime, pool, lease, outcome, abandoned);
+  }
+}
+
+/** `callBridge`, reported as a `pool.call` event with its duration and outcome. */
+async function timedCall<R>(
+  runtime: Runtime,
+  pool: string,
+  worker: Pid,
+  op: string,
+  args: unknown,
+  session: string | undefined,
+  options: Parameters<typeof callBridge>[4],
+): Promise<R> {
+  const started = runtime.clock.now();
+  try {
+    const result = await callBridge<R>(runtime, worker, op, args, options);
+    runtime.events.emit('pool.call', { pool, worker, op, session, durationMs: runtime.clock.now() - started, outcome: 'ok' });
+    return result;
+  } catch (err) {
+    const code = codeOf(err);
+    runtime.events.emit('pool.call', { pool, worker, op, session, durationMs: runtime.clock.now() - started, outcome: 'error', ...(code !== undefined ? { code } : {}) });
+    throw err;
   }
 }
 
@@ -180,8 +206,13 @@ export const Pool = {
     const state = poolStateOf(runtime, pool);
     const recovery = state?.recovery;
     const once = (timeout: number | 'infinity' | undefined) => {
-      const callOptions = timeout === undefined && o.signal === undefined ? undefined : { ...(timeout !== undefined ? { timeout } : {}), ...(o.signal ? { signal: o.signal } : {}) };
-      return withLease(runtime, pool, state, o, (worker) => callBridge<R>(runtime, worker, op, args, callOptions));
+      const callOptions =
+        timeout === undefined && o.signal === undefined && o.session === undefined
+          ? undefined
+          : { ...(timeout !== undefined ? { timeout } : {}), ...(o.signal ? { signal: o.signal } : {}), ...(o.session !== undefined ? { session: o.session } : {}) };
+      return withLease(runtime, pool, state, o, (worker) =>
+        listening(runtime, 'pool.call') ? timedCall<R>(runtime, pool, worker, op, args, o.session, callOptions) : callBridge<R>(runtime, worker, op, args, callOptions),
+      );
     };
     if (!recovery) return once(o.timeout);
     // One deadline for the whole operation: every retry gets only what is left of it.

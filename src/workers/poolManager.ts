@@ -154,7 +154,9 @@ export function poolManagerMachine() {
                 ctx.runtime.monitor(ctx.self, () => {
                   for (const t of pool.timers) ctx.runtime.clock.clearTimeout(t);
                   pool.timers = [];
+                  pool.detach();
                 });
+                pool.attach(ctx);
                 if (pool.s.sessions) schedule(ctx, pool, 'sweep', pool.s.sessions.sweepInterval);
                 if (pool.s.health) schedule(ctx, pool, 'health', pool.s.health.interval);
                 pool.fill(ctx);

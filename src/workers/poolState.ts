@@ -11,6 +11,9 @@ import { SessionTable, type SessionState } from './sessionTable.js';
 import { WorkerLifecycle } from './workerLifecycle.js';
 import { PoolBusyError, PoolStartError, SessionExpiredError, SessionLostError, SessionsDisabledError } from './poolErrors.js';
 import type { CheckinOutcome, Info, Lease, ManagerContext, PoolSettings, PoolStats, PoolStatus, PoolWorkerStatus, Waiter, Worker } from './poolTypes.js';
+import { listening, watchBreaker } from './poolTelemetry.js';
+import { bridgeSpawnEnv } from '../bridge/pythonBridge.js';
+import { PoolRun, defaultStateDir, runEnvironment, sweepOrphans } from './orphanSweep.js';
 
 /**
  * The pool's state and its decisions: idle workers, the FIFO of waiting callers, leases,
@@ -61,6 +64,53 @@ export class PoolState {
     return { workers: this.workers.size, idle: this.idle.length, queued: this.waiters.length, starting: this.starting };
   }
 
+  /**
+   * Wires the pool to its process once it runs: sessions that end or expire tell their worker's
+   * Python process to drop their state (`xotp.endSession`), and the breaker's transitions
+   * become `breaker.transition` events.
+   */
+  attach(ctx: ManagerContext): void {
+    const rt = ctx.runtime;
+    if (this.sessions) {
+      this.sessions.onDrop = (session, worker, why) => {
+        // In frame order on that worker: a later call of a new session of the same id runs
+        // after the drop. A worker that is gone took the state with it.
+        if (this.workers.has(worker.id)) void callBridge(rt, worker, 'xotp.endSession', { session }).catch(() => undefined);
+        const name = why === 'expired' ? 'pool.sessionExpired' : 'pool.sessionEnded';
+        if (listening(rt, name)) rt.events.emit(name, { pool: this.s.name, session, worker });
+      };
+    }
+    if (this.s.breaker) watchBreaker(rt, this.s.name, this.s.breakerName);
+    if (this.s.orphans) this.#startRun(ctx, this.s.orphans.stateDir ?? defaultStateDir());
+  }
+
+  /** This run of the pool: its id marks the processes it starts (bridges take it as spawn input). */
+  run: PoolRun | undefined;
+
+  /**
+   * Ends what earlier runs of this pool left behind (their host died), then records this run.
+   * Before any worker starts, so a sweep can never meet a process of this run.
+   */
+  #startRun(ctx: ManagerContext, dir: string): void {
+    const swept = sweepOrphans(this.s.name, dir);
+    if (swept.killed.length > 0) {
+      ctx.runtime.logger.warn(
+        `pool '${this.s.name}': ended ${swept.killed.length} leftover process(es) of earlier run(s) whose host died (${swept.runs.join(', ')}): pids ${swept.killed.join(', ')}`,
+      );
+    }
+    if (swept.runs.length > 0 && listening(ctx.runtime, 'pool.orphansSwept')) {
+      ctx.runtime.events.emit('pool.orphansSwept', { pool: this.s.name, runs: swept.runs, killed: swept.killed });
+    }
+    const run = new PoolRun(this.s.name, dir);
+    if (run.write()) this.run = run;
+  }
+
+  /** The pool's process ended (however): its run is over, its state file goes. */
+  detach(): void {
+    this.run?.remove();
+    this.run = undefined;
+  }
+
   get readyCount(): number {
     let n = 0;
     for (const w of this.workers.values()) if (w.ready) n++;
@@ -95,7 +145,8 @@ export class PoolState {
     // dynamic supervisor is never blocked on Python and workers warm up in parallel.
     startChild(rt, this.s.workersName, {
       start: ({ runtime, supervisor }) => {
-        const pid = (spawned = runtime.spawn(worker, { parent: supervisor, link: supervisor }));
+        const marked = this.run !== undefined && (worker as { [bridgeSpawnEnv]?: boolean })[bridgeSpawnEnv] === true;
+        const pid = (spawned = runtime.spawn(worker, marked ? { parent: supervisor, link: supervisor, input: { env: runEnvironment(this.run!.record) } } : { parent: supervisor, link: supervisor }));
         // Adopted and watched from its first instant: a worker that dies before the manager
         // gets to it still reports its own exit reason (the startup error), where a monitor set
         // later would only see noproc. The adoption is queued before any DOWN can be.
@@ -125,10 +176,16 @@ export class PoolState {
     );
   }
 
-  onWorkerSpawned(_ctx: ManagerContext, pid: Pid): void {
+  onWorkerSpawned(ctx: ManagerContext, pid: Pid): void {
     this.starting--;
-    const lifecycle = this.s.health ? new WorkerLifecycle() : undefined;
+    const now = ctx.runtime.clock.now();
+    const lifecycle = this.s.health ? new WorkerLifecycle(undefined, now) : undefined;
     this.workers.set(pid.id, {
+      startedAt: now,
+      readyAt: undefined,
+      operations: 0,
+      busySince: undefined,
+      busyMs: 0,
       pid,
       ready: false,
       busy: false,
@@ -148,6 +205,9 @@ export class PoolState {
     const w = this.workers.get(pid.id);
     if (!w) return this.fill(ctx); // died while starting
     w.ready = true;
+    const rt = ctx.runtime;
+    w.readyAt = rt.clock.now();
+    if (listening(rt, 'pool.workerStarted')) rt.events.emit('pool.workerStarted', { pool: this.s.name, worker: pid, startupMs: w.readyAt - w.startedAt });
     // A worker already being replaced (terminating) stays so.
     if (w.lifecycle?.can('ready')) w.lifecycle.go('ready', 'handshake', ctx.runtime.clock.now());
     this.#release(ctx, w);
@@ -227,6 +287,11 @@ export class PoolState {
     for (const [lease, l] of this.leases) if (l.worker.id === pid.id) this.leases.delete(lease);
     const why = `its worker ${pid} exited (${formatReason(down.reason)})`;
     const lost = this.sessions?.workerGone(pid, why) ?? [];
+    const rt = ctx.runtime;
+    if (listening(rt, 'pool.workerExited')) {
+      rt.events.emit('pool.workerExited', { pool: this.s.name, worker: pid, reason: down.reason, ready: w.ready, uptimeMs: rt.clock.now() - w.startedAt, operations: w.operations });
+    }
+    if (listening(rt, 'pool.sessionLost')) for (const session of lost) rt.events.emit('pool.sessionLost', { pool: this.s.name, session, worker: pid, reason: why });
     for (const waiter of this.bound.get(pid.id) ?? []) {
       ctx.runtime.replyError(waiter.from, new SessionLostError(this.s.name, waiter.session ?? '?', why));
     }
@@ -268,7 +333,7 @@ export class PoolState {
         return;
       }
     }
-    const next = this.s.strategy === 'lifo' ? this.idle.pop() : this.idle.shift();
+    const next = this.#takeIdle();
     if (next) return this.#grant(ctx, this.workers.get(next.id)!, { from, token, session });
     // Waiting would only end at the checkout deadline: fail fast with the reason. (A lazy pool
     // whose backoff has passed starts a new attempt for the caller instead.)
@@ -276,6 +341,23 @@ export class PoolState {
     if (this.#queued() >= this.s.maxQueue) return this.#busy(rt, from);
     this.waiters.push({ from, token, session });
     if (this.s.lazy) this.fill(ctx);
+  }
+
+  /**
+   * The idle worker a call gets: by the pool's strategy, but with health checks (and
+   * `preferHealthy`, the default) a degraded worker only when no healthy one is idle.
+   */
+  #takeIdle(): Pid | undefined {
+    const lifo = this.s.strategy === 'lifo';
+    if (this.s.health?.preferHealthy) {
+      const idle = this.idle;
+      const n = idle.length;
+      for (let k = 0; k < n; k++) {
+        const i = lifo ? n - 1 - k : k;
+        if (this.workers.get(idle[i]!.id)?.lifecycle?.state !== 'degraded') return idle.splice(i, 1)[0];
+      }
+    }
+    return lifo ? this.idle.pop() : this.idle.shift();
   }
 
   #queued(): number {
@@ -298,12 +380,17 @@ export class PoolState {
       return;
     }
     w.busy = true;
-    if (w.lifecycle?.can('busy')) w.lifecycle.go('busy', 'checkout', rt.clock.now());
+    const now = rt.clock.now();
+    w.operations++;
+    w.busySince = now;
+    if (w.lifecycle?.can('busy')) w.lifecycle.go('busy', 'checkout', now);
     this.leases.set(lease, { worker: w.pid, session: waiter.session });
     this.stats.checkouts++;
-    const now = rt.clock.now();
     if (waiter.session !== undefined && this.sessions) {
-      if (this.sessions.lookup(waiter.session, now).state !== 'bound') this.sessions.bind(waiter.session, w.pid, now);
+      if (this.sessions.lookup(waiter.session, now).state !== 'bound') {
+        this.sessions.bind(waiter.session, w.pid, now);
+        if (listening(rt, 'pool.sessionBound')) rt.events.emit('pool.sessionBound', { pool: this.s.name, session: waiter.session, worker: w.pid });
+      }
       this.sessions.acquire(waiter.session, now);
     }
   }
@@ -317,6 +404,8 @@ export class PoolState {
     const now = ctx.runtime.clock.now();
     if (l.session !== undefined) this.sessions?.release(l.session, now);
     w.busy = false;
+    if (w.busySince !== undefined) w.busyMs += now - w.busySince;
+    w.busySince = undefined;
     if (abandoned && outcome !== 'crashed') {
       // Python may still be running the call the caller gave up on: handing the worker out now
       // would queue the next call behind it (forever, if the handler never returns).
@@ -486,8 +575,9 @@ export class PoolState {
   // --- queries -------------------------------------------------------------------------------
 
   status(ctx: ManagerContext): PoolStatus {
+    const now = ctx.runtime.clock.now();
     const workers = [...this.workers.values()].map((w): PoolWorkerStatus => {
-      const row: PoolWorkerStatus = { pid: w.pid, busy: w.busy };
+      const row: PoolWorkerStatus = { pid: w.pid, busy: w.busy, startedAt: w.startedAt, operations: w.operations, timeInState: timeInState(w, now) };
       if (w.settling) row.settling = true;
       if (w.lifecycle) {
         row.state = w.lifecycle.state;
@@ -541,6 +631,17 @@ export class PoolState {
     if (!this.sessions) throw new SessionsDisabledError(this.s.name);
     return this.sessions.lookup(id, ctx.runtime.clock.now());
   }
+}
+
+/**
+ * ms a worker spent in each state: its lifecycle's own accounting with health checks; without,
+ * starting (spawn → handshake), busy (checked out) and ready (the rest).
+ */
+function timeInState(w: Worker, now: number): PoolWorkerStatus['timeInState'] {
+  if (w.lifecycle) return w.lifecycle.timeInState(now);
+  if (w.readyAt === undefined) return { starting: now - w.startedAt };
+  const busy = w.busyMs + (w.busySince !== undefined ? now - w.busySince : 0);
+  return { starting: w.readyAt - w.startedAt, ready: now - w.readyAt - busy, busy };
 }
 
 /** Signals that come from outside a process; a crash of its own (SIGSEGV, SIGABRT) is not one. */

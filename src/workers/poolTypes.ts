@@ -23,8 +23,10 @@ export interface PoolSettings {
   lazy: boolean;
   strategy: 'fifo' | 'lifo';
   sessions: { ttl: number; sweepInterval: number } | undefined;
-  health: { interval: number; timeout: number; maxFailures: number } | undefined;
+  health: { interval: number; timeout: number; maxFailures: number; preferHealthy: boolean } | undefined;
   workersName: string;
+  /** Orphan sweep of the pool's earlier runs (a state file per run); false: off. */
+  orphans: { stateDir: string | undefined } | false;
   retry: RetryPolicy | false;
   breaker: BreakerSettings | false;
   breakerName: string;
@@ -49,6 +51,15 @@ export interface PoolWorkerStatus {
    * process: the worker is handed out again only once the process answers (or it is replaced).
    */
   settling?: true;
+  /** Runtime clock ms at which the worker was spawned. */
+  startedAt: number;
+  /** Checkouts granted to it (calls and `Pool.checkout`s). */
+  operations: number;
+  /**
+   * ms spent in each state so far (runtime clock), the current one included. With health
+   * checks: every lifecycle state it went through; without: `starting`, `ready` and `busy`.
+   */
+  timeInState: Partial<Record<WorkerState, number>>;
   /** Only when health checks are on. */
   state?: WorkerState;
   failures?: number;
@@ -135,6 +146,14 @@ export interface Worker {
   settling: boolean;
   /** A settle probe is under way. */
   probing: boolean;
+  /** Runtime clock ms: spawned, handshake done (undefined until then). */
+  readonly startedAt: number;
+  readyAt: number | undefined;
+  /** Checkouts granted to it. */
+  operations: number;
+  /** Since when it is checked out (undefined while not), and ms checked out before that. */
+  busySince: number | undefined;
+  busyMs: number;
 }
 
 /** @internal */

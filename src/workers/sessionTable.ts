@@ -35,6 +35,12 @@ export class SessionTable {
   readonly #expired = new Map<string, number>();
   readonly #lost = new Map<string, string>();
   readonly #memory: number;
+  /**
+   * Told when a bound session ends here (expired, or ended with `end`), with the worker that held
+   * it: the pool tells that worker's Python process to drop the session's state. (A session
+   * lost with its worker needs no telling: its state died with the process.)
+   */
+  onDrop: ((session: string, worker: Pid, why: 'expired' | 'ended') => void) | undefined = undefined;
 
   constructor(ttl: number, memory = REMEMBERED_SESSIONS) {
     this.ttl = ttl;
@@ -100,6 +106,7 @@ export class SessionTable {
     if (!b) return false;
     this.#bound.delete(session);
     this.#byWorker.get(b.worker.id)?.delete(session);
+    this.onDrop?.(session, b.worker, 'ended');
     return true;
   }
 
@@ -139,5 +146,6 @@ export class SessionTable {
     this.#byWorker.get(b.worker.id)?.delete(session);
     this.#expired.set(session, at);
     if (this.#expired.size > this.#memory) trimOldest(this.#expired);
+    this.onDrop?.(session, b.worker, 'expired');
   }
 }

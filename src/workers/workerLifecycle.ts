@@ -49,9 +49,21 @@ export class WorkerLifecycle {
   failures = 0;
   readonly history: WorkerTransition[] = [];
   readonly #maxHistory: number;
+  /** ms spent in each state left so far (the history is bounded; these are not). */
+  readonly #timeIn: Partial<Record<WorkerState, number>> = {};
+  #since: number;
 
-  constructor(maxHistory = DEFAULT_HISTORY) {
+  /** `startedAt`: runtime clock ms at which it entered `starting`. */
+  constructor(maxHistory = DEFAULT_HISTORY, startedAt = 0) {
     this.#maxHistory = maxHistory;
+    this.#since = startedAt;
+  }
+
+  /** ms spent in each state up to `now`, the current one included. */
+  timeInState(now: number): Partial<Record<WorkerState, number>> {
+    const out = { ...this.#timeIn };
+    out[this.state] = (out[this.state] ?? 0) + Math.max(0, now - this.#since);
+    return out;
   }
 
   can(to: WorkerState): boolean {
@@ -62,6 +74,8 @@ export class WorkerLifecycle {
     if (!this.can(to)) throw new InvalidTransitionError(this.state, to, reason);
     this.history.push({ from: this.state, to, reason, at });
     if (this.history.length > this.#maxHistory) this.history.shift();
+    this.#timeIn[this.state] = (this.#timeIn[this.state] ?? 0) + Math.max(0, at - this.#since);
+    this.#since = at;
     this.state = to;
   }
 
