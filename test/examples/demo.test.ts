@@ -1,4 +1,5 @@
 import test from 'ava';
+import { get } from 'node:http';
 import { pythonOf, runTs, until } from './childProcess.js';
 
 // The demo as `npm start` runs it, shortened: the real pool, the real chaos monkey, real Python.
@@ -64,4 +65,17 @@ test('xotp demo without Python says what to install and exits 1', async (t) => {
   t.is((await demo.exited).code, 1);
   t.regex(demo.stderr.join(''), /xotp demo needs Python 3 to run its workers[\s\S]*fix: install Python 3 \(Debian\/Ubuntu: apt-get install python3\) or set XOTP_PYTHON/);
   t.is(demo.stdout.filter(Boolean).at(-1), 'demo: not run (python unusable)');
+});
+
+const status = (url: string) =>
+  new Promise<number | string>((resolve) => get(url, { agent: false }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error')));
+
+test.serial('xotp demo --view serves the live viewer at the printed URL until the demo ends', async (t) => {
+  const demo = runTs(['src/cli/main.ts', 'demo', '--duration', '3000', '--view']);
+  const url = (await demo.line(/^viewer: http:\/\/127\.0\.0\.1:\d+\/\?token=/)).slice('viewer: '.length);
+  t.is(await status(url), 200);
+  t.is(await status(url.replace(/\?token=.*/, '')), 403, 'no token, no tree');
+  t.is((await demo.exited).code, 0);
+  t.is(await status(url), 'ECONNREFUSED', 'closed with the demo');
+  await until(() => pythonOf(demo.proc.pid!).length === 0, 5000, 'no Python process of the demo left');
 });
