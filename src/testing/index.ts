@@ -11,3 +11,6 @@ export type { TraceEntry } from './traceRecorder.js';
 export { MemoryLogger } from './memoryLogger.js';
 export { StalledError } from './stalledError.js';
 export type { LogRecord } from './memoryLogger.js';
+export { fakeBackend } from '../workers/fakeBackend.js';
+export type { FakeBackendOptions, FakeHandler, FakeCallContext, FakeStatus, FakeRunOptions } from '../workers/fakeBackend.js';
+export { pythonService, Service } from '../workers/pythonService.js';

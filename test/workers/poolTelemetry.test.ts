@@ -5,16 +5,16 @@
  * clock (simulated ms here, so exact).
  */
 import test from 'ava';
-import { createTestRuntime } from '../../src/testing/index.js';
+import { createTestRuntime, type TestRuntime } from '../../src/testing/index.js';
 import { Pool, type RuntimeEventMap } from '../../src/index.js';
 import { rejectionOf } from '../helpers/bridge.js';
 import { hold, nextEvent, osPidOf, startPool } from '../helpers/pool.js';
 
 type Name = keyof RuntimeEventMap;
 
-function record<K extends Name>(rt: { events: { on(name: K, fn: (e: RuntimeEventMap[K][0]) => void): unknown } }, name: K): Array<RuntimeEventMap[K][0]> {
+function record<K extends Name>(rt: TestRuntime, name: K): Array<RuntimeEventMap[K][0]> {
   const seen: Array<RuntimeEventMap[K][0]> = [];
-  rt.events.on(name, (e) => seen.push(e));
+  (rt.events.on as (n: K, fn: (e: RuntimeEventMap[K][0]) => void) => unknown)(name, (e) => seen.push(e));
   return seen;
 }
 
