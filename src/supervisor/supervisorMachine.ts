@@ -288,5 +288,6 @@ export function createSupervisorMachine(mode: 'static' | 'dynamic', label: strin
     output: ({ context }) => proc.exitWith(context.core.ignored ? 'normal' : (context.core.stopReason ?? 'normal')),
   });
 
-  return proc.mark(Object.assign(machine, { [supervisorMarker]: true as const }));
+  Object.assign(machine, { [supervisorMarker]: true });
+  return proc.mark(machine);
 }
