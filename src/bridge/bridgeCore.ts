@@ -2,29 +2,14 @@ import type { AnyActorRef } from 'xstate';
 import { TimeoutError } from '../runtime/errors.js';
 import { trimOldest } from '../runtime/trimOldest.js';
 import { Deadlines, type Deadline } from '../runtime/deadlines.js';
-import type { Runtime } from '../runtime/runtime.js';
+import { runtimeOf, type Runtime } from '../runtime/runtime.js';
+import { recordOf } from '../runtime/processRecord.js';
 import type { CallFrom } from '../runtime/messages.js';
 import type { ExitReason } from '../runtime/exitReason.js';
-import type { Pid } from '../runtime/pid.js';
 import { HEADER_BYTES, encodeFrame } from './frameCodec.js';
 import type { PythonProcessHandle } from './pythonProcess.js';
+import type { BridgeSettings } from './bridgeSettings.js';
 import { BridgeNotRunningError, BridgeOverloadedError, BridgeWedgedError, PayloadTooLargeError, PythonError } from './bridgeErrors.js';
-
-/** Validated bridge options. @internal */
-export interface BridgeSettings {
-  label: string;
-  python: string;
-  argv: string[];
-  env: NodeJS.ProcessEnv;
-  cwd: string | undefined;
-  startupTimeout: number;
-  callTimeout: number;
-  shutdownTimeout: number;
-  cancelGrace: number;
-  maxFrameBytes: number;
-  maxPending: number;
-  concurrency: number;
-}
 
 /** A call request, carried by `xotp.call`. @internal */
 export interface BridgeCallRequest {
@@ -39,6 +24,22 @@ export interface BridgeCallRequest {
    * as `ctx.session` and keep per-session state in `ctx.state`.
    */
   session?: string;
+}
+
+/** Sent by a bridge to itself when a call's cancel was not acknowledged within `cancelGrace`. @internal */
+export interface BridgeWedgedMessage {
+  readonly type: 'bridge.wedged';
+}
+
+/**
+ * Sends the bridge one of its own messages through the kernel's send path, as itself, so an
+ * inspector sees who sent it: it is sent from a deadline's timer, where no process is running.
+ * A bridge that already ended gets nothing.
+ */
+function sendSelf(self: AnyActorRef, message: BridgeWedgedMessage): void {
+  const rec = recordOf(self);
+  if (rec === undefined || self.getSnapshot().status !== 'active') return;
+  runtimeOf(self).delivery.send(rec, rec, message);
 }
 
 /** What `bridgeInfo` returns. */
@@ -120,12 +121,12 @@ export class BridgeCore {
   /** Set when a cancel was not acknowledged within cancelGrace: the bridge is ending for it. */
   wedged: BridgeWedgedError | undefined;
   exit: { code: number | null; signal: string | null } | undefined;
+  /** The Python command of the current spawn, as given or defaulted (for error messages). */
+  command: string | undefined;
   /** Why the bridge is crashing (its exit reason). */
   crash: Error | undefined;
   /** Why it is stopping (its exit reason). */
   stopReason: ExitReason = undefined;
-  /** Its parent: an exit signal from it means "stop now". */
-  parent: Pid | undefined;
 
   constructor(settings: BridgeSettings) {
     this.settings = settings;
@@ -275,7 +276,7 @@ export class BridgeCore {
       cancelling.grace = undefined;
       if (!this.#cancelling.has(id) || this.wedged) return;
       this.wedged = new BridgeWedgedError(self.id, op, id, timeout, grace);
-      self.send({ type: 'bridge.wedged' });
+      sendSelf(self, { type: 'bridge.wedged' });
     });
   }
 

@@ -5,7 +5,7 @@ import { defineErrorCodes } from '../runtime/errorTaxonomy.js';
 import { validateOptions, optional, isString, integer, type Check } from '../runtime/validate.js';
 import { InvalidOptionError } from '../runtime/errors.js';
 import { defaultPython, resolvePython } from './pythonInterpreter.js';
-import { pythonPackageDir } from './pythonBridge.js';
+import { pythonPackageDir } from './bridgeSettings.js';
 
 /** Options of `checkEnvironment`: where the Python side would run, as `pythonBridge` takes them. */
 export interface EnvironmentCheckOptions {
@@ -106,7 +106,8 @@ export async function checkEnvironment(options: EnvironmentCheckOptions = {}): P
   const problems: EnvironmentProblem[] = [];
   let executable: string;
   try {
-    executable = await resolvePython(command);
+    // Looked up as a bridge with these options would look it up.
+    executable = await resolvePython(command, { env: { ...process.env, ...o.env }, ...(o.cwd !== undefined ? { cwd: o.cwd } : {}) });
   } catch (err) {
     problems.push({
       code: 'python_not_found',

@@ -1,59 +1,21 @@
-import { dirname, resolve as resolvePath, delimiter } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { setup, type AnyActorRef, type EventObject } from 'xstate';
-import { Pid } from '../runtime/pid.js';
-import { InvalidOptionError } from '../runtime/errors.js';
+import { setup, type AnyActorRef } from 'xstate';
+import type { Pid } from '../runtime/pid.js';
 import { pidOf, runtimeOf } from '../runtime/runtime.js';
-import { exitWith } from '../runtime/exitWith.js';
-import { processProtocol, type CallMessage, type CastMessage, type ExitMessage, type StopRequestMessage } from '../runtime/messages.js';
+import type { CallMessage, CastMessage, ExitMessage, StopRequestMessage } from '../runtime/messages.js';
 import { isCleanExit, formatReason } from '../runtime/exitReason.js';
-import { validateOptions, optional, isString, integer, isTimeout, anything, isPlainObject, notPlain } from '../runtime/validate.js';
-import { BridgeCore, type BridgeCallRequest, type BridgeSettings } from './bridgeCore.js';
-import { pythonProcess, type PythonProcessEvent, type PythonProcessInput } from './pythonProcess.js';
-import { defaultPython } from './pythonInterpreter.js';
+import { isPlainObject } from '../runtime/validate.js';
+import { processMachine, type ProcessMachineEvent } from '../runtime/processMachine.js';
+import { BridgeCore, type BridgeCallRequest, type BridgeWedgedMessage } from './bridgeCore.js';
+import { pythonProcess, type PythonProcessEvent } from './pythonProcess.js';
+import { parseBridgeOptions, spawnInput, type PythonBridgeOptions } from './bridgeSettings.js';
+
+// The bridge's public face: its options, and where its Python package lives, go with it.
+export type { PythonBridgeOptions } from './bridgeSettings.js';
+export { pythonPackageDir } from './bridgeSettings.js';
 import { BridgeExitedError, BridgeNotRunningError, BridgeStartupError, ProtocolError } from './bridgeErrors.js';
 import { PROTOCOL_VERSION } from './frameCodec.js';
 
-/** Options of `pythonBridge()`. */
-export interface PythonBridgeOptions {
-  /** A module of handlers, run as `python -m xotp_bridge --module <module>`. */
-  module?: string;
-  /** Or a script that registers handlers and calls `xotp_bridge.serve()` itself. */
-  script?: string;
-  /** The Python command; resolved once to the real interpreter. Default `$XOTP_PYTHON` or `python3`. */
-  python?: string;
-  /** Extra arguments (after the module or script). */
-  args?: string[];
-  /** Extra environment variables (on top of this process's). */
-  env?: Record<string, string>;
-  cwd?: string;
-  /** ms from spawn to the `ready` handshake. Default 10000. */
-  startupTimeout?: number | 'infinity';
-  /** Default per-call deadline in ms. Default 30000. */
-  callTimeout?: number | 'infinity';
-  /** ms for each shutdown step: the shutdown frame, then SIGTERM, then SIGKILL. Default 5000. */
-  shutdownTimeout?: number | 'infinity';
-  /**
-   * ms Python has, once a call outlived its deadline, to let go of it: acknowledge the cancel
-   * (an async handler cancelled, a queued call dropped) or reply late (a synchronous handler
-   * that finished). Past it the bridge is wedged: it ends with BridgeWedgedError and its
-   * supervisor replaces it. `'infinity'` never ends it. Default 2000.
-   */
-  cancelGrace?: number | 'infinity';
-  /** Largest frame accepted in either direction. Default 16 MiB. */
-  maxFrameBytes?: number;
-  /** Calls sent and queued at most; more fail with BridgeOverloadedError. Default 1024. */
-  maxPending?: number;
-  /** Calls Python runs at once (a thread pool when > 1). Default 1. */
-  concurrency?: number;
-  /** Label in the bridge's readable id. Default `'bridge'`. */
-  label?: string;
-}
-
-const here = dirname(fileURLToPath(import.meta.url));
-/** The directory holding the `xotp_bridge` Python package (../../python from src/ or dist/). */
-export const pythonPackageDir = resolvePath(here, '..', '..', 'python');
-
+const INIT = 'xotp.bridge.init';
 const INFO = 'info';
 const AWAIT_READY = 'awaitReady';
 
@@ -69,80 +31,105 @@ function spawnEnvOf(input: unknown): Record<string, string> | undefined {
   return isPlainObject(env) && Object.values(env).every((v) => typeof v === 'string') ? (env as Record<string, string>) : undefined;
 }
 
-function parse(options: unknown): BridgeSettings {
-  const o = validateOptions('pythonBridge', options, {
-    module: optional(isString),
-    script: optional(isString),
-    python: optional(isString),
-    args: optional((v, key) => {
-      if (!Array.isArray(v) || !v.every((a) => typeof a === 'string')) throw new InvalidOptionError(key, 'an array of strings', v);
-      return v as string[];
-    }, []),
-    env: optional((v, key) => {
-      // A Map has no own values: it would pass as an empty environment, silently dropped.
-      if (!isPlainObject(v)) throw notPlain(key, 'an object of string values', v);
-      if (!Object.values(v).every((x) => typeof x === 'string')) throw new InvalidOptionError(key, 'an object of string values', v);
-      return v as Record<string, string>;
-    }, {}),
-    cwd: optional(isString),
-    startupTimeout: optional(isTimeout, 10_000),
-    callTimeout: optional(isTimeout, 30_000),
-    shutdownTimeout: optional(isTimeout, 5_000),
-    cancelGrace: optional(isTimeout, 2_000),
-    maxFrameBytes: optional(integer(16, 2 ** 31 - 1), 16 * 1024 * 1024),
-    maxPending: optional(integer(1), 1024),
-    concurrency: optional(integer(1, 1024), 1),
-    label: optional(anything),
-  });
-  if ((o.module === undefined) === (o.script === undefined)) {
-    throw new InvalidOptionError('pythonBridge.module', 'exactly one of module or script', { module: o.module, script: o.script });
-  }
-  const label = o.label ?? 'bridge';
-  if (typeof label !== 'string' || !/^[^/\s]+$/.test(label)) {
-    throw new InvalidOptionError('pythonBridge.label', "a label without '/' or spaces", label);
-  }
-  const argv =
-    o.module !== undefined
-      ? ['-m', 'xotp_bridge', '--module', o.module, '--concurrency', String(o.concurrency), '--', ...o.args]
-      : // Through xotp_bridge too, so that it arms "exit when Node dies" before the script runs.
-        ['-m', 'xotp_bridge', '--script', o.script!, '--concurrency', String(o.concurrency), '--', ...o.args];
-  const inherited = process.env.PYTHONPATH;
-  return {
-    label,
-    python: o.python ?? defaultPython(),
-    argv,
-    env: {
-      ...process.env,
-      ...o.env,
-      PYTHONPATH: [pythonPackageDir, o.env.PYTHONPATH ?? inherited].filter(Boolean).join(delimiter),
-      PYTHONUNBUFFERED: '1',
-      XOTP_BRIDGE_PARENT_PID: String(process.pid),
-      XOTP_BRIDGE_CONCURRENCY: String(o.concurrency),
-      // Python refuses (fails that call) a reply larger than we would accept.
-      XOTP_BRIDGE_MAX_FRAME_BYTES: String(o.maxFrameBytes),
-    },
-    cwd: o.cwd,
-    startupTimeout: o.startupTimeout,
-    callTimeout: o.callTimeout,
-    shutdownTimeout: o.shutdownTimeout,
-    cancelGrace: o.cancelGrace,
-    maxFrameBytes: o.maxFrameBytes,
-    maxPending: o.maxPending,
-    concurrency: o.concurrency,
-  };
-}
-
 interface Context {
   core: BridgeCore;
+  /** Its parent (from the init event), whose exit signal means "stop now". */
+  parent: Pid | undefined;
   /** Extra environment from the spawn input (see `bridgeSpawnEnv`). */
   env: Record<string, string> | undefined;
 }
 
-type Ev = EventObject;
-const core = ({ context }: { context: Context }) => context.core;
+/** Everything a bridge receives: the kernel's messages, its init event, its process's reports, and its own wedge notice. */
+type BridgeEvent = ProcessMachineEvent<typeof INIT> | PythonProcessEvent | BridgeWedgedMessage;
+
+/** One of the events the process actor reports. */
+type ProcessEvent<T extends PythonProcessEvent['type']> = Extract<PythonProcessEvent, { type: T }>;
+
+/** The arguments of an action or guard of the transition taking `E`. */
+interface Args<E extends BridgeEvent = BridgeEvent> {
+  context: Context;
+  event: E;
+  self: AnyActorRef;
+}
+
+/** The arguments of a guard of the transition taking `E` (guards do not see `self`). */
+type GuardArgs<E extends BridgeEvent = BridgeEvent> = Omit<Args<E>, 'self'>;
+
 const rt = (self: AnyActorRef) => runtimeOf(self);
-const asCall = (e: Ev) => e as unknown as CallMessage<BridgeCallRequest | { bridge: typeof INFO }>;
-const processEvent = <T extends PythonProcessEvent['type']>(e: Ev) => e as unknown as Extract<PythonProcessEvent, { type: T }>;
+
+/**
+ * A call's request. Calls come from anyone (`runtime.call` takes any request), so the type system
+ * cannot know the shape: callBridge, bridgeInfo and awaitBridgeReady build these, `send` checks
+ * a call's `op` before using it, and anything else fails that call alone.
+ */
+const requestOf = (event: CallMessage) => event.request as BridgeCallRequest | { bridge: typeof INFO | typeof AWAIT_READY } | null | undefined;
+const isInfo = ({ event }: GuardArgs<CallMessage>) => requestOf(event)?.bridge === INFO;
+const isAwaitReady = ({ event }: GuardArgs<CallMessage>) => requestOf(event)?.bridge === AWAIT_READY;
+const callRequest = (event: CallMessage) => event.request as BridgeCallRequest;
+
+const onOutput = ({ context, event, self }: Args<ProcessEvent<'process.output'>>) => {
+  const logger = rt(self).logger;
+  if (event.stream === 'stderr') {
+    context.core.noteStderr(event.line);
+    logger.warn(`[${self.id}] ${event.line}`, { bridge: self.id, stream: 'stderr' });
+  } else {
+    logger.info(`[${self.id}] ${event.line}`, { bridge: self.id, stream: 'stdout' });
+  }
+};
+const onInfo = ({ context, event, self }: Args<CallMessage>, state: string) => rt(self).reply(event.from, context.core.info(state));
+const stopWith = ({ context, event }: Args<StopRequestMessage | ExitMessage>) => {
+  context.core.stopReason = event.reason;
+};
+/** A trapped exit that means "stop": from the parent (as a gen_server), or abnormal from a linked process. */
+const mustStop = (proc: { fromParent: (args: GuardArgs<ExitMessage>) => boolean }) => (args: GuardArgs<ExitMessage>) =>
+  proc.fromParent(args) || !isCleanExit(args.event.reason);
+const onCast = ({ context, event }: Args<CastMessage>) => {
+  const m: unknown = event.message;
+  if (isPlainObject(m) && m.bridge === 'cancel' && typeof m.token === 'string') context.core.cancel(m.token);
+};
+/** Records why the bridge is crashing (the first reason wins). */
+const crashWith =
+  <E extends BridgeEvent>(make: (c: BridgeCore, self: AnyActorRef, event: E) => Error) =>
+  ({ context, self, event }: Args<E>) => {
+    context.core.crash ??= make(context.core, self, event);
+  };
+const noteExit = ({ context, event }: Args<ProcessEvent<'process.exit'>>) => {
+  context.core.exit = event;
+};
+const lateSpawn =
+  (signal: NodeJS.Signals | null) =>
+  ({ context, event }: Args<ProcessEvent<'process.spawned'>>) => {
+    const handle = (context.core.handle = event.handle);
+    handle.send({ type: 'shutdown' });
+    if (signal) handle.kill(signal);
+  };
+const exitedError = (c: BridgeCore, self: AnyActorRef, why?: string) =>
+  new BridgeExitedError(self.id, c.exit?.code ?? null, c.exit?.signal ?? null, [...c.stderrTail], why);
+const frameType =
+  (type: unknown) =>
+  ({ event }: GuardArgs<ProcessEvent<'process.message'>>) =>
+    event.message.type === type;
+// Frames after the handshake: replies (most take the fast path around the machine), cancel
+// acknowledgements, and Python's report of a frame of ours it could not use — which means our
+// side of the stream cannot be trusted. Frames of any other type are counted as unknown
+// replies and dropped, like replies to no call.
+const onFrame = [
+  { guard: frameType('cancelled'), actions: ({ context, event }: Args<ProcessEvent<'process.message'>>) => context.core.onCancelAck(event.message) },
+  {
+    guard: frameType('protocol_error'),
+    target: '#bridge.crashing',
+    actions: crashWith((_c, self, e: ProcessEvent<'process.message'>) => {
+      const m = e.message;
+      return new ProtocolError('rejected', `bridge ${self.id}: Python rejected a frame (${String(m.kind)}): ${String(m.message).slice(0, 300)}`);
+    }),
+  },
+  { actions: ({ context, event, self }: Args<ProcessEvent<'process.message'>>) => context.core.onReply(rt(self), event.message) },
+];
+const protocolBroke = { target: '#bridge.crashing', actions: crashWith((_c, _s, e: ProcessEvent<'process.protocolError'>) => e.error) } as const;
+const refuse =
+  (state: string) =>
+  ({ context, event, self }: Args<CallMessage>) =>
+    context.core.notRunning(rt(self), self, event.from, state);
 
 /**
  * A bridge actor owning one Python process (DESIGN.md "Bridge"). Its states are the process's
@@ -151,6 +138,11 @@ const processEvent = <T extends PythonProcessEvent['type']>(e: Ev) => e as unkno
  * stop began fail at once with `BridgeNotRunningError`; the process exiting at any point fails
  * every pending call with `BridgeExitedError` (exit code, signal, stderr tail) and ends the bridge
  * abnormally so its supervisor restarts it. A Python exception fails only its call.
+ *
+ * It is a `processMachine`: it traps exits (its supervisor's shutdown signal becomes an orderly
+ * stop: drain, shutdown frame), and an exit signal from its parent, or an abnormal one from a
+ * linked process, stops it. This process's environment (`$XOTP_PYTHON`, `PYTHONPATH`, ...) is
+ * read at each spawn, not when the bridge is defined.
  *
  * Spawn it under a supervisor (or with `runtime.start`, which resolves after the handshake) and
  * call it with `callBridge(runtime, bridge, op, args)`.
@@ -164,66 +156,13 @@ const processEvent = <T extends PythonProcessEvent['type']>(e: Ev) => e as unkno
  * @throws InvalidOptionError naming the key for bad options.
  */
 export function pythonBridge(options: PythonBridgeOptions) {
-  const settings = parse(options);
-  const failAll = ({ context, self }: { context: Context; self: AnyActorRef }, error: unknown) => context.core.failAll(rt(self), error);
-  const exitedError = (c: BridgeCore, self: AnyActorRef, why?: string) =>
-    new BridgeExitedError(self.id, c.exit?.code ?? null, c.exit?.signal ?? null, [...c.stderrTail], why);
-
-  const onOutput = ({ context, event, self }: { context: Context; event: Ev; self: AnyActorRef }) => {
-    const out = processEvent<'process.output'>(event);
-    const logger = rt(self).logger;
-    if (out.stream === 'stderr') {
-      context.core.noteStderr(out.line);
-      logger.warn(`[${self.id}] ${out.line}`, { bridge: self.id, stream: 'stderr' });
-    } else {
-      logger.info(`[${self.id}] ${out.line}`, { bridge: self.id, stream: 'stdout' });
-    }
-  };
-  const onInfo = ({ context, event, self }: { context: Context; event: Ev; self: AnyActorRef }, state: string) =>
-    rt(self).reply(asCall(event).from, context.core.info(state));
-  const isInfo = ({ event }: { event: Ev }) => (asCall(event).request as { bridge?: string })?.bridge === INFO;
-  const isAwaitReady = ({ event }: { event: Ev }) => (asCall(event).request as { bridge?: string })?.bridge === AWAIT_READY;
-  const fromParent = ({ context, event }: { context: Context; event: Ev }) =>
-    Pid.equals((event as unknown as ExitMessage).from, context.core.parent);
-  const stopWith = ({ context, event }: { context: Context; event: Ev }) => {
-    const e = event as unknown as StopRequestMessage | ExitMessage;
-    context.core.stopReason = e.reason;
-  };
-  const abnormalExit = ({ event }: { event: Ev }) => !isCleanExit((event as unknown as ExitMessage).reason);
-  const onCast = ({ context, event }: { context: Context; event: Ev }) => {
-    const m = (event as unknown as CastMessage<{ bridge?: string; token?: string }>).message;
-    if (m?.bridge === 'cancel' && typeof m.token === 'string') context.core.cancel(m.token);
-  };
-  const crashWith = (make: (c: BridgeCore, self: AnyActorRef, event: Ev) => Error) => ({ context, self, event }: { context: Context; self: AnyActorRef; event: Ev }) => {
-    context.core.crash ??= make(context.core, self, event);
-  };
-  const lateSpawn = (signal: NodeJS.Signals | null) => ({ context, event }: { context: Context; event: Ev }) => {
-    const handle = (context.core.handle = processEvent<'process.spawned'>(event).handle);
-    handle.send({ type: 'shutdown' });
-    if (signal) handle.kill(signal);
-  };
-  const frameType = (type: unknown) => ({ event }: { event: Ev }) => processEvent<'process.message'>(event).message.type === type;
-  // Frames after the handshake: replies (most take the fast path around the machine), cancel
-  // acknowledgements, and Python's report of a frame of ours it could not use — which means our
-  // side of the stream cannot be trusted. Frames of any other type are counted as unknown
-  // replies and dropped, like replies to no call.
-  const onFrame = [
-    { guard: frameType('cancelled'), actions: ({ context, event }: { context: Context; event: Ev }) => context.core.onCancelAck(processEvent<'process.message'>(event).message) },
-    {
-      guard: frameType('protocol_error'),
-      target: '#bridge.crashing',
-      actions: crashWith((_c, self, e) => {
-        const m = processEvent<'process.message'>(e).message;
-        return new ProtocolError('rejected', `bridge ${self.id}: Python rejected a frame (${String(m.kind)}): ${String(m.message).slice(0, 300)}`);
-      }),
-    },
-    { actions: ({ context, event, self }: { context: Context; event: Ev; self: AnyActorRef }) => context.core.onReply(rt(self), processEvent<'process.message'>(event).message) },
-  ];
-  const refuse = (state: string) => ({ context, event, self }: { context: Context; event: Ev; self: AnyActorRef }) =>
-    context.core.notRunning(rt(self), self, asCall(event).from, state);
+  const settings = parseBridgeOptions(options);
+  const proc = processMachine({ init: INIT, label: settings.label });
+  const stopSignal = mustStop(proc);
+  const failAll = ({ context, self }: Args, error: unknown) => context.core.failAll(rt(self), error);
 
   const machine = setup({
-    types: {} as { context: Context; events: Ev },
+    types: {} as { context: Context; events: BridgeEvent; input: unknown },
     actors: { pythonProcess },
     delays: {
       startup: () => settings.startupTimeout,
@@ -231,30 +170,30 @@ export function pythonBridge(options: PythonBridgeOptions) {
     },
   }).createMachine({
     id: 'bridge',
-    context: ({ input }) => ({ core: new BridgeCore(settings), env: spawnEnvOf(input) }),
-    // Trap exits: a supervisor's shutdown signal becomes an orderly stop (drain, shutdown frame).
-    entry: ({ context, self }) => {
-      const runtime = rt(self);
-      runtime.trapExit(pidOf(self), true);
-      context.core.parent = runtime.parentOf(pidOf(self));
+    context: ({ input }) => ({ core: new BridgeCore(settings), parent: undefined, env: spawnEnvOf(input) }),
+    entry: [
+      proc.entry,
       // However the bridge ends — even killed, when no action of its own runs — its call
       // deadlines go with it.
-      runtime.monitor(pidOf(self), () => context.core.dispose());
-    },
+      ({ context, self }) => void rt(self).monitor(pidOf(self), () => context.core.dispose()),
+    ],
     invoke: {
       id: 'process',
       src: 'pythonProcess',
-      input: ({ self, context }): PythonProcessInput => ({
-        owner: self.id,
-        python: settings.python,
-        argv: settings.argv,
-        env: context.env ? { ...settings.env, ...context.env } : settings.env,
-        cwd: settings.cwd,
-        maxFrameBytes: settings.maxFrameBytes,
-      }),
+      // Evaluated when the bridge is spawned: the environment is read now (see spawnInput).
+      input: ({ self, context }) => {
+        const input = spawnInput(settings, self.id, context.env);
+        context.core.command = input.python;
+        return input;
+      },
     },
     initial: 'starting',
     on: {
+      [INIT]: {
+        actions: ({ context, event }) => {
+          context.parent = event.parent;
+        },
+      },
       'process.output': { actions: onOutput },
     },
     states: {
@@ -273,31 +212,34 @@ export function pythonBridge(options: PythonBridgeOptions) {
         on: {
           'xotp.call': [
             { guard: isInfo, actions: (a) => onInfo(a, 'starting') },
-            { guard: isAwaitReady, actions: ({ context, event }) => void context.core.readyWaiters.push(asCall(event).from) },
-            { actions: ({ context, event, self }) => context.core.enqueue(rt(self), self, asCall(event).request as BridgeCallRequest, asCall(event).from) },
+            { guard: isAwaitReady, actions: ({ context, event }) => void context.core.readyWaiters.push(event.from) },
+            { actions: ({ context, event, self }) => context.core.enqueue(rt(self), self, callRequest(event), event.from) },
           ],
           'xotp.cast': { actions: onCast },
           'xotp.stop': { target: 'stopping', actions: stopWith },
-          'xotp.exit': { guard: (a) => fromParent(a) || abnormalExit(a), target: 'stopping', actions: stopWith },
+          'xotp.exit': { guard: stopSignal, target: 'stopping', actions: stopWith },
           'process.failed': {
             target: 'crashed',
-            actions: crashWith((c, self, e) => new BridgeStartupError(self.id, `could not start ${settings.python}: ${processEvent<'process.failed'>(e).error.message}`, [...c.stderrTail], processEvent<'process.failed'>(e).error)),
+            actions: crashWith(
+              (c, self, e: ProcessEvent<'process.failed'>) =>
+                new BridgeStartupError(self.id, `could not start ${c.command}: ${e.error.message}`, [...c.stderrTail], e.error),
+            ),
           },
           'process.exit': {
             target: 'crashed',
             actions: [
-              ({ context, event }) => void (context.core.exit = processEvent<'process.exit'>(event)),
+              noteExit,
               crashWith((c, self) => new BridgeStartupError(self.id, `the process exited before the handshake (${c.exit?.signal ? `signal ${c.exit.signal}` : `exit code ${c.exit?.code}`})`, [...c.stderrTail], undefined, c.exit?.signal ?? null)),
             ],
           },
-          'process.protocolError': { target: 'crashing', actions: crashWith((_c, _s, e) => processEvent<'process.protocolError'>(e).error) },
+          'process.protocolError': protocolBroke,
         },
         states: {
           spawning: {
             on: {
               'process.spawned': {
                 target: 'handshaking',
-                actions: ({ context, event }) => void (context.core.handle = processEvent<'process.spawned'>(event).handle),
+                actions: ({ context, event }) => void (context.core.handle = event.handle),
               },
             },
           },
@@ -305,21 +247,18 @@ export function pythonBridge(options: PythonBridgeOptions) {
             on: {
               'process.message': [
                 {
-                  guard: ({ event }) => {
-                    const m = processEvent<'process.message'>(event).message;
-                    return m.type === 'ready' && m.protocol === PROTOCOL_VERSION;
-                  },
+                  guard: ({ event }) => event.message.type === 'ready' && event.message.protocol === PROTOCOL_VERSION,
                   target: '#bridge.ready',
                   actions: [
                     ({ context, event }) => {
-                      const m = processEvent<'process.message'>(event).message;
+                      const m = event.message;
                       context.core.ready = {
                         pid: Number(m.pid),
                         python: String(m.python ?? '?'),
-                        handlers: Array.isArray(m.handlers) ? (m.handlers as string[]) : [],
+                        handlers: Array.isArray(m.handlers) ? m.handlers.map(String) : [],
                       };
                     },
-                    ({ self }) => rt(self).ackStart(self, { ok: true }),
+                    ({ self }) => proc.ack(self, { ok: true }),
                     ({ context, self }) => {
                       const runtime = rt(self);
                       for (const from of context.core.readyWaiters.splice(0)) runtime.reply(from, context.core.info('ready'));
@@ -329,17 +268,17 @@ export function pythonBridge(options: PythonBridgeOptions) {
                 },
                 {
                   // Node and Python from different xotp versions would misread each other's frames.
-                  guard: ({ event }) => processEvent<'process.message'>(event).message.type === 'ready',
+                  guard: ({ event }) => event.message.type === 'ready',
                   target: '#bridge.crashing',
-                  actions: crashWith((c, self, e) => {
-                    const got = processEvent<'process.message'>(e).message.protocol;
+                  actions: crashWith((c, self, e: ProcessEvent<'process.message'>) => {
+                    const got = e.message.protocol;
                     const why = `protocol version mismatch: expected ${PROTOCOL_VERSION}, got ${got === undefined ? 'none' : JSON.stringify(got)} (the xotp_bridge Python package does not match this xotp)`;
                     return new BridgeStartupError(self.id, why, [...c.stderrTail], new ProtocolError('bad_handshake', `bridge ${self.id}: ${why}`));
                   }),
                 },
                 {
                   target: '#bridge.crashing',
-                  actions: crashWith((_c, self, e) => new ProtocolError('bad_handshake', `bridge ${self.id}: expected a ready frame first, got ${formatReason(processEvent<'process.message'>(e).message).slice(0, 200)}`)),
+                  actions: crashWith((_c, self, e: ProcessEvent<'process.message'>) => new ProtocolError('bad_handshake', `bridge ${self.id}: expected a ready frame first, got ${formatReason(e.message).slice(0, 200)}`)),
                 },
               ],
             },
@@ -353,24 +292,22 @@ export function pythonBridge(options: PythonBridgeOptions) {
           if (c.handle) c.handle.onReply = (message) => c.onReply(runtime, message);
         },
         on: {
+          // The hot path: a call goes to the pipe from this transition, after the two tag checks.
           'xotp.call': [
             { guard: isInfo, actions: (a) => onInfo(a, 'ready') },
             { guard: isAwaitReady, actions: (a) => onInfo(a, 'ready') },
-            { actions: ({ context, event, self }) => context.core.send(rt(self), self, asCall(event).request as BridgeCallRequest, asCall(event).from) },
+            { actions: ({ context, event, self }) => context.core.send(rt(self), self, callRequest(event), event.from) },
           ],
           'xotp.cast': { actions: onCast },
           'process.message': onFrame,
-          'process.protocolError': { target: 'crashing', actions: crashWith((_c, _s, e) => processEvent<'process.protocolError'>(e).error) },
+          'process.protocolError': protocolBroke,
           'bridge.wedged': { target: 'crashing', actions: crashWith((c) => c.wedged!) },
           'process.exit': {
             target: 'crashed',
-            actions: [
-              ({ context, event }) => void (context.core.exit = processEvent<'process.exit'>(event)),
-              crashWith((c, self) => exitedError(c, self, 'unexpected exit')),
-            ],
+            actions: [noteExit, crashWith((c, self) => exitedError(c, self, 'unexpected exit'))],
           },
           'xotp.stop': { target: 'draining', actions: stopWith },
-          'xotp.exit': { guard: (a) => fromParent(a) || abnormalExit(a), target: 'draining', actions: stopWith },
+          'xotp.exit': { guard: stopSignal, target: 'draining', actions: stopWith },
         },
       },
       draining: {
@@ -385,8 +322,8 @@ export function pythonBridge(options: PythonBridgeOptions) {
           'xotp.call': [{ guard: isInfo, actions: (a) => onInfo(a, 'draining') }, { actions: refuse('draining') }],
           'xotp.cast': { actions: onCast },
           'process.message': onFrame,
-          'process.protocolError': { target: 'crashing', actions: crashWith((_c, _s, e) => processEvent<'process.protocolError'>(e).error) },
-          'process.exit': { target: 'exited', actions: ({ context, event }) => void (context.core.exit = processEvent<'process.exit'>(event)) },
+          'process.protocolError': protocolBroke,
+          'process.exit': { target: 'exited', actions: noteExit },
         },
       },
       stopping: {
@@ -416,7 +353,7 @@ export function pythonBridge(options: PythonBridgeOptions) {
         on: {
           'xotp.call': [{ guard: isInfo, actions: (a) => onInfo(a, 'stopping') }, { actions: refuse('stopping') }],
           'process.message': {},
-          'process.exit': { target: 'exited', actions: ({ context, event }) => void (context.core.exit = processEvent<'process.exit'>(event)) },
+          'process.exit': { target: 'exited', actions: noteExit },
           'process.failed': { target: 'exited' },
         },
       },
@@ -430,11 +367,11 @@ export function pythonBridge(options: PythonBridgeOptions) {
           'xotp.call': [{ guard: isInfo, actions: (a) => onInfo(a, 'crashing') }, { actions: refuse('crashing') }],
           'process.spawned': {
             actions: ({ context, event }) => {
-              context.core.handle = processEvent<'process.spawned'>(event).handle;
-              context.core.handle.kill('SIGKILL');
+              context.core.handle = event.handle;
+              event.handle.kill('SIGKILL');
             },
           },
-          'process.exit': { target: 'crashed', actions: ({ context, event }) => void (context.core.exit = processEvent<'process.exit'>(event)) },
+          'process.exit': { target: 'crashed', actions: noteExit },
           'process.failed': { target: 'crashed' },
         },
       },
@@ -445,19 +382,19 @@ export function pythonBridge(options: PythonBridgeOptions) {
             if (context.core.handle) context.core.handle.onReply = undefined;
           },
           (a) => failAll(a, exitedError(a.context.core, a.self, a.context.core.crash?.message)),
-          ({ context, self }) => rt(self).ackStart(self, { error: context.core.crash }),
+          ({ context, self }) => proc.ack(self, { error: context.core.crash }),
         ],
       },
       exited: {
         type: 'final',
         entry: [
           (a) => failAll(a, exitedError(a.context.core, a.self, 'the bridge stopped')),
-          ({ context, self }) => rt(self).ackStart(self, { error: context.core.stopReason ?? 'normal' }),
+          ({ context, self }) => proc.ack(self, { error: context.core.stopReason ?? 'normal' }),
         ],
       },
     },
-    output: ({ context }) => exitWith(context.core.crash ?? context.core.stopReason ?? 'normal'),
+    output: ({ context }) => proc.exitWith(context.core.crash ?? context.core.stopReason ?? 'normal'),
   });
-  Object.assign(machine, { [processProtocol]: { gracefulStop: true, acksStart: true, label: settings.label }, [bridgeSpawnEnv]: true });
-  return machine;
+  Object.assign(machine, { [bridgeSpawnEnv]: true });
+  return proc.mark(machine);
 }

@@ -1,20 +1,58 @@
 import { execFile } from 'node:child_process';
 import { isAbsolute } from 'node:path';
 
+/** Where a Python command is resolved: the environment and working directory it runs with. */
+export interface PythonLookup {
+  /** Default: `process.env` when `resolvePython` is called. */
+  env?: NodeJS.ProcessEnv;
+  /** Default: `process.cwd()` when `resolvePython` is called. */
+  cwd?: string;
+}
+
+/**
+ * Resolved interpreters, for the whole Node process rather than per runtime, on purpose: what
+ * a command names is a fact about this machine (its files, PATH and version-manager settings),
+ * the same for every runtime in the process, and resolving it runs the command once (a second
+ * or more through a version-manager shim). The key holds everything the answer depends on: the
+ * command; the environment, whose PATH finds the command and whose variables steer a shim
+ * (pyenv's PYENV_VERSION, asdf's ASDF_PYTHON_VERSION, ...); and the working directory, which a
+ * relative command and a shim's version file (`.python-version`) are read from. A failed
+ * resolution is not kept, so the next spawn tries again.
+ */
 const cache = new Map<string, Promise<string>>();
 
 /**
- * The real interpreter behind a Python command, resolved once per command and cached: the
- * `python3` on PATH may be a slow shell shim (pyenv, asdf) that would add its start-up time to
- * every bridge spawn. Runs `<cmd> -c "import sys; print(sys.executable)"` without a shell.
+ * How long the resolution may take, on the real clock: the command is an OS process outside
+ * the runtime's clock domain (a SimulatedClock cannot make it run), and this bounds only a
+ * command that hangs. A bridge's own `startupTimeout` runs on the runtime clock, from its spawn.
  */
-export function resolvePython(command: string): Promise<string> {
-  let resolved = cache.get(command);
+const RESOLVE_TIMEOUT_MS = 30_000;
+
+function cacheKey(command: string, env: NodeJS.ProcessEnv, cwd: string): string {
+  const vars = Object.keys(env)
+    .sort()
+    .map((k) => `${k}=${env[k] ?? ''}`);
+  return JSON.stringify([command, cwd, vars]);
+}
+
+/**
+ * The real interpreter behind a Python command, resolved once per command, environment and
+ * working directory, and cached: the `python3` on PATH may be a slow shell shim (pyenv, asdf)
+ * that would add its start-up time to every bridge spawn. Runs
+ * `<cmd> -c "import sys; print(sys.executable)"` without a shell, with `lookup`'s environment
+ * and working directory (a bridge passes its own, so the answer is the interpreter it would
+ * have run).
+ */
+export function resolvePython(command: string, lookup: PythonLookup = {}): Promise<string> {
+  const env = lookup.env ?? process.env;
+  const cwd = lookup.cwd ?? process.cwd();
+  const key = cacheKey(command, env, cwd);
+  let resolved = cache.get(key);
   if (resolved === undefined) {
     resolved = new Promise<string>((resolve, reject) => {
-      execFile(command, ['-c', 'import sys; print(sys.executable)'], { timeout: 30_000 }, (err, stdout) => {
+      execFile(command, ['-c', 'import sys; print(sys.executable)'], { env, cwd, timeout: RESOLVE_TIMEOUT_MS }, (err, stdout) => {
         if (err) {
-          cache.delete(command);
+          cache.delete(key);
           reject(err);
           return;
         }
@@ -22,12 +60,16 @@ export function resolvePython(command: string): Promise<string> {
         resolve(exe && isAbsolute(exe) ? exe : command);
       });
     });
-    cache.set(command, resolved);
+    cache.set(key, resolved);
   }
   return resolved;
 }
 
-/** The Python command used when a bridge names none: `$XOTP_PYTHON`, else `python3`. */
+/**
+ * The Python command used when a bridge names none: `$XOTP_PYTHON`, else `python3`. Read when
+ * it is needed (a bridge reads it at each spawn), never kept: a program may set XOTP_PYTHON
+ * after defining its bridges.
+ */
 export function defaultPython(): string {
   return process.env.XOTP_PYTHON || 'python3';
 }

@@ -9,9 +9,13 @@ import { resolvePython } from './pythonInterpreter.js';
 export interface PythonProcessInput {
   /** Who owns it, for leak reports and log lines (`app/py/worker-1 <app.7>`). */
   owner: string;
+  /** The command, resolved to the real interpreter (`resolvePython`) with `env` and `cwd`. */
   python: string;
   argv: string[];
+  /** The environment the user gave the process: this Node process's, as it is at spawn, and the bridge's `env`. */
   env: NodeJS.ProcessEnv;
+  /** What xotp adds for the Python side (PYTHONPATH, XOTP_BRIDGE_*); it does not change which interpreter the command names. */
+  bridgeEnv: Record<string, string>;
   cwd: string | undefined;
   maxFrameBytes: number;
 }
@@ -56,11 +60,11 @@ export const pythonProcess = fromCallback<{ type: string }, PythonProcessInput>(
   const rt = runtimeOf(self as AnyActorRef);
 
   const start = async () => {
-    const exe = await resolvePython(input.python);
+    const exe = await resolvePython(input.python, input.cwd === undefined ? { env: input.env } : { env: input.env, cwd: input.cwd });
     if (stopped) return;
     child = spawn(exe, input.argv, {
       stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
-      env: input.env,
+      env: { ...input.env, ...input.bridgeEnv },
       cwd: input.cwd,
       windowsHide: true,
     });

@@ -7,6 +7,7 @@
  * waited for through calls that Python reads after the cancel frame (frames are read in order).
  */
 import test from 'ava';
+import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -184,4 +185,25 @@ test('BridgeWedgedError is an XotpError with a stable code', (t) => {
   t.is(e.code, 'bridge_wedged');
   t.is(e.callId, 7);
   t.regex(e.message, /^bridge app\/py is wedged: call 'embed' \(id 7\) outlived its 30000 ms deadline/);
+});
+
+test.serial("regression: a bridge's own messages (its init, the wedge notice) reached it with no sender, so an inspector could not draw them", async (t) => {
+  // The wedge notice was sent with `self.send` from a deadline's timer, bypassing the kernel's
+  // send path; it is now sent through it as the bridge itself, as its init event is.
+  const events: InspectionEvent[] = [];
+  await using rt = createTestRuntime({ inspect: (e) => events.push(e) });
+  const { pid, actor } = await startBridge(rt, examples({ cancelGrace: 100 }));
+  const exited = rt.exited(pid);
+  const stuck = track(callBridge(rt, pid, 'wait_gate', { name: 'never' }, { timeout: 100 }));
+  await rt.advance(100);
+  await stuck.promise;
+  await rt.advance(100);
+  t.true((await exited) instanceof BridgeWedgedError);
+  const senders = (type: string) =>
+    events
+      .filter((e): e is InspectionEvent & { type: '@xstate.event' } => e.type === '@xstate.event' && e.event.type === type && e.actorRef === actor)
+      // xstate types sourceRef loosely (ActorRefLike); every actor here is a full ActorRef.
+      .map((e) => (e.sourceRef as AnyActorRef | undefined)?.id);
+  t.deepEqual(senders('xotp.bridge.init'), [actor.id]);
+  t.deepEqual(senders('bridge.wedged'), [actor.id]);
 });

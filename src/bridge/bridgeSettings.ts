@@ -1,0 +1,161 @@
+import { dirname, resolve as resolvePath, delimiter } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InvalidOptionError } from '../runtime/errors.js';
+import { validateOptions, optional, isString, integer, isTimeout, anything, isPlainObject, notPlain } from '../runtime/validate.js';
+import { defaultPython } from './pythonInterpreter.js';
+import type { PythonProcessInput } from './pythonProcess.js';
+
+/** Options of `pythonBridge()`. */
+export interface PythonBridgeOptions {
+  /** A module of handlers, run as `python -m xotp_bridge --module <module>`. */
+  module?: string;
+  /** Or a script that registers handlers and calls `xotp_bridge.serve()` itself. */
+  script?: string;
+  /**
+   * The Python command; resolved once to the real interpreter. Default `$XOTP_PYTHON` (as it is
+   * when the bridge spawns), else `python3`.
+   */
+  python?: string;
+  /** Extra arguments (after the module or script). */
+  args?: string[];
+  /** Extra environment variables (on top of this process's, as it is when the bridge spawns). */
+  env?: Record<string, string>;
+  cwd?: string;
+  /** ms from spawn to the `ready` handshake. Default 10000. */
+  startupTimeout?: number | 'infinity';
+  /** Default per-call deadline in ms. Default 30000. */
+  callTimeout?: number | 'infinity';
+  /** ms for each shutdown step: the shutdown frame, then SIGTERM, then SIGKILL. Default 5000. */
+  shutdownTimeout?: number | 'infinity';
+  /**
+   * ms Python has, once a call outlived its deadline, to let go of it: acknowledge the cancel
+   * (an async handler cancelled, a queued call dropped) or reply late (a synchronous handler
+   * that finished). Past it the bridge is wedged: it ends with BridgeWedgedError and its
+   * supervisor replaces it. `'infinity'` never ends it. Default 2000.
+   */
+  cancelGrace?: number | 'infinity';
+  /** Largest frame accepted in either direction. Default 16 MiB. */
+  maxFrameBytes?: number;
+  /** Calls sent and queued at most; more fail with BridgeOverloadedError. Default 1024. */
+  maxPending?: number;
+  /** Calls Python runs at once (a thread pool when > 1). Default 1. */
+  concurrency?: number;
+  /** Label in the bridge's readable id. Default `'bridge'`. */
+  label?: string;
+}
+
+/**
+ * Validated bridge options: what was asked for, fixed when the bridge is defined. Nothing here
+ * is read from this process's environment; that happens at each spawn (`spawnInput`).
+ *
+ * @internal
+ */
+export interface BridgeSettings {
+  label: string;
+  /** The command given, if any; the default (`$XOTP_PYTHON`, else `python3`) is read at spawn. */
+  python: string | undefined;
+  argv: string[];
+  /** The `env` option: added to this process's environment at spawn. */
+  env: Record<string, string>;
+  cwd: string | undefined;
+  startupTimeout: number;
+  callTimeout: number;
+  shutdownTimeout: number;
+  cancelGrace: number;
+  maxFrameBytes: number;
+  maxPending: number;
+  concurrency: number;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** The directory holding the `xotp_bridge` Python package (../../python from src/ or dist/). */
+export const pythonPackageDir = resolvePath(here, '..', '..', 'python');
+
+/**
+ * Validates `pythonBridge()`'s options.
+ *
+ * @throws InvalidOptionError naming the key.
+ * @internal
+ */
+export function parseBridgeOptions(options: unknown): BridgeSettings {
+  const o = validateOptions('pythonBridge', options, {
+    module: optional(isString),
+    script: optional(isString),
+    python: optional(isString),
+    args: optional((v, key) => {
+      if (!Array.isArray(v) || !v.every((a) => typeof a === 'string')) throw new InvalidOptionError(key, 'an array of strings', v);
+      return v as string[];
+    }, []),
+    env: optional((v, key) => {
+      // A Map has no own values: it would pass as an empty environment, silently dropped.
+      if (!isPlainObject(v)) throw notPlain(key, 'an object of string values', v);
+      if (!Object.values(v).every((x) => typeof x === 'string')) throw new InvalidOptionError(key, 'an object of string values', v);
+      return v as Record<string, string>;
+    }, {}),
+    cwd: optional(isString),
+    startupTimeout: optional(isTimeout, 10_000),
+    callTimeout: optional(isTimeout, 30_000),
+    shutdownTimeout: optional(isTimeout, 5_000),
+    cancelGrace: optional(isTimeout, 2_000),
+    maxFrameBytes: optional(integer(16, 2 ** 31 - 1), 16 * 1024 * 1024),
+    maxPending: optional(integer(1), 1024),
+    concurrency: optional(integer(1, 1024), 1),
+    label: optional(anything),
+  });
+  if ((o.module === undefined) === (o.script === undefined)) {
+    throw new InvalidOptionError('pythonBridge.module', 'exactly one of module or script', { module: o.module, script: o.script });
+  }
+  const label = o.label ?? 'bridge';
+  if (typeof label !== 'string' || !/^[^/\s]+$/.test(label)) {
+    throw new InvalidOptionError('pythonBridge.label', "a label without '/' or spaces", label);
+  }
+  const argv =
+    o.module !== undefined
+      ? ['-m', 'xotp_bridge', '--module', o.module, '--concurrency', String(o.concurrency), '--', ...o.args]
+      : // Through xotp_bridge too, so that it arms "exit when Node dies" before the script runs.
+        ['-m', 'xotp_bridge', '--script', o.script!, '--concurrency', String(o.concurrency), '--', ...o.args];
+  return {
+    label,
+    python: o.python,
+    argv,
+    env: o.env,
+    cwd: o.cwd,
+    startupTimeout: o.startupTimeout,
+    callTimeout: o.callTimeout,
+    shutdownTimeout: o.shutdownTimeout,
+    cancelGrace: o.cancelGrace,
+    maxFrameBytes: o.maxFrameBytes,
+    maxPending: o.maxPending,
+    concurrency: o.concurrency,
+  };
+}
+
+/**
+ * What one spawn of the bridge runs: the settings, with this process's environment read now
+ * (`$XOTP_PYTHON`, `PYTHONPATH`, everything the process inherits), not when the bridge was
+ * defined: a program may define its bridges at import time and set its environment later, and
+ * each restart sees the environment as it is then.
+ *
+ * @param extraEnv variables the spawner adds for this process (a pool's run marker).
+ * @internal
+ */
+export function spawnInput(settings: BridgeSettings, owner: string, extraEnv?: Record<string, string>): PythonProcessInput {
+  const env = { ...process.env, ...settings.env };
+  return {
+    owner,
+    python: settings.python ?? defaultPython(),
+    argv: settings.argv,
+    env,
+    bridgeEnv: {
+      ...extraEnv,
+      PYTHONPATH: [pythonPackageDir, env.PYTHONPATH].filter(Boolean).join(delimiter),
+      PYTHONUNBUFFERED: '1',
+      XOTP_BRIDGE_PARENT_PID: String(process.pid),
+      XOTP_BRIDGE_CONCURRENCY: String(settings.concurrency),
+      // Python refuses (fails that call) a reply larger than we would accept.
+      XOTP_BRIDGE_MAX_FRAME_BYTES: String(settings.maxFrameBytes),
+    },
+    cwd: settings.cwd,
+    maxFrameBytes: settings.maxFrameBytes,
+  };
+}
