@@ -17,6 +17,12 @@ export interface BridgeCallOptions {
   session?: string;
 }
 
+/**
+ * Call tokens (a call's own id, to cancel it on abort), counted for the whole Node process on
+ * purpose: a token only has to be unique among one bridge's calls, and a process-wide counter
+ * is unique everywhere, costs one increment on the call path, and holds nothing a runtime could
+ * see of another's (only the bridge that got the call looks its token up).
+ */
 let tokenSeq = 0;
 
 const callBridgeSchema = {

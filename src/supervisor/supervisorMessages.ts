@@ -33,7 +33,8 @@ export interface KillTimeoutMessage {
 
 /**
  * Everything a supervisor receives: the kernel's messages (calls, exit signals, DOWNs, stop
- * requests), its init event, and what it sends itself.
+ * requests), its init event, and what it sends itself. It and its parts are exported because
+ * they are in the type of the logic `supervisor()` returns, which declaration files must name.
  *
  * @internal
  */
