@@ -16,6 +16,8 @@ export { serveViewer } from './serveViewer.js';
 export type { Viewer, ViewerOptions } from './serveViewer.js';
 export { serializeReason } from '../runtime/serializeReason.js';
 export type { SerializedError } from '../runtime/serializeReason.js';
+export { recordOtelMetrics } from './otelMetrics.js';
+export type { OtelMetrics, OtelMetricsOptions, MeterLike } from './otelMetrics.js';
 export { stateColour } from './stateColour.js';
 export type { StateColour } from './stateColour.js';
 export type { ProcessTreeNode, ProcessInfo } from '../runtime/processInfo.js';
