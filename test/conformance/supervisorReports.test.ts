@@ -60,21 +60,24 @@ test('every supervisor report has one shape: "supervisor <pid>: <context> <child
 });
 
 test('regression: supervisor reports named a dynamic child by its table key or an empty id, not as its events do', async (t) => {
-  // Events name a dynamic child by the readable segment of its actor id (worker-6); the reports
-  // said '#1' in the text and '' in the meta. One report function names it as the events do.
+  // Events name a dynamic child by the readable segment of its actor id (worker-6); the
+  // shutdown_error, start_error and intensity reports said '#1' in the text and '' in the meta.
+  // One report function names it as the events do.
   await using rt = createTestRuntime();
-  const sup = await startSup(rt, dynamicSupervisor({ maxRestarts: 5, maxSeconds: 3600 }));
-  const r = await startChild(rt, sup, { start: worker, restart: 'transient' });
+  const sup = await startSup(rt, dynamicSupervisor());
+  // A permanent child that answers the shutdown with its own reason: a shutdown_error.
+  const r = await startChild(rt, sup, { start: ownReasonStart('other'), shutdown: 1000 });
   if (!r.ok || r.pid === undefined) throw new Error(JSON.stringify(r));
-  rt.cast(r.pid, 'crash');
+  rt.exit(sup, 'shutdown');
   await rt.flush();
-  const exited = rt.trace.of('supervisor.childExited');
-  t.is(exited.length, 1);
-  const id = exited[0]!.id;
-  t.regex(id, /^worker-\d+$/);
-  const terminated = reports(rt).filter((x) => x.context === 'child_terminated');
-  t.deepEqual(terminated.map((x) => x.id), [id]);
-  t.true(terminated[0]!.message.includes(` child_terminated ${id} (${String(r.pid)}): `), terminated[0]!.message);
+  const events = rt.trace.of('supervisor.shutdownError');
+  t.is(events.length, 1);
+  const id = events[0]!.id;
+  t.not(id, '');
+  t.false(id.startsWith('#'), id);
+  const shutdownErrors = reports(rt).filter((x) => x.context === 'shutdown_error');
+  t.deepEqual(shutdownErrors.map((x) => x.id), [id]);
+  t.is(shutdownErrors[0]!.message, `supervisor ${String(sup)}: shutdown_error ${id} (${String(r.pid)}): other`);
 });
 
 /** The sender of each `@xstate.event` of `type` sent to `target`, as actor ids. */
