@@ -125,6 +125,7 @@ export {
   PayloadTooLargeError,
 } from './bridge/bridgeErrors.js';
 export { resolvePython } from './bridge/pythonInterpreter.js';
+export type { PythonLookup } from './bridge/pythonInterpreter.js';
 export { checkEnvironment, assertEnvironment, EnvironmentError } from './bridge/environmentCheck.js';
 export type { EnvironmentCheckOptions, EnvironmentReport, EnvironmentProblem } from './bridge/environmentCheck.js';
 export { backoffDelay } from './recovery/backoff.js';
