@@ -13,6 +13,45 @@ export interface Row {
   ratio: number;
   target?: string;
   pass?: boolean;
+  /** The ratio's lowest and highest value over the interleaved rounds (the ratio is their median). */
+  spread?: [number, number];
+}
+
+/** The median of `xs` (not sorted in place). */
+export function med(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+/**
+ * Runs every side once per round, in an order that rotates from round to round (so no side is
+ * always first after the others warmed the machine), and returns each side's per-round values.
+ */
+export async function interleaved<K extends string>(rounds: number, sides: Record<K, () => number | Promise<number>>): Promise<Record<K, number[]>> {
+  const names = Object.keys(sides) as K[];
+  const out = Object.fromEntries(names.map((n) => [n, [] as number[]])) as unknown as Record<K, number[]>;
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < names.length; i++) {
+      const n = names[(i + round) % names.length]!;
+      out[n].push(await sides[n]());
+    }
+  }
+  return out;
+}
+
+/**
+ * A row from per-round values of both sides: the ratio is the median of the per-round ratios
+ * (each measured at the same moment of the machine), with their range as the spread.
+ */
+export function ratioRow(metric: string, xs: number[], bs: number[], unit: string, target?: { text: string; ok: (ratio: number) => boolean }): Row {
+  const ratios = xs.map((x, i) => x / bs[i]!);
+  const ratio = med(ratios);
+  const row: Row = { metric, xotp: med(xs), baseline: med(bs), unit, ratio, spread: [Math.min(...ratios), Math.max(...ratios)] };
+  if (target) {
+    row.target = target.text;
+    row.pass = target.ok(ratio);
+  }
+  return row;
 }
 
 /** Runs `fn` `rounds` times (after one warm-up) and returns the median of what it returns. */
@@ -64,6 +103,7 @@ export function report(bench: string, rows: Row[], extra: Record<string, unknown
     xotp: `${fmt(r.xotp)} ${r.unit}`,
     baseline: `${fmt(r.baseline)} ${r.unit}`,
     ratio: r.ratio.toFixed(2),
+    spread: r.spread ? `${r.spread[0].toFixed(2)}–${r.spread[1].toFixed(2)}` : '',
     target: r.target ?? '',
     ok: r.pass === undefined ? '' : r.pass ? 'yes' : 'NO',
   }));

@@ -2,7 +2,9 @@ import { AbortError, InvalidOptionError, NoProcessError, ProcessExitError, descr
 import { validateOptions, optional, isTimeout, instanceOf, isString } from '../runtime/validate.js';
 import type { Runtime, Target } from '../runtime/runtime.js';
 import { BridgeExitedError, BridgeNotRunningError } from './bridgeErrors.js';
-import type { BridgeCallRequest, BridgeInfo } from './bridgeCore.js';
+import { Status } from '../runtime/processRecord.js';
+import { mailboxIdle } from '../runtime/xstateInternals.js';
+import { BridgeCore, type BridgeCallRequest, type BridgeInfo } from './bridgeCore.js';
 
 /** Options of `callBridge`. */
 export interface BridgeCallOptions {
@@ -51,16 +53,45 @@ function isPlainCallOptions(o: BridgeCallOptions): o is { timeout?: number; sign
  *   stopping; BridgeExitedError if the process exited while the call was pending;
  *   BridgeOverloadedError past `maxPending`; PayloadTooLargeError past `maxFrameBytes`.
  */
-export async function callBridge<R = unknown>(
+export function callBridge<R = unknown>(
   runtime: Runtime,
   bridge: Target,
   op: string,
   args?: unknown,
   options: BridgeCallOptions = {},
 ): Promise<R> {
-  // Hot path: no options (or only the known ones, well typed) skip the generic validator.
-  const { timeout, signal, session } = isPlainCallOptions(options) ? options : validateOptions('callBridge', options, callBridgeSchema);
-  if (typeof op !== 'string' || op.length === 0) throw new InvalidOptionError('callBridge.op', 'a non-empty operation name', op);
+  let timeout: number | undefined;
+  let signal: AbortSignal | undefined;
+  let session: string | undefined;
+  try {
+    // Hot path: no options (or only the known ones, well typed) skip the generic validator.
+    ({ timeout, signal, session } = isPlainCallOptions(options) ? options : validateOptions('callBridge', options, callBridgeSchema));
+    if (typeof op !== 'string' || op.length === 0) throw new InvalidOptionError('callBridge.op', 'a non-empty operation name', op);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  // The direct path (DESIGN.md "Hot paths"): a ready bridge that is alive and between events
+  // gets the call from here, straight to its pipe. An abort signal, an inspector (which must see
+  // the call as an event) or any other state takes the machine's path below.
+  const rec = signal === undefined && !runtime.delivery.inspected ? runtime.recordFor(bridge) : undefined;
+  if (rec !== undefined) {
+    const core = rec.behaviour;
+    if (core instanceof BridgeCore && core.open && rec.status === Status.Alive && mailboxIdle(rec.actor)) {
+      return core.direct<R>(runtime, rec.actor, { bridge: 'call', op, args, token: undefined, timeout, session });
+    }
+  }
+  return callThroughKernel<R>(runtime, bridge, op, args, timeout, signal, session);
+}
+
+async function callThroughKernel<R>(
+  runtime: Runtime,
+  bridge: Target,
+  op: string,
+  args: unknown,
+  timeout: number | undefined,
+  signal: AbortSignal | undefined,
+  session: string | undefined,
+): Promise<R> {
   const token = `c${++tokenSeq}`;
   const request: BridgeCallRequest = { bridge: 'call', op, args, token, ...(timeout !== undefined ? { timeout } : {}), ...(session !== undefined ? { session } : {}) };
   try {

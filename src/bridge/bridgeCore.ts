@@ -75,10 +75,32 @@ export interface BridgeStats {
   unknownReplies: number;
 }
 
+/**
+ * Where a call's answer goes on the direct path (`callBridge` on a ready bridge): the caller's
+ * own promise, settled without the kernel's call table or a machine transition.
+ */
+class DirectAnswer {
+  constructor(
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (error: unknown) => void,
+  ) {}
+}
+
+/** A kernel call's `from` (through the machine), or the caller's own promise (the direct path). */
+type Answer = CallFrom | DirectAnswer;
+
+function answer(rt: Runtime, to: Answer, ok: boolean, value: unknown): void {
+  if (to instanceof DirectAnswer) {
+    if (ok) to.resolve(value);
+    else to.reject(value);
+  } else if (ok) rt.reply(to, value);
+  else rt.replyError(to, value);
+}
+
 interface Pending {
   readonly id: number;
   readonly op: string;
-  readonly from: CallFrom;
+  readonly from: Answer;
   readonly token: string | undefined;
   deadline: Deadline | undefined;
 }
@@ -127,6 +149,12 @@ export class BridgeCore {
   crash: Error | undefined;
   /** Why it is stopping (its exit reason). */
   stopReason: ExitReason = undefined;
+  /**
+   * True while the bridge is `ready`: callers may then send straight to the pipe (`direct`). The
+   * machine sets it on entering `ready` and clears it on leaving, so every transition away
+   * (a stop, a crash, the process exiting) closes the direct path before anything else runs.
+   */
+  open = false;
 
   constructor(settings: BridgeSettings) {
     this.settings = settings;
@@ -184,24 +212,32 @@ export class BridgeCore {
     return (this.#deadlines ??= new Deadlines(rt.clock));
   }
 
-  /** The bridge is gone: cancel every deadline so no timer outlives it. */
-  dispose(): void {
-    for (const id of [...this.pending.keys()]) this.#drop(id);
+  /**
+   * The bridge is gone: cancel every deadline so no timer outlives it. Calls still pending here
+   * were not failed by the machine (it was killed, so none of its actions ran): those made
+   * through the kernel fail with the kernel's ProcessExitError, the direct ones with `error`.
+   */
+  dispose(error: Error): void {
+    this.open = false;
+    for (const id of [...this.pending.keys()]) {
+      const pending = this.#drop(id)!;
+      if (pending.from instanceof DirectAnswer) pending.from.reject(error);
+    }
     for (const c of this.#cancelling.values()) if (c.grace) this.#deadlines!.cancel(c.grace);
     this.#cancelling.clear();
     for (const w of this.waiting.splice(0)) if (w.deadline) this.#deadlines!.cancel(w.deadline);
   }
 
   /** Sends a call to Python, with its deadline (or the one it already had while queued). */
-  send(rt: Runtime, self: AnyActorRef, request: BridgeCallRequest, from: CallFrom, queuedDeadline?: Deadline): void {
+  send(rt: Runtime, self: AnyActorRef, request: BridgeCallRequest, from: Answer, queuedDeadline?: Deadline): void {
     // A queued call keeps its deadline; it is re-armed below against the new id.
     if (queuedDeadline) this.#deadlines!.cancel(queuedDeadline);
     if (typeof request.op !== 'string' || request.op.length === 0) {
-      rt.replyError(from, new TypeError(`bridge call: op must be a non-empty string, got ${JSON.stringify(request.op)}`));
+      answer(rt, from, false, new TypeError(`bridge call: op must be a non-empty string, got ${JSON.stringify(request.op)}`));
       return;
     }
     if (this.pending.size >= this.settings.maxPending) {
-      rt.replyError(from, new BridgeOverloadedError(self.id, this.settings.maxPending));
+      answer(rt, from, false, new BridgeOverloadedError(self.id, this.settings.maxPending));
       return;
     }
     const id = this.#nextId++;
@@ -210,11 +246,11 @@ export class BridgeCore {
       const session = request.session;
       frame = encodeFrame(session === undefined ? { id, op: request.op, args: request.args ?? null } : { id, op: request.op, args: request.args ?? null, session });
     } catch (err) {
-      rt.replyError(from, err); // not JSON-serialisable (a cycle, a BigInt)
+      answer(rt, from, false, err); // not JSON-serialisable (a cycle, a BigInt)
       return;
     }
     if (frame.length - HEADER_BYTES > this.settings.maxFrameBytes) {
-      rt.replyError(from, new PayloadTooLargeError(self.id, frame.length - HEADER_BYTES, this.settings.maxFrameBytes));
+      answer(rt, from, false, new PayloadTooLargeError(self.id, frame.length - HEADER_BYTES, this.settings.maxFrameBytes));
       return;
     }
     const pending: Pending = { id, op: request.op, from, token: request.token, deadline: undefined };
@@ -229,12 +265,22 @@ export class BridgeCore {
           this.stats.timeouts++;
           this.#cancelInPython(id);
           this.#awaitCancel(rt, self, id, request.op, timeout);
-          rt.replyError(from, new TimeoutError(`bridge call '${request.op}'`, timeout, self.id));
+          answer(rt, from, false, new TimeoutError(`bridge call '${request.op}'`, timeout, self.id));
         }
       });
     }
     this.stats.calls++;
     this.handle!.sendEncoded(frame);
+  }
+
+  /**
+   * The direct path: a call on a ready bridge, from the caller to the pipe with no machine
+   * transition and no kernel call table; the reply settles the returned promise from the
+   * process's data handler. The caller checked `open` (and that the process is alive and its
+   * mailbox idle); everything else — op, size, overload, deadline, stats — is `send`'s.
+   */
+  direct<R>(rt: Runtime, self: AnyActorRef, request: BridgeCallRequest): Promise<R> {
+    return new Promise<R>((resolve, reject) => this.send(rt, self, request, new DirectAnswer(resolve as (v: unknown) => void, reject)));
   }
 
   /** The caller aborted: forget the call and ask Python to cancel it. */
@@ -323,13 +369,15 @@ export class BridgeCore {
     }
     this.stats.replies++;
     if (message.ok === true) {
-      rt.reply(pending.from, message.result);
+      answer(rt, pending.from, true, message.result);
       return;
     }
     this.stats.pythonErrors++;
     const e = (message.error ?? {}) as { type?: unknown; message?: unknown; traceback?: unknown };
-    rt.replyError(
+    answer(
+      rt,
       pending.from,
+      false,
       new PythonError(pending.op, String(e.type ?? 'Error'), String(e.message ?? ''), String(e.traceback ?? '')),
     );
   }
@@ -338,7 +386,7 @@ export class BridgeCore {
   failAll(rt: Runtime, error: unknown): void {
     for (const id of [...this.pending.keys()]) {
       const pending = this.#drop(id)!;
-      rt.replyError(pending.from, error);
+      answer(rt, pending.from, false, error);
     }
     for (const w of this.waiting.splice(0)) {
       if (w.deadline) this.#deadlines!.cancel(w.deadline);

@@ -1,6 +1,7 @@
 import { setup, type AnyActorRef } from 'xstate';
 import type { Pid } from '../runtime/pid.js';
 import { pidOf, runtimeOf } from '../runtime/runtime.js';
+import { recordOf } from '../runtime/processRecord.js';
 import type { CallMessage, CastMessage, ExitMessage, StopRequestMessage } from '../runtime/messages.js';
 import { isCleanExit, formatReason } from '../runtime/exitReason.js';
 import { isPlainObject } from '../runtime/validate.js';
@@ -175,7 +176,15 @@ export function pythonBridge(options: PythonBridgeOptions) {
       proc.entry,
       // However the bridge ends — even killed, when no action of its own runs — its call
       // deadlines go with it.
-      ({ context, self }) => void rt(self).monitor(pidOf(self), () => context.core.dispose()),
+      ({ context, self }) =>
+        void rt(self).monitor(pidOf(self), (down) =>
+          context.core.dispose(new BridgeExitedError(self.id, null, null, [...context.core.stderrTail], `the bridge process ended (${String(down.reason)})`)),
+        ),
+      // callBridge finds the core here, for the direct path of a ready bridge.
+      ({ context, self }) => {
+        const rec = recordOf(self);
+        if (rec) rec.behaviour = context.core;
+      },
     ],
     invoke: {
       id: 'process',
@@ -290,9 +299,15 @@ export function pythonBridge(options: PythonBridgeOptions) {
           const c = context.core;
           const runtime = rt(self);
           if (c.handle) c.handle.onReply = (message) => c.onReply(runtime, message);
+          c.open = true;
+        },
+        // Before any action of the transition away: a call made from one of them takes the machine's path.
+        exit: ({ context }) => {
+          context.core.open = false;
         },
         on: {
-          // The hot path: a call goes to the pipe from this transition, after the two tag checks.
+          // Calls through the kernel (with an abort signal, or under an inspector); callBridge
+          // otherwise sends straight to the pipe while the bridge is here (BridgeCore.direct).
           'xotp.call': [
             { guard: isInfo, actions: (a) => onInfo(a, 'ready') },
             { guard: isAwaitReady, actions: (a) => onInfo(a, 'ready') },

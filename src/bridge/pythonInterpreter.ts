@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { isAbsolute } from 'node:path';
+import { resolvePyenvShim } from './pyenvShim.js';
 
 /** Where a Python command is resolved: the environment and working directory it runs with. */
 export interface PythonLookup {
@@ -49,6 +50,8 @@ export function resolvePython(command: string, lookup: PythonLookup = {}): Promi
   const key = cacheKey(command, env, cwd);
   let resolved = cache.get(key);
   if (resolved === undefined) {
+    const shim = resolvePyenvShim(command, env, cwd);
+    if (shim !== undefined) return Promise.resolve(shim);
     resolved = new Promise<string>((resolve, reject) => {
       execFile(command, ['-c', 'import sys; print(sys.executable)'], { env, cwd, timeout: RESOLVE_TIMEOUT_MS }, (err, stdout) => {
         if (err) {

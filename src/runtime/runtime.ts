@@ -152,6 +152,14 @@ export class Runtime {
     return this.#delivery;
   }
 
+  /**
+   * The record `target` names, or undefined (never throws): for this package's direct paths (a
+   * call on a ready bridge), which fall back to `call` for anything unusual. @internal
+   */
+  recordFor(target: Target): ProcessRecord | undefined {
+    return this.#names.resolveQuiet(target);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Spawning
 

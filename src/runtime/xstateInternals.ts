@@ -10,6 +10,7 @@ import type { AnyActorRef, EventObject } from 'xstate';
 /** The private members of an xstate actor used here. */
 interface ActorInternals {
   _stop(): void;
+  mailbox: { _current: unknown };
 }
 
 /** The private members of an xstate actor system used here. */
@@ -45,4 +46,13 @@ export function stopActorNow(actor: AnyActorRef): void {
 export function relayOf(actor: AnyActorRef): RelayingSystem {
   // `system` is typed as the public ActorSystem, which omits the relay (see the file comment).
   return actor.system as unknown as RelayingSystem;
+}
+
+/**
+ * Whether an actor is between events: nothing in its mailbox, nothing being processed. A
+ * behaviour's direct path (a bridge call sent to the pipe by its caller) is taken only then, so
+ * it never overtakes an event the actor has accepted but not yet handled (a stop, an exit).
+ */
+export function mailboxIdle(actor: AnyActorRef): boolean {
+  return (actor as unknown as ActorInternals).mailbox._current === null;
 }
