@@ -1,15 +1,20 @@
 /**
- * bench/supervisor: restarts against a bare xstate parent in the same run.
+ * bench/supervisor: restarts and large supervisors against Erlang/OTP running the same loops in
+ * the same run (bench/fixtures/otp_sup.erl through `escript`; the BEAM rows are skipped, with a
+ * note, when escript is not on PATH), plus a bare xstate parent as a floor.
  *
  * - crash → restarted latency: crash a child, wait for its DOWN, wait until whichChildren shows
- *   the new pid; p50/p99 over many restarts (real OTP 25 takes ~160 µs per restart in this loop)
- * - restarts per second in that loop
- * - time to start a supervisor with 10k children
- * Baseline: a bare xstate parent machine doing stopChild + spawnChild of the same child, and
- * spawning 10k children in one action.
+ *   the new pid; mean and p50 (target ≤ 0.5× the BEAM's, same loop)
+ * - start and shut down a supervisor with N brutal_kill children, per child, N = 1k, 10k, 50k
+ *   (target ≤ 2× the BEAM's per child at 10k and 50k, and no growth per child with N)
+ * Rounds are interleaved (BENCH_ROUNDS, default 3); ratios are medians of per-round ratios with
+ * their spread.
  *
  * Run: npm run bench -- supervisor
  */
+import { execFileSync, execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createActor, setup, spawnChild, stopChild, type AnyActorRef } from 'xstate';
 import {
   createRuntime,
@@ -19,11 +24,13 @@ import {
   whichChildren,
   type Pid,
 } from '../src/index.js';
-import { percentile, report, timeMs, type Row } from './lib.js';
+import { interleaved, med, percentile, ratioRow, report, timeMs, type Row } from './lib.js';
 
 const RESTARTS = 3000;
 const WARMUP = 300;
-const CHILDREN = 10_000;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SIZES = [1_000, 10_000, 50_000];
+const here = dirname(fileURLToPath(import.meta.url));
 
 const crasher = defineServer<null, undefined, 'ping', string, 'crash'>({
   name: 'crasher',
@@ -80,44 +87,102 @@ function rawRestartLatencies(n: number): number[] {
   return out;
 }
 
-async function xotpStartMany(): Promise<number> {
+/** Start, then shutdown, of a supervisor with `n` brutal_kill children: [start µs/child, stop µs/child]. */
+async function xotpMany(n: number): Promise<[number, number]> {
   const rt = createRuntime({ name: 'bench', logger: silentLogger });
-  const children = Array.from({ length: CHILDREN }, (_, i) => ({ id: `c${i}`, start: crasher }));
+  const children = Array.from({ length: n }, (_, i) => ({ id: `c${i}`, start: crasher, shutdown: 'brutal_kill' as const }));
   const logic = supervisor({ children });
-  const ms = await timeMs(() => rt.start(logic));
+  let pid: Pid | undefined;
+  const start = await timeMs(async () => void (pid = (await rt.start(logic)) as Pid));
+  const stop = await timeMs(() => rt.stop(pid!, 'shutdown', { timeout: 'infinity' }));
   await rt.shutdown({ timeout: 'infinity' });
-  return ms;
+  return [(start * 1000) / n, (stop * 1000) / n];
 }
 
-const rawMany = setup({ actors: { rawChild } }).createMachine({
-  id: 'many',
-  entry: Array.from({ length: CHILDREN }, (_, i) => spawnChild('rawChild', { id: `c${i}` })),
-});
-
-async function rawStartMany(): Promise<number> {
-  const ms = await timeMs(() => {
-    const a = createActor(rawMany).start();
-    a.stop();
-  });
-  return ms;
+function hasEscript(): boolean {
+  try {
+    execFileSync('escript', ['-h'], { stdio: 'ignore' });
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
 }
-
+const beam = hasEscript();
+const otp = (args: string[]) =>
+  new Promise<string>((resolve, reject) =>
+    execFile('escript', [join(here, 'fixtures', 'otp_sup.erl'), ...args], { maxBuffer: 1 << 26 }, (err, out) => (err ? reject(err) : resolve(out.trim()))),
+  );
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
 await xotpRestartLatencies(WARMUP);
 rawRestartLatencies(WARMUP);
-const x = sorted(await xotpRestartLatencies(RESTARTS));
-const r = sorted(rawRestartLatencies(RESTARTS));
-const xMean = x.reduce((a, b) => a + b, 0) / x.length;
-const rMean = r.reduce((a, b) => a + b, 0) / r.length;
-await xotpStartMany();
-await rawStartMany();
-const startX = Math.min(await xotpStartMany(), await xotpStartMany());
-const startR = Math.min(await rawStartMany(), await rawStartMany());
+const rows: Row[] = [];
+const restart = { xotpMean: [] as number[], xotpP50: [] as number[], otpMean: [] as number[], otpP50: [] as number[], rawP50: [] as number[] };
+await interleaved<string>(ROUNDS, {
+  xotp: async () => {
+    const x = sorted(await xotpRestartLatencies(RESTARTS));
+    restart.xotpMean.push(mean(x));
+    restart.xotpP50.push(percentile(x, 50));
+    return 0;
+  },
+  raw: () => {
+    restart.rawP50.push(percentile(sorted(rawRestartLatencies(RESTARTS)), 50));
+    return 0;
+  },
+  ...(beam
+    ? {
+        otp: async () => {
+          const o = sorted((await otp(['restart', String(RESTARTS)])).split(' ').map(Number));
+          restart.otpMean.push(mean(o));
+          restart.otpP50.push(percentile(o, 50));
+          return 0;
+        },
+      }
+    : {}),
+} as Sides);
+const half = { text: '≤ 0.50× OTP', ok: (r: number) => r <= 0.5 };
+if (beam) {
+  rows.push(ratioRow('crash → restarted mean vs OTP', restart.xotpMean, restart.otpMean, 'µs', half));
+  rows.push(ratioRow('crash → restarted p50 vs OTP', restart.xotpP50, restart.otpP50, 'µs', half));
+}
+rows.push(ratioRow('crash → restarted p50 vs bare xstate stop+spawn', restart.xotpP50, restart.rawP50, 'µs'));
 
-const rows: Row[] = [
-  { metric: 'crash → restarted p50', xotp: percentile(x, 50), baseline: percentile(r, 50), unit: 'µs', ratio: percentile(x, 50) / percentile(r, 50), target: '≤ 160 µs (OTP 25)', pass: percentile(x, 50) <= 160 },
-  { metric: 'crash → restarted p99', xotp: percentile(x, 99), baseline: percentile(r, 99), unit: 'µs', ratio: percentile(x, 99) / percentile(r, 99) },
-  { metric: 'restarts per second', xotp: 1e6 / xMean, baseline: 1e6 / rMean, unit: '/s', ratio: rMean / xMean },
-  { metric: `start supervisor with ${CHILDREN / 1000}k children`, xotp: startX, baseline: startR, unit: 'ms', ratio: startX / startR },
-];
-report('supervisor', rows, { restarts: RESTARTS, children: CHILDREN });
+const perChild: Record<number, { xs: number[]; xt: number[]; os: number[]; ot: number[] }> = {};
+type Sides = Record<string, () => number | Promise<number>>;
+for (const n of SIZES) {
+  const m: { xs: number[]; xt: number[]; os: number[]; ot: number[] } = (perChild[n] = { xs: [], xt: [], os: [], ot: [] });
+  await interleaved<string>(ROUNDS, {
+    xotp: async () => {
+      const [s, t] = await xotpMany(n);
+      m.xs.push(s);
+      m.xt.push(t);
+      return 0;
+    },
+    ...(beam
+      ? {
+          otp: async () => {
+            const [s, t] = (await otp(['many', String(n)])).split(' ').map(Number) as [number, number];
+            m.os.push(s / n);
+            m.ot.push(t / n);
+            return 0;
+          },
+        }
+      : {}),
+  } as Sides);
+  const twice = n >= 10_000 ? { text: '≤ 2.00× OTP', ok: (r: number) => r <= 2 } : undefined;
+  if (beam) {
+    rows.push(ratioRow(`start ${n / 1000}k brutal_kill children, per child`, m.xs, m.os, 'µs', twice));
+    rows.push(ratioRow(`shut down ${n / 1000}k children, per child`, m.xt, m.ot, 'µs', twice));
+  } else {
+    rows.push({ metric: `start ${n / 1000}k brutal_kill children, per child (no escript: no OTP row)`, xotp: med(m.xs), baseline: NaN, unit: 'µs', ratio: NaN });
+    rows.push({ metric: `shut down ${n / 1000}k children, per child (no escript: no OTP row)`, xotp: med(m.xt), baseline: NaN, unit: 'µs', ratio: NaN });
+  }
+}
+// Cost per child must not grow with N: 50k per child against 1k per child, xotp alone.
+const growth = (k: 'xs' | 'xt', label: string) =>
+  rows.push(ratioRow(`${label} per child, 50k vs 1k`, perChild[50_000]![k], perChild[1_000]![k], 'µs', { text: '≤ 1.20×', ok: (r) => r <= 1.2 }));
+growth('xs', 'start');
+growth('xt', 'shutdown');
+if (!beam) console.log('escript not on PATH: the Erlang/OTP rows were skipped (Debian: apt-get install erlang-base)');
+report('supervisor', rows, { restarts: RESTARTS, rounds: ROUNDS, beam });
