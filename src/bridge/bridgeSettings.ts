@@ -18,6 +18,13 @@ export interface PythonBridgeOptions {
   python?: string;
   /** Extra arguments (after the module or script). */
   args?: string[];
+  /**
+   * Options for the interpreter itself, before the module (`['-X', 'importtime']`, `['-O']`,
+   * or `['-S']` for a stdlib-only worker that should start without `site`'s .pth imports).
+   * `-m`, `-c`, `-E` and `-I` are refused: they would change what runs, or hide the
+   * `PYTHONPATH` through which the bridge's own package is found. Default none.
+   */
+  pythonArgs?: string[];
   /** Extra environment variables (on top of this process's, as it is when the bridge spawns). */
   env?: Record<string, string>;
   cwd?: string;
@@ -86,6 +93,14 @@ export function parseBridgeOptions(options: unknown): BridgeSettings {
       if (!Array.isArray(v) || !v.every((a) => typeof a === 'string')) throw new InvalidOptionError(key, 'an array of strings', v);
       return v as string[];
     }, []),
+    pythonArgs: optional((v, key) => {
+      if (!Array.isArray(v) || !v.every((a) => typeof a === 'string')) throw new InvalidOptionError(key, 'an array of strings', v);
+      const bad = (v as string[]).find((a) => /^-[mc]/.test(a) || a === '-E' || a === '-I' || a === '-');
+      if (bad !== undefined) {
+        throw new InvalidOptionError(key, 'interpreter options other than -m, -c, -E and -I', v, `'${bad}' would change what runs or hide the bridge's PYTHONPATH`);
+      }
+      return v as string[];
+    }, []),
     env: optional((v, key) => {
       // A Map has no own values: it would pass as an empty environment, silently dropped.
       if (!isPlainObject(v)) throw notPlain(key, 'an object of string values', v);
@@ -109,11 +124,13 @@ export function parseBridgeOptions(options: unknown): BridgeSettings {
   if (typeof label !== 'string' || !/^[^/\s]+$/.test(label)) {
     throw new InvalidOptionError('pythonBridge.label', "a label without '/' or spaces", label);
   }
-  const argv =
-    o.module !== undefined
+  const argv = [
+    ...o.pythonArgs,
+    ...(o.module !== undefined
       ? ['-m', 'xotp_bridge', '--module', o.module, '--concurrency', String(o.concurrency), '--', ...o.args]
       : // Through xotp_bridge too, so that it arms "exit when Node dies" before the script runs.
-        ['-m', 'xotp_bridge', '--script', o.script!, '--concurrency', String(o.concurrency), '--', ...o.args];
+        ['-m', 'xotp_bridge', '--script', o.script!, '--concurrency', String(o.concurrency), '--', ...o.args]),
+  ];
   return {
     label,
     python: o.python,

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { createTestRuntime } from '../../src/testing/index.js';
-import { pythonBridge, callBridge, InvalidOptionError, TimeoutError, type PythonBridgeOptions } from '../../src/index.js';
+import { pythonBridge, callBridge, InvalidOptionError, TimeoutError, type Pid, type PythonBridgeOptions } from '../../src/index.js';
 import { EXAMPLES, startBridge, track } from '../helpers/bridge.js';
 
 function invalid(t: import('ava').ExecutionContext, options: unknown, key: string, what: string) {
@@ -103,4 +103,15 @@ test('callBridge validates its options (timeout, unknown keys)', async (t) => {
     await rt.stop(b.pid);
     await rt.dispose();
   }
+});
+
+test('pythonArgs go to the interpreter before the module (-S: a stdlib-only worker starts without site); options that would change what runs are refused', async (t) => {
+  await using rt = createTestRuntime();
+  const pid = (await rt.start(pythonBridge({ module: 'xotp_bridge.examples', pythonArgs: ['-S', '-X', 'utf8'] }))) as Pid;
+  t.is(await callBridge(rt, pid, 'echo', 'fast'), 'fast');
+  for (const bad of [['-c', 'print(1)'], ['-m', 'http.server'], ['-I'], ['-E'], 'S', [1]]) {
+    const err = t.throws(() => pythonBridge({ module: 'm', pythonArgs: bad as never }), { instanceOf: InvalidOptionError });
+    t.is(err?.key, 'pythonBridge.pythonArgs');
+  }
+  await rt.stop(pid, 'shutdown');
 });
