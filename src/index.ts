@@ -35,7 +35,10 @@ export {
   RuntimeStoppedError,
   LeakError,
   UnknownRegistryError,
+  NotSerializableError,
 } from './runtime/errors.js';
+export { MemoryNetwork } from './runtime/memoryTransport.js';
+export type { Transport, TransportEndpoint, TransportHandler, TransportRequestOptions, Respond } from './runtime/transport.js';
 export { systemClock } from './runtime/clock.js';
 export type { RuntimeClock } from './runtime/clock.js';
 export { consoleLogger, silentLogger } from './runtime/logger.js';

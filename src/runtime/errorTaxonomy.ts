@@ -75,4 +75,5 @@ defineErrorCodes({
   runtime_stopped: { category: 'permanent', retryable: false },
   leak: { category: 'permanent', retryable: false },
   unknown_registry: { category: 'permanent', retryable: false },
+  not_serializable: { category: 'bad_input', retryable: false },
 });

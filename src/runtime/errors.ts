@@ -147,6 +147,19 @@ export class LeakError extends XotpError {
   }
 }
 
+/**
+ * A payload bound for another node cannot travel as JSON (a function, a Map, a cycle, ...).
+ * `path` points at the offending value (`$.request.items[2]`).
+ */
+export class NotSerializableError extends XotpError {
+  readonly path: string;
+
+  constructor(operation: string, path: string, what: string) {
+    super('not_serializable', `${operation} to another node: ${path} is ${what}; payloads between nodes must be JSON-serialisable`);
+    this.path = path;
+  }
+}
+
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (value === null) return 'null';

@@ -18,6 +18,7 @@ import { stopAllProcesses, checkStopArguments, withTimeout, shutdownSchema, type
 import { Delivery } from './delivery.js';
 import { isolateInspector } from './isolateInspector.js';
 import { parseRuntimeOptions, type RuntimeOptions } from './runtimeOptions.js';
+import { Distribution } from './distribution.js';
 
 /**
  * The public face of the kernel. The work is done by four parts, one concept each:
@@ -120,6 +121,8 @@ export class Runtime {
   readonly #calls: CallTable;
   readonly #procs: ProcessTable;
   readonly #resources = new Set<TrackedResource>();
+  /** Set only with a transport: every remote pid goes through it, no local path does. */
+  readonly #remote: Distribution | undefined;
   #inflight = 0;
 
   /** @internal use `createRuntime` */
@@ -145,6 +148,7 @@ export class Runtime {
     this.#procs = new ProcessTable(host, records, this.#names, this.#calls);
     runtimes.set(this.#root.system, this);
     this.#root.start();
+    this.#remote = opts.transport === undefined ? undefined : new Distribution(this, opts.transport);
   }
 
   /** The kernel's send path, for behaviours of this package (a server sends itself events). @internal */
@@ -237,6 +241,7 @@ export class Runtime {
     const rec = this.#names.resolve(target);
     if (rec === undefined) {
       if (isName(target)) throw new NoProcessError(target, 'send');
+      if (this.#remote?.isRemote(target)) this.#remote.send(target, event, 'send');
       return;
     }
     const delivery = this.#delivery;
@@ -248,6 +253,7 @@ export class Runtime {
     const rec = this.#names.resolve(target);
     if (rec === undefined) {
       if (isName(target)) throw new NoProcessError(target, 'cast');
+      if (this.#remote?.isRemote(target)) this.#remote.send(target, { type: 'xotp.cast', message } as CastMessage<TMessage>, 'cast');
       return;
     }
     const event: CastMessage<TMessage> = { type: 'xotp.cast', message };
@@ -282,6 +288,10 @@ export class Runtime {
       rec = this.#names.resolve(target);
     } catch (err) {
       return Promise.reject(err);
+    }
+    if (rec === undefined && this.#remote?.isRemote(target)) {
+      if (signal?.aborted) return Promise.reject(new AbortError('call', signal.reason));
+      return this.#remote.call<TReply>(target, request, timeout, signal, target);
     }
     if (rec === undefined || rec.status === Status.Dead) return Promise.reject(new NoProcessError(target, 'call'));
     if (signal?.aborted) return Promise.reject(new AbortError('call', signal.reason));
@@ -331,6 +341,7 @@ export class Runtime {
   async stop(target: Target, reason: ExitReason = 'normal', options?: StopOptions): Promise<'ok' | 'noproc'> {
     const timeout = checkStopArguments(reason, options);
     const rec = this.#names.resolveQuiet(target);
+    if (rec === undefined && this.#remote?.isRemote(target)) return this.#remote.stop(target, reason, timeout);
     if (rec === undefined || rec.status === Status.Dead) return 'noproc';
     const gone = this.#procs.whenDead(rec);
     if (rec.status === Status.Alive) this.#procs.requestStop(rec, reason);
@@ -369,6 +380,10 @@ export class Runtime {
    */
   exit(target: Target, reason: ExitReason, from?: Target): boolean {
     const rec = this.#names.resolve(target);
+    if (rec === undefined && this.#remote?.isRemote(target)) {
+      const sender = from === undefined ? this.#delivery.current?.pid ?? this.self : this.#names.mustResolve(from, 'exit (from)').pid;
+      return this.#remote.exit(target, reason, sender);
+    }
     if (rec === undefined || rec.status === Status.Dead) return false;
     let fromPid = this.self;
     // Who sends, for inspectors: the process named by `from`, else the one whose code runs.
@@ -394,6 +409,13 @@ export class Runtime {
    * `xotp.exit` event with reason `'noproc'`; otherwise this throws `NoProcessError`.
    */
   link(a: Target, b: Target): void {
+    const remote = this.#remote;
+    if (remote !== undefined && (remote.isRemote(a) || remote.isRemote(b))) {
+      const [local, other] = remote.isRemote(b) ? [a, b] : [b, a];
+      if (remote.isRemote(local)) throw new InvalidOptionError('link', 'at least one process of this node', local);
+      remote.link(this.#names.mustResolve(local, 'link').pid, other as Pid);
+      return;
+    }
     const ra = this.#names.mustResolve(a, 'link');
     const rb = this.#names.resolve(b);
     if (rb === undefined || rb.status === Status.Dead) {
@@ -408,6 +430,13 @@ export class Runtime {
 
   /** Removes the link between two processes, if any. Never fails. */
   unlink(a: Target, b: Target): void {
+    const remote = this.#remote;
+    if (remote !== undefined && (remote.isRemote(a) || remote.isRemote(b))) {
+      const [local, other] = remote.isRemote(b) ? [a, b] : [b, a];
+      const rl = this.#names.resolveQuiet(local);
+      if (rl !== undefined) remote.unlink(rl.pid, other as Pid);
+      return;
+    }
     const ra = this.#names.resolveQuiet(a);
     const rb = this.#names.resolveQuiet(b);
     if (ra && rb) this.#procs.dropLink(ra, rb);
@@ -422,6 +451,7 @@ export class Runtime {
     const given: Pid | string = typeof target === 'string' ? target : isViaName(target) ? `${target.via}:${formatReason(target.key)}` : Pid.from(target);
     const w = typeof watcher === 'function' ? watcher : this.#names.mustResolve(watcher, 'monitor (watcher)');
     const rec = this.#names.resolve(target);
+    if (rec === undefined && this.#remote?.isRemote(target)) return this.#remote.monitor(target, typeof w === 'function' ? w : w.pid);
     if (rec === undefined || rec.status === Status.Dead) return this.#procs.monitorNothing(given, w);
     return this.#procs.addMonitor(rec, given, w);
   }
@@ -431,7 +461,7 @@ export class Runtime {
    * `ctx.demonitor(ref, { flush: true })` also drops a DOWN already waiting in its queue.)
    */
   demonitor(ref: string): boolean {
-    return this.#procs.demonitor(ref);
+    return this.#procs.demonitor(ref) || (this.#remote !== undefined && this.#remote.demonitor(ref));
   }
 
   /**
@@ -639,6 +669,8 @@ export class Runtime {
     this.#state = 'stopping';
     this.#shutdownPromise = (async () => {
       await stopAllProcesses(this, this.#procs, timeout);
+      // After the processes: their links and monitors across nodes have told the peers.
+      await this.#remote?.close();
       this.#calls.failAll();
       this.#state = 'stopped';
       // The root has no parent, so xstate's public stop applies (unlike a process's actor).

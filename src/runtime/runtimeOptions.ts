@@ -4,6 +4,7 @@ import { isLogger, type Logger } from './logger.js';
 import type { FallbackResolver } from './nameService.js';
 import { validateOptions, optional, matching } from './validate.js';
 import type { Inspector } from './isolateInspector.js';
+import type { Transport } from './transport.js';
 
 /** Options of `createRuntime`. */
 export interface RuntimeOptions {
@@ -27,6 +28,12 @@ export interface RuntimeOptions {
   nameRegistries?: string[];
   /** Last-resort resolvers for plain names, tried in order after local names and registries. */
   resolvers?: FallbackResolver[];
+  /**
+   * Joins a network of nodes (a `MemoryNetwork`, or `connectNats` from `xotp/cluster`) under
+   * `name`: pids of other nodes then work with `send`, `cast`, `call`, `stop`, `exit`, `link`
+   * and `monitor`. Without it the runtime is a single node, exactly as before.
+   */
+  transport?: Transport;
 }
 
 const namePattern = /^[A-Za-z][\w-]*$/;
@@ -60,5 +67,9 @@ export function parseRuntimeOptions(options: RuntimeOptions) {
       }
       return v as FallbackResolver[];
     }, []),
+    transport: optional((v, key): Transport => {
+      if (typeof v === 'object' && v !== null && typeof (v as { join?: unknown }).join === 'function') return v as Transport;
+      throw new InvalidOptionError(key, 'a transport (an object with join(node, { clock }))', v);
+    }),
   });
 }

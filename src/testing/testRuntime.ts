@@ -4,6 +4,7 @@ import { LeakError, InvalidOptionError } from '../runtime/errors.js';
 import { isLogger, type Logger } from '../runtime/logger.js';
 import { validateOptions, optional, anything, isBoolean, isTimeout, integer } from '../runtime/validate.js';
 import type { FallbackResolver } from '../runtime/nameService.js';
+import type { Transport } from '../runtime/transport.js';
 import { SimulatedClock, macrotask } from './simulatedClock.js';
 import { TraceRecorder } from './traceRecorder.js';
 import { MemoryLogger } from './memoryLogger.js';
@@ -29,6 +30,8 @@ export interface TestRuntimeOptions {
   nameRegistries?: string[];
   /** As `createRuntime`'s: fallback resolvers for plain names. */
   resolvers?: FallbackResolver[];
+  /** As `createRuntime`'s: the network this node joins (a `MemoryNetwork` in tests). */
+  transport?: Transport;
 }
 
 /** `createTestRuntime`'s own options; those it shares with `createRuntime` are checked there. */
@@ -49,6 +52,7 @@ const testRuntimeSchema = {
   disposeLimitMs: optional(integer(0), 10_000),
   nameRegistries: anything,
   resolvers: anything,
+  transport: anything,
 };
 
 const MAX_FLUSH_ROUNDS = 10_000;
@@ -95,6 +99,7 @@ export class TestRuntime extends Runtime {
       ...(o.inspect !== undefined ? { inspect: o.inspect as TestRuntimeOptions['inspect'] } : {}),
       ...(o.nameRegistries !== undefined ? { nameRegistries: o.nameRegistries as string[] } : {}),
       ...(o.resolvers !== undefined ? { resolvers: o.resolvers as FallbackResolver[] } : {}),
+      ...(o.transport !== undefined ? { transport: o.transport as Transport } : {}),
     });
     this.logs = logs;
     this.trace = new TraceRecorder(this);
