@@ -111,8 +111,12 @@ function isEmpty(o: object): boolean {
   return true;
 }
 
-/** Checks a worker out, runs `fn` with it, and gives it back however `fn` ends. */
-async function withLease<R>(
+/**
+ * Checks a worker out, runs `fn` with it, and gives it back however `fn` ends. With an idle
+ * worker and nobody waiting, the checkout happens in this turn and adds no promise hop of its
+ * own: the call's own promise is the only one between the caller and the pipe.
+ */
+function withLease<R>(
   runtime: Runtime,
   pool: string,
   state: PoolState | undefined,
@@ -121,24 +125,45 @@ async function withLease<R>(
 ): Promise<R> {
   // Measured only while someone listens to it.
   const asked = listening(runtime, 'pool.checkout') ? runtime.clock.now() : undefined;
-  const lease = await checkoutLease(runtime, pool, state, {
+  const now = state !== undefined && o.session === undefined ? state.checkoutNow() : undefined;
+  if (now !== undefined) return leased(runtime, pool, state, now, o.session, asked, fn);
+  return checkoutLease(runtime, pool, state, {
     session: o.session,
     checkoutTimeout: o.checkoutTimeout === 'infinity' ? Infinity : o.checkoutTimeout,
     signal: o.signal,
-  });
-  if (asked !== undefined) runtime.events.emit('pool.checkout', { pool, worker: lease.worker, session: o.session, waitMs: runtime.clock.now() - asked });
-  let outcome: CheckinOutcome = 'ok';
-  let abandoned = false;
+  }).then((lease) => leased(runtime, pool, state, lease, o.session, asked, fn));
+}
+
+function leased<R>(
+  runtime: Runtime,
+  pool: string,
+  state: PoolState | undefined,
+  lease: Lease,
+  session: string | undefined,
+  asked: number | undefined,
+  fn: (worker: Pid) => Promise<R>,
+): Promise<R> {
+  if (asked !== undefined) runtime.events.emit('pool.checkout', { pool, worker: lease.worker, session, waitMs: runtime.clock.now() - asked });
+  let running: Promise<R>;
   try {
-    return await fn(lease.worker);
+    // Promise.resolve returns a native promise as it is (no hop); a plain value from a
+    // Pool.checkout callback is wrapped.
+    running = Promise.resolve(fn(lease.worker));
   } catch (err) {
-    outcome = outcomeOf(err);
-    // The caller stopped waiting; Python may still be running the call.
-    abandoned = err instanceof TimeoutError || err instanceof AbortError;
-    throw err;
-  } finally {
-    checkin(runtime, pool, lease, outcome, abandoned);
+    checkin(runtime, pool, state, lease, outcomeOf(err), false);
+    return Promise.reject(err);
   }
+  return running.then(
+    (value) => {
+      checkin(runtime, pool, state, lease, 'ok', false);
+      return value;
+    },
+    (err: unknown) => {
+      // The caller stopped waiting (timed out, aborted): Python may still be running the call.
+      checkin(runtime, pool, state, lease, outcomeOf(err), err instanceof TimeoutError || err instanceof AbortError);
+      throw err;
+    },
+  );
 }
 
 /** `callBridge`, reported as a `pool.call` event with its duration and outcome. */
@@ -163,7 +188,9 @@ async function timedCall<R>(
   }
 }
 
-function checkin(runtime: Runtime, pool: string, lease: Lease, outcome: CheckinOutcome, abandoned: boolean): void {
+function checkin(runtime: Runtime, pool: string, state: PoolState | undefined, lease: Lease, outcome: CheckinOutcome, abandoned: boolean): void {
+  // Given back in this turn while the manager runs (it would only apply the same change later).
+  if (state !== undefined && state.checkinNow(lease.lease, outcome, abandoned)) return;
   try {
     runtime.cast(pool, (abandoned ? { pool: 'checkin', lease: lease.lease, outcome, abandoned } : { pool: 'checkin', lease: lease.lease, outcome }) satisfies PoolCast);
   } catch {

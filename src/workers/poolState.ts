@@ -70,6 +70,7 @@ export class PoolState {
    * become `breaker.transition` events.
    */
   attach(ctx: ManagerContext): void {
+    this.#ctx = ctx;
     const rt = ctx.runtime;
     if (this.sessions) {
       this.sessions.onDrop = (session, worker, why) => {
@@ -83,6 +84,9 @@ export class PoolState {
     if (this.s.breaker) watchBreaker(rt, this.s.name, this.s.breakerName);
     if (this.s.orphans) this.#startRun(ctx, this.s.orphans.stateDir ?? defaultStateDir());
   }
+
+  /** The manager's context while it runs: lets callers check out and in in their own turn. */
+  #ctx: ManagerContext | undefined;
 
   /** This run of the pool: its id marks the processes it starts (bridges take it as spawn input). */
   run: PoolRun | undefined;
@@ -107,6 +111,7 @@ export class PoolState {
 
   /** The pool's process ended (however): its run is over, its state file goes. */
   detach(): void {
+    this.#ctx = undefined;
     this.run?.remove();
     this.run = undefined;
   }
@@ -371,6 +376,30 @@ export class PoolState {
     rt.replyError(from, new PoolBusyError(this.s.name, this.s.maxQueue));
   }
 
+  /**
+   * Checks an idle worker out in the caller's own turn, with no message to the manager (as
+   * Registry lookups read the registry's tables): only while the manager runs, nobody waits
+   * (so FIFO stays fair: a waiter is always served first) and the call has no session (session
+   * routing, binding and its errors stay with the manager). Undefined: ask the manager.
+   */
+  checkoutNow(): Lease | undefined {
+    const ctx = this.#ctx;
+    if (ctx === undefined || this.stopping || this.waiters.length > 0 || this.idle.length === 0) return undefined;
+    const next = this.#takeIdle();
+    if (next === undefined) return undefined;
+    const lease = ++this.#lease;
+    this.#lend(ctx, this.workers.get(next.id)!, lease, undefined);
+    return { lease, worker: next };
+  }
+
+  /** `checkin` in the caller's own turn; false when the manager no longer runs (nothing to give back). */
+  checkinNow(lease: number, outcome: CheckinOutcome, abandoned: boolean): boolean {
+    const ctx = this.#ctx;
+    if (ctx === undefined || this.stopping) return false;
+    this.checkin(ctx, lease, outcome, abandoned);
+    return true;
+  }
+
   /** Hands `w` to a waiter; if the waiter already gave up, the worker goes to the next one. */
   #grant(ctx: ManagerContext, w: Worker, waiter: Waiter): void {
     const lease = ++this.#lease;
@@ -379,19 +408,25 @@ export class PoolState {
       this.#release(ctx, w);
       return;
     }
+    this.#lend(ctx, w, lease, waiter.session);
+  }
+
+  /** The bookkeeping of a checkout, however the worker was handed out. */
+  #lend(ctx: ManagerContext, w: Worker, lease: number, session: string | undefined): void {
+    const rt = ctx.runtime;
     w.busy = true;
     const now = rt.clock.now();
     w.operations++;
     w.busySince = now;
     if (w.lifecycle?.can('busy')) w.lifecycle.go('busy', 'checkout', now);
-    this.leases.set(lease, { worker: w.pid, session: waiter.session });
+    this.leases.set(lease, { worker: w.pid, session });
     this.stats.checkouts++;
-    if (waiter.session !== undefined && this.sessions) {
-      if (this.sessions.lookup(waiter.session, now).state !== 'bound') {
-        this.sessions.bind(waiter.session, w.pid, now);
-        if (listening(rt, 'pool.sessionBound')) rt.events.emit('pool.sessionBound', { pool: this.s.name, session: waiter.session, worker: w.pid });
+    if (session !== undefined && this.sessions) {
+      if (this.sessions.lookup(session, now).state !== 'bound') {
+        this.sessions.bind(session, w.pid, now);
+        if (listening(rt, 'pool.sessionBound')) rt.events.emit('pool.sessionBound', { pool: this.s.name, session, worker: w.pid });
       }
-      this.sessions.acquire(waiter.session, now);
+      this.sessions.acquire(session, now);
     }
   }
 
