@@ -1,0 +1,8 @@
+/**
+ * xotp/cluster: transports between nodes. Only this entry point imports the NATS client, so
+ * `import 'xotp'` never needs it (`@nats-io/transport-node` is an optional peer dependency).
+ *
+ * @packageDocumentation
+ */
+export { connectNats, NatsTransport } from './natsTransport.js';
+export type { NatsTransportOptions } from './natsTransport.js';
