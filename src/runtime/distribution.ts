@@ -148,6 +148,8 @@ export class Distribution {
     } catch (err) {
       if (controller.signal.aborted) {
         const reason: unknown = controller.signal.reason;
+        // Its node went away: name the process the caller waited on, as a local exit would.
+        if (reason instanceof ProcessExitError) throw new ProcessExitError(given, reason.reason, operation);
         if (reason instanceof XotpError) throw reason;
         throw new AbortError(operation, reason);
       }

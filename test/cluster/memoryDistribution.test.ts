@@ -148,6 +148,7 @@ test('a node that leaves delivers noconnection to every remote monitor and link;
   t.is(a.trace.exits().find((e) => String(e.pid) === String(plain))?.reason, 'noconnection');
   const exitErr = await callOutcome;
   t.is((exitErr as ProcessExitError).reason, 'noconnection');
+  t.is(String((exitErr as ProcessExitError).pid), String(onB), 'the error names the process the call waited on');
 
   await t.throwsAsync(a.call(onB, ['whoami']), { instanceOf: NoProcessError });
   t.is(await a.stop(onB), 'noproc');
