@@ -6,3 +6,5 @@
  */
 export { connectNats, NatsTransport } from './natsTransport.js';
 export type { NatsTransportOptions } from './natsTransport.js';
+export { clusterNames, ClusterNames } from './clusterNames.js';
+export type { ClusterNamesOptions } from './clusterNames.js';

@@ -50,6 +50,11 @@ export class NatsTransport implements Transport {
     this.#missed = missed;
   }
 
+  /** The NATS connection (for JetStream: `clusterNames` keeps its bucket on it). */
+  get connection(): NatsConnection {
+    return this.#nc;
+  }
+
   join(node: string, options: { clock: RuntimeClock }): TransportEndpoint {
     if (this.#joined) throw new AlreadyRegisteredError(node, node, 'this NATS connection already serves a node: connect once per runtime');
     this.#joined = true;
@@ -120,6 +125,8 @@ class NatsEndpoint implements TransportEndpoint {
   }
 
   #announce(leaving: boolean): void {
+    // A connection closed under us (the server went away for good) publishes nothing more.
+    if (this.#nc.isClosed()) return;
     const presence: Presence = leaving ? { node: this.node, incarnation: this.#incarnation, leaving } : { node: this.node, incarnation: this.#incarnation };
     this.#nc.publish(`${this.#prefix}presence`, this.#encoder.encode(JSON.stringify(presence)));
   }
@@ -159,7 +166,7 @@ class NatsEndpoint implements TransportEndpoint {
   }
 
   publish(subject: string, data: string): void {
-    if (this.#closed !== undefined) return;
+    if (this.#closed !== undefined || this.#nc.isClosed()) return;
     this.#nc.publish(this.#prefix + subject, this.#encoder.encode(data));
   }
 

@@ -3,63 +3,13 @@
  * JetStream in a temporary folder): remote calls both ways; monitor and link across nodes
  * deliver `noconnection` when a node is SIGKILLed; its pids then answer `noproc`.
  */
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { exited, natsServer, startNats } from './natsServer.js';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const fixture = fileURLToPath(new URL('./fixtures/natsNode.ts', import.meta.url));
-
-function findNatsServer(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter).concat(['/usr/bin', '/usr/sbin', '/usr/local/bin'])) {
-    const candidate = join(dir, 'nats-server');
-    if (dir !== '' && existsSync(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-const natsServer = findNatsServer();
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
-/** Starts nats-server and resolves once it says it is ready. */
-async function startNats(t: ExecutionContext, bin: string): Promise<string> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'xotp-nats-'));
-  const server = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
-  t.teardown(async () => {
-    server.kill('SIGTERM');
-    await exited(server);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  await new Promise<void>((resolve, reject) => {
-    let log = '';
-    server.stderr!.on('data', (chunk: Buffer) => {
-      log += chunk.toString();
-      if (log.includes('Server is ready')) resolve();
-    });
-    server.once('exit', (code) => reject(new Error(`nats-server exited (${code}) before it was ready:\n${log}`)));
-  });
-  return `nats://127.0.0.1:${port}`;
-}
 
 interface Line {
   id?: number;

@@ -1,0 +1,85 @@
+/**
+ * Cluster names on JetStream KV against a real nats-server: one winner per unique name; an
+ * owner that cannot renew stops its process before another node may take the name.
+ * Two runtimes in this process, each with its own NATS connection (real time: leases are
+ * short, and the assertions compare the order of events, never durations).
+ */
+import test, { type ExecutionContext } from 'ava';
+import { fromCallback } from 'xstate';
+import { AlreadyRegisteredError, createRuntime, silentLogger } from '../../src/index.js';
+import { clusterNames, connectNats } from '../../src/cluster/index.js';
+import { natsServer, startNats } from './natsServer.js';
+
+const idle = fromCallback(() => () => undefined);
+const natsTest = natsServer === undefined ? test.skip : test;
+
+async function node(t: ExecutionContext, url: string, name: string, lease = { leaseMs: 600, renewMs: 100, marginMs: 300 }) {
+  const transport = await connectNats({ servers: url, cluster: 'names', heartbeatMs: 100 });
+  const runtime = createRuntime({ name, transport, logger: silentLogger });
+  const names = await clusterNames(runtime, transport, lease);
+  t.teardown(async () => {
+    await names.close().catch(() => undefined);
+    await runtime.shutdown();
+  });
+  return { transport, runtime, names };
+}
+
+natsTest('a race for one unique name across two nodes has exactly one winner; both see it', async (t) => {
+  t.timeout(30_000);
+  const url = await startNats(t, natsServer!);
+  const a = await node(t, url, 'a');
+  const b = await node(t, url, 'b');
+  const pa = a.runtime.spawn(idle);
+  const pb = b.runtime.spawn(idle);
+  const outcomes = await Promise.allSettled([a.names.register('leader', pa), b.names.register('leader', pb)]);
+  const won = outcomes.filter((o) => o.status === 'fulfilled');
+  const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+  t.is(won.length, 1);
+  t.is(lost.length, 1);
+  t.true(lost[0]!.reason instanceof AlreadyRegisteredError);
+  const winner = outcomes[0]!.status === 'fulfilled' ? pa : pb;
+  t.is(String((lost[0]!.reason as AlreadyRegisteredError).owner), String(winner));
+  t.is(String(await a.names.whereis('leader')), String(winner));
+  t.is(String(await b.names.whereis('leader')), String(winner));
+});
+
+natsTest('an owner that cannot renew stops its process before the other node can take the name; the owner dying frees it at once', async (t) => {
+  t.timeout(30_000);
+  const url = await startNats(t, natsServer!);
+  const a = await node(t, url, 'a');
+  const b = await node(t, url, 'b');
+  const pa = a.runtime.spawn(idle);
+  await a.names.register('leader', pa);
+  const order: string[] = [];
+  a.runtime.events.on('process.exited', ({ pid }) => {
+    if (String(pid) === String(pa)) order.push('old owner stopped');
+  });
+  // The owner's node loses the server: its renewals fail from now on.
+  await a.transport.connection.close();
+  const pb = b.runtime.spawn(idle);
+  let attempts = 0;
+  for (;;) {
+    try {
+      await b.names.register('leader', pb);
+      order.push('taken over');
+      break;
+    } catch (err) {
+      if (!(err instanceof AlreadyRegisteredError)) throw err;
+      attempts++;
+      // A poll interval, not a guess: the loop ends only when the name was taken.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  t.deepEqual(order, ['old owner stopped', 'taken over'], 'never two owners at once');
+  t.true(attempts > 0, 'the name was not free before the lease ran out');
+  t.is(String(await b.names.whereis('leader')), String(pb));
+
+  // The new owner's process exits: the name is freed without waiting for a lease.
+  await b.runtime.stop(pb);
+  let free = await b.names.whereis('leader');
+  for (let i = 0; free !== undefined && i < 50; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    free = await b.names.whereis('leader');
+  }
+  t.is(free, undefined);
+});
