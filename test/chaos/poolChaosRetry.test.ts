@@ -10,21 +10,11 @@
 import test from 'ava';
 import { createTestRuntime } from '../../src/testing/index.js';
 import { Pool, pool, type Pid } from '../../src/index.js';
-import { examples, pythonChildren, until } from '../helpers/pool.js';
-import { runPoolChaos, seededRandom } from './runPoolChaos.js';
-
-const SIZE = 4;
-// Each kill costs a Python start, and this pyenv's `site` spends ~45 ms of every start on a .pth
-// import; the examples need only the standard library, so the workers skip `site` (-S) and the
-// run measures xotp's recovery rather than site-packages. The kill rate and call count are the
-// issue's.
-const chaosWorker = () => examples({ pythonArgs: ['-S'] });
-const CALLS = 5000;
-const CALLERS = 16;
-const KILL_EVERY_MS = 20;
+import { pythonChildren, until } from '../helpers/pool.js';
+import { CALLERS, CALLS, KILL_EVERY_MS, SIZE, chaosSeed, chaosWorker, runPoolChaos, seededRandom } from './runPoolChaos.js';
 
 test.serial('chaos with retry: 5,000 idempotent calls from 16 callers while a random worker is SIGKILLed every 20 ms — every call succeeds', async (t) => {
-  const seed = Number(process.env.XOTP_CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
+  const seed = chaosSeed();
   t.log(`seed ${seed}`);
   await using rt = createTestRuntime();
   const sup = (await rt.start(

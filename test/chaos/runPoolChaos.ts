@@ -7,7 +7,25 @@
  */
 import { Pool, XotpError, type PoolRunOptions, type Runtime } from '../../src/index.js';
 import { errorCodes } from '../../src/runtime/errorTaxonomy.js';
-import { pythonChildren } from '../helpers/pool.js';
+import { examples, pythonChildren } from '../helpers/pool.js';
+
+/** The issue's load: a pool of 4, 5,000 calls from 16 callers, a kill every 20 ms of real time. */
+export const SIZE = 4;
+export const CALLS = 5000;
+export const CALLERS = 16;
+export const KILL_EVERY_MS = 20;
+
+/**
+ * The chaos pools' worker. Each kill costs a Python start, and this pyenv's `site` spends ~45 ms
+ * of every start on a .pth import; the examples need only the standard library, so the workers
+ * skip `site` (-S) and the run measures xotp's recovery rather than site-packages.
+ */
+export const chaosWorker = () => examples({ pythonArgs: ['-S'] });
+
+/** The run's seed: `XOTP_CHAOS_SEED` replays a run's choice of victims. */
+export function chaosSeed(): number {
+  return Number(process.env.XOTP_CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
+}
 
 export interface PoolChaosOptions {
   runtime: Runtime;
