@@ -21,18 +21,8 @@ import {
   type PythonServiceOptions,
 } from '../../src/index.js';
 import { EXAMPLES, rejectionOf } from '../helpers/bridge.js';
+import { withBackendEnv } from '../helpers/backendEnv.js';
 
-async function withBackendEnv<T>(value: string | undefined, fn: () => Promise<T>): Promise<T> {
-  const before = process.env.XOTP_BACKEND;
-  if (value === undefined) delete process.env.XOTP_BACKEND;
-  else process.env.XOTP_BACKEND = value;
-  try {
-    return await fn();
-  } finally {
-    if (before === undefined) delete process.env.XOTP_BACKEND;
-    else process.env.XOTP_BACKEND = before;
-  }
-}
 
 const handlers = { ping: () => ({ status: 'ok' }) };
 const service = (extra: Partial<PythonServiceOptions> = {}): PythonServiceOptions => ({

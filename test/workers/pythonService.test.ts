@@ -22,19 +22,8 @@ import {
   type FakeCallContext,
 } from '../../src/index.js';
 import { EXAMPLES, rejectionOf } from '../helpers/bridge.js';
+import { withBackendEnv } from '../helpers/backendEnv.js';
 
-/** Runs `fn` with XOTP_BACKEND set to `value` (or unset), restoring it after. Tests here are serial. */
-async function withBackendEnv<T>(value: string | undefined, fn: () => Promise<T>): Promise<T> {
-  const before = process.env.XOTP_BACKEND;
-  if (value === undefined) delete process.env.XOTP_BACKEND;
-  else process.env.XOTP_BACKEND = value;
-  try {
-    return await fn();
-  } finally {
-    if (before === undefined) delete process.env.XOTP_BACKEND;
-    else process.env.XOTP_BACKEND = before;
-  }
-}
 
 const fakeHandlers = {
   echo: (args: unknown) => args,
