@@ -170,30 +170,30 @@ class NatsEndpoint implements TransportEndpoint {
     this.#nc.publish(this.#prefix + subject, this.#encoder.encode(data));
   }
 
-  async request(subject: string, data: string, options: TransportRequestOptions): Promise<string> {
+  request(subject: string, data: string, options: TransportRequestOptions): Promise<string> {
     const signal = options.signal;
-    if (signal?.aborted) throw signal.reason;
+    if (signal?.aborted) return Promise.reject(signal.reason);
     const sent = this.#nc.request(this.#prefix + subject, this.#encoder.encode(data), { timeout: options.timeout });
-    let onAbort: (() => void) | undefined;
-    const aborted = new Promise<never>((_, reject) => {
-      if (signal === undefined) return;
-      onAbort = () => reject(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
+    // One promise between the caller and the reply (no race of two): this is every remote call's path.
+    return new Promise<string>((resolve, reject) => {
+      const onAbort = () => reject(signal!.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      sent.then(
+        (msg) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(this.#decoder.decode(msg.data));
+        },
+        (err: unknown) => {
+          // An abandoned request settles later (its own timeout, or the connection closing).
+          if (signal?.aborted) return;
+          signal?.removeEventListener('abort', onAbort);
+          const e = err as { name?: string; isNoResponders?: () => boolean; cause?: { name?: string } };
+          if (e.isNoResponders?.() === true) reject(new NoProcessError(subject, 'request', 'nothing listens on that subject'));
+          else if (e.name === 'TimeoutError' || e.cause?.name === 'TimeoutError') reject(new TimeoutError('request', options.timeout, subject));
+          else reject(err);
+        },
+      );
     });
-    try {
-      const msg = await Promise.race([sent, aborted]);
-      return this.#decoder.decode(msg.data);
-    } catch (err) {
-      if (signal?.aborted) throw signal.reason;
-      const e = err as { name?: string; isNoResponders?: () => boolean; cause?: { name?: string } };
-      if (e.isNoResponders?.() === true) throw new NoProcessError(subject, 'request', 'nothing listens on that subject');
-      if (e.name === 'TimeoutError' || e.cause?.name === 'TimeoutError') throw new TimeoutError('request', options.timeout, subject);
-      throw err;
-    } finally {
-      if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
-      // The abandoned request settles later (its own timeout, or the connection closing).
-      sent.catch(() => undefined);
-    }
   }
 
   subscribe(subject: string, handler: TransportHandler): () => void {

@@ -63,8 +63,8 @@ export class Distribution {
   readonly #monitorsByWatcher = new Map<number, Set<string>>();
   /** Monitors other nodes hold on local processes: their ref → our local ref and their node. */
   readonly #served = new Map<string, { localRef: string; node: string }>();
-  /** Requests in flight, by the node they went to: aborted with `noconnection` if it goes. */
-  readonly #inflight = new Map<string, Set<AbortController>>();
+  /** Per node that requests went to: aborted with `noconnection` (ending them) if it goes. */
+  readonly #inflight = new Map<string, AbortController>();
   /** Nodes seen leaving: a pid of theirs answers at once rather than after a timeout. */
   readonly #departed = new Set<string>();
   #refSeq = 0;
@@ -132,22 +132,41 @@ export class Distribution {
     throw decodeError(answer.error, 'stop', to, timeout);
   }
 
+  /**
+   * The signal that ends every request in flight to `node` when it goes away: one per node
+   * rather than one per call, so a call without a signal of its own adds no listener of ours.
+   */
+  #nodeSignal(node: string): AbortSignal {
+    let controller = this.#inflight.get(node);
+    if (controller === undefined) this.#inflight.set(node, (controller = new AbortController()));
+    return controller.signal;
+  }
+
   async #request(to: PidLike, message: Wire, timeout: number, signal: AbortSignal | undefined, operation: string, given: unknown): Promise<Answer> {
-    const controller = new AbortController();
-    let inflight = this.#inflight.get(to.node);
-    if (inflight === undefined) this.#inflight.set(to.node, (inflight = new Set()));
-    inflight.add(controller);
-    const onAbort = () => controller.abort(signal!.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const nodeSignal = this.#nodeSignal(to.node);
+    let both = nodeSignal;
+    let release: (() => void) | undefined;
+    if (signal !== undefined) {
+      // Not AbortSignal.any: on Node 20 it keeps what it makes alive as long as the node's signal.
+      const controller = new AbortController();
+      const onNode = () => controller.abort(nodeSignal.reason);
+      const onCaller = () => controller.abort(signal.reason);
+      if (nodeSignal.aborted) onNode();
+      else if (signal.aborted) onCaller();
+      nodeSignal.addEventListener('abort', onNode, { once: true });
+      signal.addEventListener('abort', onCaller, { once: true });
+      release = () => {
+        nodeSignal.removeEventListener('abort', onNode);
+        signal.removeEventListener('abort', onCaller);
+      };
+      both = controller.signal;
+    }
     try {
-      const data = await this.endpoint.request(nodeSubject(to.node), JSON.stringify(message), {
-        timeout: wireTimeout(timeout),
-        signal: controller.signal,
-      });
+      const data = await this.endpoint.request(nodeSubject(to.node), JSON.stringify(message), { timeout: wireTimeout(timeout), signal: both });
       return JSON.parse(data) as Answer;
     } catch (err) {
-      if (controller.signal.aborted) {
-        const reason: unknown = controller.signal.reason;
+      if (both.aborted) {
+        const reason: unknown = both.reason;
         // Its node went away: name the process the caller waited on, as a local exit would.
         if (reason instanceof ProcessExitError) throw new ProcessExitError(given, reason.reason, operation);
         if (reason instanceof XotpError) throw reason;
@@ -157,9 +176,7 @@ export class Distribution {
       if (err instanceof TimeoutError) throw new TimeoutError(operation, timeout, given);
       throw err;
     } finally {
-      signal?.removeEventListener('abort', onAbort);
-      inflight.delete(controller);
-      if (inflight.size === 0 && this.#inflight.get(to.node) === inflight) this.#inflight.delete(to.node);
+      release?.();
     }
   }
 
@@ -374,7 +391,7 @@ export class Distribution {
     const inflight = this.#inflight.get(node);
     if (inflight !== undefined) {
       this.#inflight.delete(node);
-      for (const controller of inflight) controller.abort(new ProcessExitError(`node '${node}'`, 'noconnection'));
+      inflight.abort(new ProcessExitError(`node '${node}'`, 'noconnection'));
     }
     for (const mon of downs) {
       this.#dropMonitor(mon.ref);

@@ -1,0 +1,149 @@
+/**
+ * bench/distribution: a remote call between two nodes over NATS against NATS itself, in the
+ * same run and on the same private `nats-server` (127.0.0.1, started here, stopped at the end).
+ *
+ * - remote `runtime.call` round trip, node A → a server process on node B (two runtimes in this
+ *   process, each on its own NATS connection) vs nats.js `request` against a `subscribe` that
+ *   responds, on two connections too, with the same payload (target ≤ 1.3×)
+ *
+ * Sides take turns call by call (who goes first alternates) within each round (BENCH_ROUNDS,
+ * default 3; BENCH_DIST_CALLS calls per side, default 2000): a machine shared with nats-server
+ * swings single-sided runs by 1.5×. Each ratio is the median of the per-round ratios, printed
+ * with its range. Skipped with a note when nats-server is not installed.
+ *
+ * Run: npm run bench -- distribution
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { createRuntime, defineServer, silentLogger, type Pid } from '../src/index.js';
+import { connectNats } from '../src/cluster/index.js';
+import { percentile, ratioRow, report, type Row } from './lib.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CALLS = Number(process.env.BENCH_DIST_CALLS ?? 2000);
+
+function findNatsServer(): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter).concat(['/usr/bin', '/usr/sbin', '/usr/local/bin'])) {
+    const candidate = join(dir, 'nats-server');
+    if (dir !== '' && existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A private nats-server; `stop` ends it and removes its store. */
+async function startNats(bin: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'xotp-bench-nats-'));
+  const server: ChildProcess = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-sd', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const stop = async () => {
+    if (server.exitCode === null && server.signalCode === null) {
+      const gone = new Promise((r) => server.once('exit', r));
+      server.kill('SIGTERM');
+      await gone;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  await new Promise<void>((resolve, reject) => {
+    let log = '';
+    server.stderr!.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+      if (log.includes('Server is ready')) resolve();
+    });
+    server.once('exit', (code) => reject(new Error(`nats-server exited (${code}) before it was ready:\n${log}`)));
+  });
+  return { url: `nats://127.0.0.1:${port}`, stop };
+}
+
+const bin = findNatsServer();
+if (bin === undefined) {
+  console.log('bench/distribution: nats-server is not installed (apt-get install nats-server): skipped');
+  report('distribution', [], { skipped: 'nats-server not installed' });
+  process.exit(0);
+}
+
+const nats = await startNats(bin);
+try {
+  const rows: Row[] = [];
+  const payload = { text: 'x'.repeat(80), n: 42 };
+
+  // The baseline: the NATS client alone, requester and responder on separate connections.
+  const requester = await connect({ servers: nats.url });
+  const responder = await connect({ servers: nats.url });
+  responder.subscribe('bench.echo', {
+    callback: (err, msg) => {
+      if (err === null) msg.respond(msg.data);
+    },
+  });
+  await responder.flush();
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  const raw = async () => JSON.parse(decoder.decode((await requester.request('bench.echo', encoder.encode(JSON.stringify(payload)), { timeout: 5000 })).data)) as unknown;
+
+  const a = createRuntime({ name: 'a', logger: silentLogger, transport: await connectNats({ servers: nats.url, cluster: 'bench' }) });
+  const b = createRuntime({ name: 'b', logger: silentLogger, transport: await connectNats({ servers: nats.url, cluster: 'bench' }) });
+  const echo = defineServer<null, undefined, unknown, unknown>({ name: 'echo', init: () => ({ state: null }), handleCall: (req, _from, state) => ({ reply: req, state }) });
+  const onB = (await b.start(echo)) as Pid;
+  const remote = () => a.call(onB, payload, { timeout: 5000 });
+
+  /**
+   * One round: `n` calls of each side, taking turns call by call (who goes first alternates),
+   * so both see the same moment of a machine shared with nats-server; returns each side's p50 (µs).
+   */
+  const round = async (x: () => Promise<unknown>, y: () => Promise<unknown>, n: number): Promise<[number, number]> => {
+    for (let i = 0; i < 50; i++) await Promise.all([x(), y()]);
+    const xs: number[] = [];
+    const ys: number[] = [];
+    const time = async (call: () => Promise<unknown>, into: number[]) => {
+      const t0 = performance.now();
+      await call();
+      into.push((performance.now() - t0) * 1000);
+    };
+    for (let i = 0; i < n; i++) {
+      if (i % 2 === 0) {
+        await time(x, xs);
+        await time(y, ys);
+      } else {
+        await time(y, ys);
+        await time(x, xs);
+      }
+    }
+    const p50 = (v: number[]) => percentile(v.sort((p, q) => p - q), 50);
+    return [p50(xs), p50(ys)];
+  };
+  const rounds = async (x: () => Promise<unknown>, y: () => Promise<unknown>, n: number) => {
+    const xs: number[] = [];
+    const ys: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const [px, py] = await round(x, y, n);
+      xs.push(px);
+      ys.push(py);
+    }
+    return { xs, ys };
+  };
+
+  const calls = await rounds(remote, raw, CALLS);
+  rows.push(ratioRow('remote call p50 (A → process on B)', calls.xs, calls.ys, 'µs', { text: '≤ 1.3× NATS request', ok: (r) => r <= 1.3 }));
+
+  report('distribution', rows, { calls: CALLS, rounds: ROUNDS });
+  await a.shutdown();
+  await b.shutdown();
+  await requester.close();
+  await responder.close();
+} finally {
+  await nats.stop();
+}
