@@ -1,4 +1,5 @@
 import { Pid } from '../runtime/pid.js';
+import { Status, type ProcessRecord } from '../runtime/processRecord.js';
 import { AlreadyRegisteredError, XotpError } from '../runtime/errors.js';
 import { defineErrorCodes } from '../runtime/errorTaxonomy.js';
 import type { Runtime, Target } from '../runtime/runtime.js';
@@ -44,9 +45,23 @@ interface KeySlot {
   readonly key: unknown;
   /** Owner pid number → that owner's entries under this key (several for duplicate keys). */
   readonly owners: Map<number, RegistryEntry[]>;
-  /** All entries in one array, rebuilt on the first read after a change (lookups are the hot path). */
-  flat: RegistryEntry[] | undefined;
+  /**
+   * All entries in one frozen array, rebuilt on the first read after a change. Lookups are the
+   * hot path: while every holder is alive a lookup returns this very array, so it allocates
+   * nothing (frozen, since every caller shares it).
+   */
+  flat: readonly RegistryEntry[] | undefined;
+  /**
+   * The runtime's records of `flat`'s pids, index for index (undefined for a pid it does not
+   * know), built with it: a lookup checks a holder's liveness with one field read instead of a
+   * second table read. A record is the process for good (pids are never reused), and the
+   * runtime marks it dead at the moment it removes the process from its table.
+   */
+  holders: ReadonlyArray<ProcessRecord | undefined> | undefined;
 }
+
+/** What a lookup of a key nobody holds returns (shared, frozen). */
+const NO_ENTRIES: readonly RegistryEntry[] = Object.freeze([]);
 
 interface Owner {
   readonly pid: Pid;
@@ -90,6 +105,8 @@ export class RegistryState implements NameService {
   #emptySlots = 0;
   /** Keys whose holder exited without unregistering (unique registries; see NameService.wasHeld). */
   readonly #vacated = new Set<string>();
+  /** Set once the registry is gone (no longer published under its name; see `retire`). */
+  retired = false;
 
   /** The registry's supervisor: partitions of another supervisor may not share these tables. */
   readonly supervisor: Pid;
@@ -119,7 +136,7 @@ export class RegistryState implements NameService {
   // --- NameService (via names) ---------------------------------------------------------------
 
   whereis(key: unknown): Pid | undefined {
-    this.#requireUnique('via names');
+    if (this.config.keys !== 'unique') this.#requireUnique('via names');
     return this.lookup(key)[0]?.pid;
   }
 
@@ -155,7 +172,7 @@ export class RegistryState implements NameService {
   }
 
   #newSlot(key: unknown): KeySlot {
-    const slot: KeySlot = { key, owners: new Map(), flat: undefined };
+    const slot: KeySlot = { key, owners: new Map(), flat: undefined, holders: undefined };
     if (typeof key === 'object' && key !== null) this.#structured.set(keyId(key), slot);
     else this.#slots.set(key, slot);
     return slot;
@@ -313,6 +330,7 @@ export class RegistryState implements NameService {
 
   /** The registry is gone (its last partition, or its supervisor): unpublish and forget everything. */
   retire(): void {
+    this.retired = true;
     this.partitions.fill(undefined);
     for (const owner of [...this.#owners.values()]) this.removeOwner(owner.pid.id);
     const onEmpty = this.onEmpty;
@@ -356,18 +374,35 @@ export class RegistryState implements NameService {
 
   // --- reads -----------------------------------------------------------------------------------
 
-  /** The entries (`{ key, pid, value }`, read-only) for `key`, live processes only. */
-  lookup(key: unknown): RegistryEntry[] {
-    const slot = this.#slot(key);
-    if (!slot) return [];
-    const flat = (slot.flat ??= [...slot.owners.values()].flat());
-    const out: RegistryEntry[] = [];
-    const rt = this.#rt;
+  /**
+   * The entries (`{ key, pid, value }`) for `key`, live processes only, as a frozen array that
+   * may be shared with other callers. A unique key costs one table read and one liveness check
+   * and allocates nothing; a new array is built only when a holder has died and its partition
+   * has not cleaned up yet.
+   */
+  lookup(key: unknown): readonly RegistryEntry[] {
+    const slot = typeof key === 'object' && key !== null ? this.#structured.get(keyId(key)) : this.#slots.get(key);
+    if (slot === undefined) return NO_ENTRIES;
+    const flat = slot.flat ?? this.#flatten(slot);
+    const holders = slot.holders!;
     for (let i = 0; i < flat.length; i++) {
-      const e = flat[i]!;
-      if (rt.isAlive(e.pid)) out.push(e);
+      const holder = holders[i];
+      if (holder === undefined || holder.status === Status.Dead) return this.#liveOnly(flat);
     }
-    return out;
+    return flat;
+  }
+
+  #flatten(slot: KeySlot): readonly RegistryEntry[] {
+    const flat = slot.owners.size === 0 ? NO_ENTRIES : Object.freeze([...slot.owners.values()].flat());
+    const rt = this.#rt;
+    slot.holders = flat.map((e) => rt.recordFor(e.pid));
+    slot.flat = flat;
+    return flat;
+  }
+
+  #liveOnly(flat: readonly RegistryEntry[]): readonly RegistryEntry[] {
+    const rt = this.#rt;
+    return Object.freeze(flat.filter((e) => rt.isAlive(e.pid)));
   }
 
   /** The keys `pid` holds (as many times as it registered them). */

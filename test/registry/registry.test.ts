@@ -243,3 +243,66 @@ test('★ via in a supervisor child spec: the child is registered under { via } 
   const res = await startChild(rt, app, { id: 'db2', start: agent, name: { via: 'Services', key: 'db' } });
   t.deepEqual(res, { ok: false, error: 'already_started', pid: second });
 });
+
+// issue 13: a lookup allocated a new result array on every call (and asked the runtime's name
+// table for the registry each time): 6× a Map.get. A unique key's lookup now returns the
+// table's own (frozen) array while its holder lives.
+test('regression: registry lookup allocates a result per call — a held key returns one shared frozen array', async (t) => {
+  await using rt = createTestRuntime();
+  await startRegistry(t, rt, { name: 'Reg', keys: 'unique', partitions: 1 });
+  const holder = proc(rt);
+  Registry.register(rt, 'Reg', 'db', 7, holder);
+  const first = Registry.lookup(rt, 'Reg', 'db');
+  const second = Registry.lookup(rt, 'Reg', 'db');
+  t.is(first, second, 'the same array, not a copy per call');
+  t.true(Object.isFrozen(first), 'frozen: every caller shares it');
+  t.deepEqual(first.map((e) => [String(e.pid), e.value]), [[String(holder), 7]]);
+  t.is(Registry.lookup(rt, 'Reg', 'nobody'), Registry.lookup(rt, 'Reg', 'other'), 'an unheld key: one shared empty array');
+  t.is(Registry.lookup(rt, 'Reg', 'nobody').length, 0);
+  // A change makes a new array; the one callers hold is left as it was.
+  Registry.updateValue(rt, 'Reg', 'db', holder, (v: number) => v + 1);
+  const third = Registry.lookup(rt, 'Reg', 'db');
+  t.not(third, first);
+  t.deepEqual(third.map((e) => e.value), [8]);
+  t.deepEqual(first.map((e) => e.value), [7]);
+});
+
+test('a lookup made while the holder is dead but not yet cleaned up (a process.exited listener) returns nothing, even right after a lookup that found it', async (t) => {
+  await using rt = createTestRuntime();
+  await startRegistry(t, rt, { name: 'Reg', keys: 'unique', partitions: 1 });
+  const holder = proc(rt);
+  Registry.register(rt, 'Reg', 'db', 1, holder);
+  t.is(Registry.lookup(rt, 'Reg', 'db').length, 1);
+  const seen: number[] = [];
+  rt.events.on('process.exited', (e) => {
+    if (Pid.equals(e.pid, holder)) seen.push(Registry.lookup(rt, 'Reg', 'db').length, Registry.count(rt, 'Reg'));
+  });
+  rt.exit(holder, 'kill');
+  await rt.flush();
+  t.deepEqual(seen, [0, 1], 'no entry returned, while the table still holds it');
+  t.is(Registry.count(rt, 'Reg'), 0);
+  const next = proc(rt);
+  Registry.register(rt, 'Reg', 'db', 2, next);
+  t.deepEqual(Registry.lookup(rt, 'Reg', 'db').map((e) => [String(e.pid), e.value]), [[String(next), 2]]);
+});
+
+test('lookups follow the registry that runs under a name now: not one that ended, nor one of another runtime', async (t) => {
+  await using rt = createTestRuntime();
+  await using other = createTestRuntime();
+  const reg = await startRegistry(t, rt, { name: 'Reg', keys: 'unique', partitions: 2 });
+  await startRegistry(t, other, { name: 'Reg', keys: 'unique', partitions: 1 });
+  const a = proc(rt);
+  const b = proc(other);
+  Registry.register(rt, 'Reg', 'k', 'here', a);
+  Registry.register(other, 'Reg', 'k', 'there', b);
+  for (let i = 0; i < 2; i++) {
+    t.deepEqual(Registry.lookup(rt, 'Reg', 'k').map((e) => e.value), ['here']);
+    t.deepEqual(Registry.lookup(other, 'Reg', 'k').map((e) => e.value), ['there']);
+  }
+  await rt.stop(reg);
+  t.throws(() => Registry.lookup(rt, 'Reg', 'k'), { instanceOf: UnknownRegistryError });
+  await startRegistry(t, rt, { name: 'Reg', keys: 'unique', partitions: 1 });
+  t.is(Registry.lookup(rt, 'Reg', 'k').length, 0, 'the restarted registry starts empty');
+  Registry.register(rt, 'Reg', 'k', 'again', proc(rt)); // a was linked to the old partitions: it went with them
+  t.deepEqual(Registry.lookup(rt, 'Reg', 'k').map((e) => e.value), ['again']);
+});
