@@ -5,10 +5,13 @@
  * - remote `runtime.call` round trip, node A → a server process on node B (two runtimes in this
  *   process, each on its own NATS connection) vs nats.js `request` against a `subscribe` that
  *   responds, on two connections too, with the same payload (target ≤ 1.3×)
+ * - remote `Pool.run` (`remotePool`, a pool of one Python worker served by node B) vs `Pool.run`
+ *   on node B itself, the same pool and worker (no target: it is the local run plus one round
+ *   trip), and that difference beside the raw NATS round trip
  *
  * Sides take turns call by call (who goes first alternates) within each round (BENCH_ROUNDS,
- * default 3; BENCH_DIST_CALLS calls per side, default 2000): a machine shared with nats-server
- * swings single-sided runs by 1.5×. Each ratio is the median of the per-round ratios, printed
+ * default 3; calls per side BENCH_DIST_CALLS, default 2000, and BENCH_DIST_POOL_CALLS, default
+ * 1000): a machine shared with nats-server swings single-sided runs by 1.5×. Each ratio is the median of the per-round ratios, printed
  * with its range. Skipped with a note when nats-server is not installed.
  *
  * Run: npm run bench -- distribution
@@ -19,12 +22,13 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { createRuntime, defineServer, silentLogger, type Pid } from '../src/index.js';
-import { connectNats } from '../src/cluster/index.js';
-import { percentile, ratioRow, report, type Row } from './lib.js';
+import { createRuntime, defineServer, pool, Pool, pythonBridge, silentLogger, type Pid } from '../src/index.js';
+import { connectNats, remotePool, servePool } from '../src/cluster/index.js';
+import { med, percentile, ratioRow, report, type Row } from './lib.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CALLS = Number(process.env.BENCH_DIST_CALLS ?? 2000);
+const POOL_CALLS = Number(process.env.BENCH_DIST_POOL_CALLS ?? 1000);
 
 function findNatsServer(): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter).concat(['/usr/bin', '/usr/sbin', '/usr/local/bin'])) {
@@ -139,7 +143,23 @@ try {
   const calls = await rounds(remote, raw, CALLS);
   rows.push(ratioRow('remote call p50 (A → process on B)', calls.xs, calls.ys, 'µs', { text: '≤ 1.3× NATS request', ok: (r) => r <= 1.3 }));
 
-  report('distribution', rows, { calls: CALLS, rounds: ROUNDS });
+  // A pool on B, served to the cluster; A reaches it through the queue group. The baseline is
+  // Pool.run on B itself: the same pool and Python worker, so the ratio is what the trip adds.
+  const worker = pythonBridge({ module: 'xotp_bridge.examples', maxPending: 4096 });
+  await b.start(pool({ name: 'py', size: 1, worker }));
+  await Pool.ready(b, 'py');
+  const served = servePool(b, 'py');
+  const py = remotePool(a, 'py');
+  const pools = await rounds(
+    () => py.run('echo', payload, { timeout: 5000 }),
+    () => Pool.run(b, 'py', 'echo', payload, { timeout: 5000 }),
+    POOL_CALLS,
+  );
+  rows.push(ratioRow('remote Pool.run p50 vs Pool.run on the pool node', pools.xs, pools.ys, 'µs'));
+  rows.push({ metric: 'remote Pool.run p50 minus local (the trip)', xotp: med(pools.xs) - med(pools.ys), baseline: med(calls.ys), unit: 'µs', ratio: (med(pools.xs) - med(pools.ys)) / med(calls.ys) });
+  served.close();
+
+  report('distribution', rows, { calls: CALLS, poolCalls: POOL_CALLS, rounds: ROUNDS });
   await a.shutdown();
   await b.shutdown();
   await requester.close();

@@ -34,6 +34,17 @@ export function nodeSubject(node: string): string {
   return `${node}.msg`;
 }
 
+/**
+ * Each runtime's distribution, for the layers above the kernel that talk over the same
+ * transport endpoint (pools served to other nodes): a node joins its network once.
+ */
+const byRuntime = new WeakMap<Runtime, Distribution>();
+
+/** The distribution of `runtime`; undefined when it was created without a transport. @internal */
+export function distributionOf(runtime: Runtime): Distribution | undefined {
+  return byRuntime.get(runtime);
+}
+
 /** Requests cannot wait forever on a real network: 'infinity' waits this long (about 24 days). */
 const LONGEST_WAIT = 2 ** 31 - 1;
 
@@ -67,6 +78,8 @@ export class Distribution {
   readonly #inflight = new Map<string, AbortController>();
   /** Nodes seen leaving: a pid of theirs answers at once rather than after a timeout. */
   readonly #departed = new Set<string>();
+  /** How many times each peer was seen going away (a restart under the same name counts). */
+  readonly #departures = new Map<string, number>();
   #refSeq = 0;
   readonly #offExit: () => void;
   readonly #offDown: () => void;
@@ -75,6 +88,7 @@ export class Distribution {
   constructor(runtime: Runtime, transport: Transport) {
     this.#runtime = runtime;
     this.endpoint = transport.join(runtime.name, { clock: runtime.clock });
+    byRuntime.set(runtime, this);
     this.#unsubscribe = this.endpoint.subscribe(nodeSubject(runtime.name), (data, respond) => this.#receive(data, respond));
     this.#offDown = this.endpoint.onNodeDown((node) => this.#nodeDown(node));
     const onExit = ({ pid, reason }: { pid: Pid; reason: ExitReason }) => this.#localExited(pid, reason);
@@ -85,6 +99,14 @@ export class Distribution {
   /** Whether `target` is a pid of another node (a name is always local for now). */
   isRemote(target: unknown): target is PidLike {
     return isPid(target) && target.node !== this.#runtime.name;
+  }
+
+  /**
+   * How many times `node` was seen going away: what lived there before a change of this count
+   * (a session bound on it, say) is gone, even if a node of that name is up again.
+   */
+  departures(node: string): number {
+    return this.#departures.get(node) ?? 0;
   }
 
   #gone(node: string): boolean {
@@ -136,14 +158,14 @@ export class Distribution {
    * The signal that ends every request in flight to `node` when it goes away: one per node
    * rather than one per call, so a call without a signal of its own adds no listener of ours.
    */
-  #nodeSignal(node: string): AbortSignal {
+  nodeSignal(node: string): AbortSignal {
     let controller = this.#inflight.get(node);
     if (controller === undefined) this.#inflight.set(node, (controller = new AbortController()));
     return controller.signal;
   }
 
   async #request(to: PidLike, message: Wire, timeout: number, signal: AbortSignal | undefined, operation: string, given: unknown): Promise<Answer> {
-    const nodeSignal = this.#nodeSignal(to.node);
+    const nodeSignal = this.nodeSignal(to.node);
     let both = nodeSignal;
     let release: (() => void) | undefined;
     if (signal !== undefined) {
@@ -372,6 +394,7 @@ export class Distribution {
   /** A peer is gone: everything watching or linked to its processes hears `noconnection`. */
   #nodeDown(node: string): void {
     this.#departed.add(node);
+    this.#departures.set(node, (this.#departures.get(node) ?? 0) + 1);
     const rt = this.#runtime;
     const exits: Array<[Pid, Pid]> = [];
     for (const [localId, links] of this.#links) {

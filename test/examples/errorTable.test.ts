@@ -2,6 +2,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import '../../src/index.js';
 import '../../src/testing/index.js';
+import '../../src/cluster/index.js';
 import { errorCodes } from '../../src/runtime/errorTaxonomy.js';
 
 // The README's error table is the contract a caller reads; it must say what the code says.

@@ -1,0 +1,62 @@
+/**
+ * A pool of real Python workers in a child Node process, served over a real `nats-server`
+ * (started here on 127.0.0.1), called from this process: results, typed Python errors, a
+ * session bound to the child's node and worker, PoolUnreachableError for a pool nobody serves,
+ * and SessionLostError once the child has gone. No Python process or server is left behind.
+ */
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { createRuntime, PythonError, SessionLostError, silentLogger } from '../../src/index.js';
+import { connectNats, remotePool, PoolUnreachableError } from '../../src/cluster/index.js';
+import { exited, natsServer, startNats } from './natsServer.js';
+
+const fixture = fileURLToPath(new URL('./fixtures/poolNode.ts', import.meta.url));
+
+const natsTest = natsServer === undefined ? test.skip : test;
+if (natsServer === undefined) {
+  console.log('test/cluster/remotePoolNats.test.ts: nats-server is not installed (apt-get install nats-server; .ci/run does): skipped');
+}
+
+natsTest('over NATS: a child node serves a Python pool; calls, a typed PythonError and a session work from this node; once it has gone the session is lost', async (t) => {
+  t.timeout(60_000);
+  const url = await startNats(t, natsServer!);
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture, 'gpu', url], { stdio: ['pipe', 'pipe', 'inherit'] });
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited(child);
+  });
+  const ready = await new Promise<{ node: string; pythonPids: number[] }>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (text) => {
+      const line = JSON.parse(text) as { ready?: { node: string; pythonPids: number[] } };
+      if (line.ready) resolve(line.ready);
+    });
+    child.once('exit', (code) => reject(new Error(`the pool node exited (${code}) before it was ready`)));
+  });
+  t.is(ready.pythonPids.length, 2);
+
+  const rt = createRuntime({ name: 'front', logger: silentLogger, transport: await connectNats({ servers: url, cluster: 'test', heartbeatMs: 100, missedHeartbeats: 3 }) });
+  t.teardown(() => rt.shutdown());
+  const py = remotePool<{ echo: [unknown, unknown]; pid: [null, number]; raise: [{ type: string; message: string }, never] }>(rt, 'py');
+
+  t.deepEqual(await py.run('echo', { list: [1, 'two'] }, { timeout: 5000 }), { list: [1, 'two'] });
+  const err = await t.throwsAsync(py.run('raise', { type: 'ValueError', message: 'bad input' }), { instanceOf: PythonError });
+  t.is(err?.type, 'ValueError');
+  t.is((err as unknown as { node: string }).node, 'gpu');
+
+  const home = await py.run('pid', null, { session: 's' });
+  t.true(ready.pythonPids.includes(home));
+  t.is(py.sessionNode('s'), 'gpu');
+  for (let i = 0; i < 4; i++) t.is(await py.run('pid', null, { session: 's' }), home);
+
+  await t.throwsAsync(remotePool(rt, 'nobody').run('pid', null), { instanceOf: PoolUnreachableError });
+
+  child.stdin!.write('quit\n');
+  await exited(child);
+  t.is(child.exitCode, 0);
+  await t.throwsAsync(py.run('pid', null, { session: 's' }), { instanceOf: SessionLostError });
+  await t.throwsAsync(py.run('pid', null), { instanceOf: PoolUnreachableError });
+  t.deepEqual(ready.pythonPids.filter((pid) => existsSync(`/proc/${pid}`)), [], "the child's Python workers are gone");
+});
