@@ -45,6 +45,13 @@ export function distributionOf(runtime: Runtime): Distribution | undefined {
   return byRuntime.get(runtime);
 }
 
+/**
+ * How long a link or a monitor waits for the other node to acknowledge it before it counts as
+ * unreachable (`noconnection`). The other node answers as soon as it reads it: only a node
+ * that cannot be reached takes this long.
+ */
+const ACK_TIMEOUT = 10_000;
+
 /** Requests cannot wait forever on a real network: 'infinity' waits this long (about 24 days). */
 const LONGEST_WAIT = 2 ** 31 - 1;
 
@@ -210,7 +217,9 @@ export class Distribution {
       return;
     }
     this.#addLink(local, r);
-    this.#publish(r.node, { t: 'link', a: local, b: r });
+    this.#acknowledged(r.node, { t: 'link', a: local, b: r }, () => {
+      if (this.#dropLink(local.id, r)) this.#runtime.exit(local, 'noconnection', r);
+    });
   }
 
   unlink(local: Pid, remote: PidLike): void {
@@ -231,8 +240,27 @@ export class Distribution {
       if (refs === undefined) this.#monitorsByWatcher.set(watcher.id, (refs = new Set()));
       refs.add(ref);
     }
-    this.#publish(target.node, { t: 'mon', ref, target: mon.target, node: this.#runtime.name });
+    this.#acknowledged(target.node, { t: 'mon', ref, target: mon.target, node: this.#runtime.name }, () => {
+      const held = this.#dropMonitor(ref);
+      if (held !== undefined) this.#deliverDown(held, 'noconnection');
+    });
     return ref;
+  }
+
+  /**
+   * Sends a link or a monitor as a request, so that it cannot go unheard: a node that nobody
+   * serves (it never joined, or left before we knew) or that does not answer within
+   * `ACK_TIMEOUT` is `unreachable` (noconnection); a node seen leaving meanwhile is handled by
+   * `#nodeDown`. An unknown pid on a node that answers gets its noproc from that node.
+   */
+  #acknowledged(node: string, message: Wire, unreachable: () => void): void {
+    const signal = this.nodeSignal(node);
+    this.endpoint.request(nodeSubject(node), JSON.stringify(message), { timeout: ACK_TIMEOUT, signal }).then(
+      () => undefined,
+      () => {
+        if (!signal.aborted) unreachable();
+      },
+    );
   }
 
   demonitor(ref: string): boolean {
@@ -309,6 +337,7 @@ export class Distribution {
       case 'link': {
         const remote = Pid.from(message.a);
         const local = Pid.from(message.b);
+        respond?.('{"ok":true}');
         if (!rt.isAlive(local)) {
           this.#publish(remote.node, { t: 'exit', to: remote, from: local, reason: 'noproc', link: false });
           return;
@@ -328,6 +357,7 @@ export class Distribution {
         });
         // A DOWN for a dead target comes later (a microtask): the entry exists when it does.
         this.#served.set(ref, { localRef, node });
+        respond?.('{"ok":true}');
         return;
       }
       case 'demon': {
