@@ -1,8 +1,11 @@
-import { Kvm, type KV } from '@nats-io/kv';
-import { AlreadyRegisteredError, InvalidOptionError, NoProcessError } from '../runtime/errors.js';
+import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
+import type { QueuedIterator } from '@nats-io/nats-core';
+import { AbortError, AlreadyRegisteredError, InvalidOptionError, NoProcessError, RuntimeStoppedError } from '../runtime/errors.js';
 import { Pid, type PidLike } from '../runtime/pid.js';
 import { validateOptions, optional, integer, matching } from '../runtime/validate.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { NameService } from '../runtime/nameService.js';
+import type { Runtime, Target } from '../runtime/runtime.js';
+import type { RegistryRegisterEvent, RegistryUnregisterEvent } from '../registry/registryState.js';
 import type { NatsTransport } from './natsTransport.js';
 
 /** Options of `clusterNames`. */
@@ -20,6 +23,18 @@ export interface ClusterNamesOptions {
   marginMs?: number;
   /** Wall-clock time used in lease records (tests move it). Default `Date.now`. */
   now?: () => number;
+  /**
+   * The name under which the runtime knows this name service: `{ via: service, key }` resolves a
+   * cluster name, and `createRuntime({ nameRegistries: [service] })` makes plain names do so.
+   * Default `'cluster'`.
+   */
+  service?: string;
+  /**
+   * Names of local processes told of every change the bucket's watcher sees, with a registry's
+   * listener events (`xotp.registry.register` / `xotp.registry.unregister`, `registry` being
+   * `service`). Default none.
+   */
+  listeners?: string[];
 }
 
 /** One name's record in the bucket. */
@@ -29,15 +44,50 @@ interface Lease {
   expiresAt: number;
 }
 
+/** What this node's watcher last saw of a name. */
+interface Seen {
+  readonly pid: Pid;
+  readonly expiresAt: number;
+  readonly revision: number;
+}
+
 interface Owned {
   readonly pid: Pid;
   revision: number;
   /** Monotonic time (runtime clock) at which the last successful renewal was *sent*. */
   sentAt: number;
+  /** The renewal in flight, if any: a delete must name the revision it writes. */
+  renewing: Promise<void> | undefined;
+}
+
+/** What `register` and `claim` took over, if the name was held under a lease that ran out. */
+export interface ClusterNameTaken {
+  /** The previous holder and when its lease ran out (its owner's wall clock). */
+  readonly replaced?: { readonly pid: Pid; readonly expiresAt: number };
+}
+
+/** Told to `onLost` listeners when this node stands down from a name. */
+export interface ClusterNameLost {
+  readonly name: string;
+  readonly pid: Pid;
+  /** `'lease_expired'`: it could not renew in time; `'taken'`: another node wrote the name. */
+  readonly reason: 'lease_expired' | 'taken';
+  /**
+   * Wall-clock ms (`now`) up to which this node held the name: when its own lease ran out, or
+   * the moment it learnt the name was taken if that came first. Past it, this node's `whereis`
+   * no longer answers the process, even before the stand-down has run.
+   */
+  readonly heldUntil: number;
+}
+
+interface Waiter {
+  readonly name: string;
+  readonly wake: () => void;
 }
 
 /**
- * Unique names across nodes on JetStream KV, each held under a lease its owner renews.
+ * Unique names across nodes on JetStream KV, each held under a lease its owner renews; also a
+ * runtime name service (`{ via: 'cluster', key }`) answered from a local view of the bucket.
  *
  * The Debian server (2.9) has no per-key expiry, so a lease is data: `{ pid, expiresAt }`,
  * created atomically (`create` fails if the key exists) and renewed by a revision-checked
@@ -46,77 +96,221 @@ interface Owned {
  * two takers cannot both win.
  *
  * Fencing: the owner counts its lease from the moment it *sent* its last successful renewal,
- * on its own monotonic clock. If it has not renewed by `sentAt + leaseMs` (the server is
- * unreachable, the process was stopped by SIGSTOP, a renewal was refused), it kills the process
- * that held the name before doing anything else. The earliest another node may take the name
- * is `expiresAt + marginMs` on its clock, which is later as long as the clocks differ by less
- * than `marginMs`: there is no moment with two owners.
+ * on its own monotonic clock. If it has not renewed in time (the server is unreachable, the
+ * process was stopped by SIGSTOP, a renewal was refused), it kills the process that held the
+ * name; its `whereis` stops answering that process from the lease's end even if the stand-down
+ * has not run yet. The earliest another node may take the name is `expiresAt + marginMs` on its
+ * clock, which is later as long as the clocks differ by less than `marginMs`: there is no
+ * moment with two owners.
+ *
+ * The view: a KV watcher keeps every name's latest lease in memory, so `whereis` (and name
+ * resolution) is synchronous. It lags the bucket by the watcher's delivery; `sync()` waits until
+ * it has caught up with everything written before the call.
  */
-export class ClusterNames {
+export class ClusterNames implements NameService {
+  readonly name: string;
+  readonly kind = 'unique' as const;
   readonly #runtime: Runtime;
   readonly #kv: KV;
   readonly #leaseMs: number;
   readonly #renewMs: number;
   readonly #marginMs: number;
   readonly #now: () => number;
+  readonly #listeners: string[];
   readonly #owned = new Map<string, Owned>();
+  readonly #view = new Map<string, Seen>();
+  readonly #waiters = new Set<Waiter>();
+  readonly #synced: Array<{ revision: number; resolve: () => void }> = [];
+  readonly #lostListeners = new Set<(lost: ClusterNameLost) => void>();
   readonly #offExit: () => void;
+  readonly #unpublish: () => void;
+  readonly #watch: QueuedIterator<KvWatchEntry>;
+  /** The highest revision the watcher has delivered. */
+  #seen = 0;
   #timer: unknown;
   #closed = false;
 
   /** @internal use `clusterNames` */
-  constructor(runtime: Runtime, kv: KV, leaseMs: number, renewMs: number, marginMs: number, now: () => number) {
+  constructor(
+    runtime: Runtime,
+    kv: KV,
+    watch: QueuedIterator<KvWatchEntry>,
+    o: { service: string; listeners: string[]; leaseMs: number; renewMs: number; marginMs: number; now: () => number },
+  ) {
+    this.name = o.service;
+    // First: it throws when the runtime already has a service of that name, and nothing is set up yet.
+    this.#unpublish = runtime.registerNameService(this);
     this.#runtime = runtime;
     this.#kv = kv;
-    this.#leaseMs = leaseMs;
-    this.#renewMs = renewMs;
-    this.#marginMs = marginMs;
-    this.#now = now;
+    this.#watch = watch;
+    this.#leaseMs = o.leaseMs;
+    this.#renewMs = o.renewMs;
+    this.#marginMs = o.marginMs;
+    this.#now = o.now;
+    this.#listeners = o.listeners;
     const onExit = ({ pid }: { pid: Pid }) => this.#ownerExited(pid);
     runtime.events.on('process.exited', onExit);
     this.#offExit = () => runtime.events.off('process.exited', onExit);
+    void this.#follow();
     this.#schedule();
   }
 
   /**
-   * Registers `pid` (a process of this node) under `name` across the cluster.
+   * Registers `pid` (a process of this node) under `name` across the cluster. Resolves once the
+   * bucket holds it (this node's view may show it a moment later).
    *
    * @throws AlreadyRegisteredError naming the owner when another live lease holds the name;
-   *   NoProcessError when `pid` is not alive here.
+   *   NoProcessError when `pid` is not alive here; RuntimeStoppedError after `close()`.
    */
-  async register(name: string, target: PidLike): Promise<void> {
+  async register(name: string, target: PidLike): Promise<ClusterNameTaken> {
+    if (this.#closed) throw new RuntimeStoppedError(this.#runtime.name, `register cluster name '${name}' (clusterNames was closed)`);
+    if (typeof name !== 'string' || name.length === 0) throw new InvalidOptionError('clusterNames.register.name', 'a non-empty string', name);
     const pid = Pid.from(target);
     if (pid.node !== this.#runtime.name || !this.#runtime.isAlive(pid)) throw new NoProcessError(target, 'clusterNames.register');
     const key = keyOf(name);
     const sentAt = this.#runtime.clock.now();
     const lease = this.#lease(pid);
     let revision: number;
-    try {
-      revision = await this.#kv.create(key, JSON.stringify(lease));
-    } catch (createErr) {
-      const entry = await this.#kv.get(key);
-      if (entry === null || entry.operation !== 'PUT') throw createErr;
-      const held = entry.json<Lease>();
-      if (this.#now() <= held.expiresAt + this.#marginMs) throw new AlreadyRegisteredError(name, Pid.from(held.pid));
+    let replaced: ClusterNameTaken['replaced'];
+    for (let tries = 1; ; tries++) {
       try {
-        revision = await this.#kv.update(key, JSON.stringify(lease), entry.revision);
-      } catch {
-        // Someone else took it between our read and our write.
-        const now = await this.#kv.get(key);
-        throw new AlreadyRegisteredError(name, now?.operation === 'PUT' ? Pid.from(now.json<Lease>().pid) : undefined);
+        revision = await this.#kv.create(key, JSON.stringify(lease));
+        break;
+      } catch (createErr) {
+        const entry = await this.#kv.get(key);
+        // Deleted between our create and our read: create again (a few times, then give up).
+        if (entry === null || entry.operation !== 'PUT') {
+          if (tries < 3) continue;
+          throw createErr;
+        }
+        const held = entry.json<Lease>();
+        if (this.#now() <= held.expiresAt + this.#marginMs) throw new AlreadyRegisteredError(name, Pid.from(held.pid));
+        try {
+          revision = await this.#kv.update(key, JSON.stringify(lease), entry.revision);
+          replaced = { pid: Pid.from(held.pid), expiresAt: held.expiresAt };
+          break;
+        } catch {
+          // Someone else took it between our read and our write.
+          const now = await this.#kv.get(key);
+          throw new AlreadyRegisteredError(name, now?.operation === 'PUT' ? Pid.from(now.json<Lease>().pid) : undefined);
+        }
       }
     }
-    this.#owned.set(name, { pid, revision, sentAt });
+    this.#owned.set(name, { pid, revision, sentAt, renewing: undefined });
     // The process may have died while we waited for the server.
     if (!this.#runtime.isAlive(pid)) this.#ownerExited(pid);
+    return replaced === undefined ? {} : { replaced };
   }
 
-  /** The pid holding `name` under a lease that has not expired, or undefined. */
-  async whereis(name: string): Promise<Pid | undefined> {
-    const entry = await this.#kv.get(keyOf(name));
-    if (entry === null || entry.operation !== 'PUT') return undefined;
-    const held = entry.json<Lease>();
-    return this.#now() <= held.expiresAt ? Pid.from(held.pid) : undefined;
+  /**
+   * Registers `pid` under `name` as soon as the name is free: at once if nobody holds it, else
+   * when the holder frees it (this node's watcher sees the delete) or its lease has run out
+   * (`expiresAt + marginMs`, scheduled from the lease the watcher saw; no polling). A standby
+   * waiting to take over from a leader. `attempts` counts the tries, the first included.
+   *
+   * @throws NoProcessError when `pid` dies first; AbortError when `signal` aborts;
+   *   RuntimeStoppedError when this `ClusterNames` is closed meanwhile.
+   */
+  async claim(name: string, target: PidLike, options: { signal?: AbortSignal } = {}): Promise<ClusterNameTaken & { attempts: number }> {
+    const { signal } = options;
+    for (let attempts = 1; ; attempts++) {
+      if (signal?.aborted) throw new AbortError('clusterNames.claim', signal.reason);
+      // Listen before trying: a delete seen between a failed try and the wait must still wake us.
+      const changed = this.#nextChange(name, signal);
+      try {
+        const taken = await this.register(name, target);
+        changed.cancel();
+        return { ...taken, attempts };
+      } catch (err) {
+        if (!(err instanceof AlreadyRegisteredError)) {
+          changed.cancel();
+          throw err;
+        }
+      }
+      await changed.promise;
+    }
+  }
+
+  /**
+   * Resolves on the next change the watcher sees to `name`, or when the lease in this node's
+   * view (as it is when the timer is armed, and re-armed on every change) runs out.
+   */
+  #nextChange(name: string, signal: AbortSignal | undefined): { promise: Promise<void>; cancel: () => void } {
+    const clock = this.#runtime.clock;
+    let timer: unknown;
+    let waiter: Waiter | undefined;
+    let onAbort: (() => void) | undefined;
+    const cancel = () => {
+      if (timer !== undefined) clock.clearTimeout(timer);
+      timer = undefined;
+      if (waiter !== undefined) this.#waiters.delete(waiter);
+      if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
+    };
+    const promise = new Promise<void>((resolve, reject) => {
+      const done = () => {
+        cancel();
+        if (this.#closed) reject(new RuntimeStoppedError(this.#runtime.name, `claim cluster name '${name}' (clusterNames was closed)`));
+        else resolve();
+      };
+      const arm = () => {
+        if (timer !== undefined) clock.clearTimeout(timer);
+        timer = undefined;
+        const seen = this.#view.get(name);
+        if (seen !== undefined) timer = clock.setTimeout(done, Math.max(0, seen.expiresAt + this.#marginMs + 1 - this.#now()));
+      };
+      waiter = {
+        name,
+        wake: () => {
+          // A renewal of the same holder is no news: wait for its new expiry instead.
+          const seen = this.#view.get(name);
+          if (seen !== undefined && timer !== undefined && !this.#closed) arm();
+          else done();
+        },
+      };
+      this.#waiters.add(waiter);
+      if (signal !== undefined) {
+        onAbort = () => {
+          cancel();
+          reject(new AbortError('clusterNames.claim', signal.reason));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+      arm();
+    });
+    // A claim that won at once never awaits this promise.
+    promise.catch(() => undefined);
+    return { promise, cancel };
+  }
+
+  /**
+   * The pid holding `name`, from this node's view of the bucket (synchronous; it may lag the
+   * bucket by the watcher's delivery, see `sync`). A lease past its `expiresAt` answers
+   * `undefined`; so does a name this node held whose lease ran out on its own clock, and this
+   * node then stands down at once.
+   */
+  whereis(name: unknown): Pid | undefined {
+    if (typeof name !== 'string') return undefined;
+    const owned = this.#owned.get(name);
+    if (owned !== undefined) {
+      if (this.#runtime.clock.now() - owned.sentAt < this.#leaseMs) return owned.pid;
+      this.#fence(name, owned, 'lease_expired');
+      return undefined;
+    }
+    const seen = this.#view.get(name);
+    return seen !== undefined && this.#now() <= seen.expiresAt ? seen.pid : undefined;
+  }
+
+  /** The names this node's view holds under live leases. */
+  names(): string[] {
+    return [...this.#view.keys()].filter((name) => this.whereis(name) !== undefined);
+  }
+
+  /** Waits until this node's view has caught up with every write the bucket had when called. */
+  async sync(): Promise<void> {
+    const status = await this.#kv.status();
+    const last = status.streamInfo.state.last_seq;
+    if (this.#seen >= last) return;
+    await new Promise<void>((resolve) => this.#synced.push({ revision: last, resolve }));
   }
 
   /** Frees a name this node holds; false if it does not hold it. */
@@ -124,8 +318,15 @@ export class ClusterNames {
     const owned = this.#owned.get(name);
     if (owned === undefined) return false;
     this.#owned.delete(name);
-    await this.#kv.delete(keyOf(name), { previousSeq: owned.revision }).catch(() => undefined);
+    await this.#release(name, owned);
     return true;
+  }
+
+  /** Deletes a name this node no longer holds, unless someone else wrote it since. */
+  async #release(name: string, owned: Owned): Promise<void> {
+    // A renewal still in flight would move the revision past the one this delete names.
+    await owned.renewing;
+    await this.#kv.delete(keyOf(name), { previousSeq: owned.revision }).catch(() => undefined);
   }
 
   /** The names this node holds. */
@@ -133,44 +334,82 @@ export class ClusterNames {
     return [...this.#owned.keys()];
   }
 
+  /** Calls `listener` whenever this node stands down from a name. Returns the function that removes it. */
+  onLost(listener: (lost: ClusterNameLost) => void): () => void {
+    this.#lostListeners.add(listener);
+    return () => this.#lostListeners.delete(listener);
+  }
+
+  // --- NameService ------------------------------------------------------------------------------
+
+  /**
+   * A spawn cannot wait for the bucket: cluster names are registered with `register` or
+   * `claim`, after the spawn.
+   */
+  registerName(key: unknown, _pid: Pid, _value: unknown): void {
+    throw new InvalidOptionError(
+      'name',
+      'a local name, or a via name of a registry',
+      { via: this.name, key },
+      `cluster names are registered with ClusterNames.register(name, pid) or claim(name, pid), after the spawn`,
+    );
+  }
+
+  unregisterName(key: unknown, pid: Pid): void {
+    if (typeof key !== 'string') return;
+    const owned = this.#owned.get(key);
+    if (owned !== undefined && Pid.equals(owned.pid, pid)) void this.unregister(key);
+  }
+
+  // --- the lease ---------------------------------------------------------------------------------
+
   #lease(pid: Pid): Lease {
     return { pid: pid.toJSON(), expiresAt: this.#now() + this.#leaseMs };
   }
 
   #schedule(): void {
     if (this.#closed) return;
-    this.#timer = this.#runtime.clock.setTimeout(() => void this.#renewAll(), this.#renewMs);
+    this.#timer = this.#runtime.clock.setTimeout(() => this.#tick(), this.#renewMs);
   }
 
-  async #renewAll(): Promise<void> {
-    await Promise.all([...this.#owned].map(([name, owned]) => this.#renew(name, owned)));
+  /** Every `renewMs`: stand down from leases about to run out, renew the others. */
+  #tick(): void {
+    const now = this.#runtime.clock.now();
+    for (const [name, owned] of [...this.#owned]) {
+      // Past the last renewal's lease, less one round: a stall, SIGSTOP, a server out of reach.
+      // Stand down first; renewing now could overlap a taker who already waited the lease out.
+      if (now - owned.sentAt >= this.#leaseMs - this.#renewMs) this.#fence(name, owned, 'lease_expired');
+      else if (owned.renewing === undefined) owned.renewing = this.#renew(name, owned);
+    }
     this.#schedule();
   }
 
   async #renew(name: string, owned: Owned): Promise<void> {
-    const clock = this.#runtime.clock;
-    // Past the lease on our own clock (a stall, SIGSTOP, a server out of reach): stand down
-    // first; renewing now could overlap a taker who already waited out the lease.
-    if (clock.now() - owned.sentAt >= this.#leaseMs - this.#renewMs) {
-      this.#fence(name, owned, 'its lease ran out before it could renew');
-      return;
-    }
-    const sentAt = clock.now();
+    const sentAt = this.#runtime.clock.now();
     try {
       owned.revision = await this.#kv.update(keyOf(name), JSON.stringify(this.#lease(owned.pid)), owned.revision);
       owned.sentAt = sentAt;
     } catch (err) {
       if (this.#owned.get(name) !== owned) return;
       // A refused update means someone else wrote the key: the name is no longer ours.
-      if (isWrongRevision(err)) this.#fence(name, owned, 'another node holds it now');
+      if (isWrongRevision(err)) this.#fence(name, owned, 'taken');
       // Anything else (the server is out of reach): try again next round, while the lease lasts.
+    } finally {
+      owned.renewing = undefined;
     }
   }
 
-  #fence(name: string, owned: Owned, why: string): void {
+  #fence(name: string, owned: Owned, reason: ClusterNameLost['reason']): void {
+    if (this.#owned.get(name) !== owned) return;
     this.#owned.delete(name);
+    const overdue = Math.max(0, this.#runtime.clock.now() - (owned.sentAt + this.#leaseMs));
+    const lost: ClusterNameLost = { name, pid: owned.pid, reason, heldUntil: this.#now() - overdue };
+    const why = reason === 'taken' ? 'another node holds it now' : 'its lease ran out before it could renew';
     this.#runtime.logger.warn(`cluster name '${name}' lost by ${owned.pid} (${why}): stopping it`, { name, pid: String(owned.pid) });
     this.#runtime.exit(owned.pid, 'kill');
+    // Free it for the others now rather than at the lease's end (refused if it was taken).
+    void this.#release(name, owned);
+    for (const listener of [...this.#lostListeners]) listener(lost);
   }
 
   #ownerExited(pid: Pid): void {
@@ -179,19 +418,81 @@ export class ClusterNames {
     }
   }
 
-  /** Stops renewing and frees every name this node holds. */
+  // --- the view ----------------------------------------------------------------------------------
+
+  async #follow(): Promise<void> {
+    try {
+      for await (const entry of this.#watch) this.#saw(entry);
+    } catch {
+      // The connection closed under the watcher: the view stays as it was last seen.
+    }
+  }
+
+  #saw(entry: KvWatchEntry): void {
+    this.#seen = Math.max(this.#seen, entry.revision);
+    const name = nameOf(entry.key);
+    if (name !== undefined) {
+      const before = this.#view.get(name);
+      if (entry.operation === 'PUT') {
+        const lease = entry.json<Lease>();
+        const seen: Seen = { pid: Pid.from(lease.pid), expiresAt: lease.expiresAt, revision: entry.revision };
+        this.#view.set(name, seen);
+        if (before === undefined || !Pid.equals(before.pid, seen.pid)) {
+          if (before !== undefined) this.#notify({ type: 'xotp.registry.unregister', registry: this.name, key: name, pid: before.pid });
+          this.#notify({ type: 'xotp.registry.register', registry: this.name, key: name, pid: seen.pid, value: undefined });
+        }
+        // Someone else wrote a name this node holds: it is theirs now.
+        const owned = this.#owned.get(name);
+        if (owned !== undefined && entry.revision > owned.revision && !Pid.equals(owned.pid, seen.pid)) {
+          // Overdue (a SIGSTOP past the lease) is why it was taken: say so, as the timer would have.
+          const overdue = this.#runtime.clock.now() - owned.sentAt >= this.#leaseMs - this.#renewMs;
+          this.#fence(name, owned, overdue ? 'lease_expired' : 'taken');
+        }
+      } else {
+        this.#view.delete(name);
+        if (before !== undefined) this.#notify({ type: 'xotp.registry.unregister', registry: this.name, key: name, pid: before.pid });
+      }
+      for (const waiter of [...this.#waiters]) if (waiter.name === name) waiter.wake();
+    }
+    for (let i = this.#synced.length - 1; i >= 0; i--) {
+      const s = this.#synced[i]!;
+      if (this.#seen >= s.revision) {
+        this.#synced.splice(i, 1);
+        s.resolve();
+      }
+    }
+  }
+
+  #notify(event: RegistryRegisterEvent | RegistryUnregisterEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        this.#runtime.send(listener as Target, event);
+      } catch {
+        // A listener that is not running misses the event, as a registry's would.
+      }
+    }
+  }
+
+  /** Stops renewing and watching, frees every name this node holds, and leaves the runtime's name services. */
   async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
     if (this.#timer !== undefined) this.#runtime.clock.clearTimeout(this.#timer);
     this.#offExit();
+    this.#unpublish();
+    this.#watch.stop();
+    for (const waiter of [...this.#waiters]) waiter.wake();
+    for (const s of this.#synced.splice(0)) s.resolve();
     await Promise.all(this.held().map((name) => this.unregister(name)));
   }
 }
 
 /**
- * Opens (or creates) the names bucket and starts renewing for `runtime`.
+ * Opens (or creates) the names bucket, loads this node's view of it, makes it the runtime's name
+ * service `service`, and starts renewing for `runtime`.
  *
- * @throws InvalidOptionError for options of the wrong shape (`renewMs` must be below half the lease).
+ * @throws InvalidOptionError for options of the wrong shape (`renewMs` must be below half the
+ *   lease); AlreadyRegisteredError when the runtime already has a name service named `service`.
  */
 export async function clusterNames(runtime: Runtime, transport: NatsTransport, options: ClusterNamesOptions = {}): Promise<ClusterNames> {
   const o = validateOptions('clusterNames', options, {
@@ -203,16 +504,39 @@ export async function clusterNames(runtime: Runtime, transport: NatsTransport, o
       if (typeof v !== 'function') throw new InvalidOptionError(key, 'a function returning wall-clock ms', v);
       return v as () => number;
     }),
+    service: optional(matching(/^\S+$/, 'a name without spaces'), 'cluster'),
+    listeners: optional((v: unknown, key: string) => {
+      if (!Array.isArray(v) || !v.every((l) => typeof l === 'string' && l.length > 0)) throw new InvalidOptionError(key, 'a list of names of processes', v);
+      return v as string[];
+    }, []),
   });
   const renewMs = o.renewMs ?? Math.floor(o.leaseMs / 3);
   if (renewMs * 2 >= o.leaseMs) throw new InvalidOptionError('clusterNames.renewMs', `less than half of leaseMs (${o.leaseMs})`, renewMs);
   const kv = await new Kvm(transport.connection).create(o.bucket, { history: 1 });
-  return new ClusterNames(runtime, kv, o.leaseMs, renewMs, o.marginMs, o.now ?? Date.now);
+  const watch = await kv.watch({ key: 'n.>' });
+  let names: ClusterNames;
+  try {
+    names = new ClusterNames(runtime, kv, watch, { service: o.service, listeners: o.listeners, leaseMs: o.leaseMs, renewMs, marginMs: o.marginMs, now: o.now ?? Date.now });
+  } catch (err) {
+    watch.stop();
+    throw err;
+  }
+  try {
+    await names.sync();
+  } catch (err) {
+    await names.close();
+    throw err;
+  }
+  return names;
 }
 
 /** KV keys allow only some characters: a name is stored in base64url. */
 function keyOf(name: string): string {
   return `n.${Buffer.from(name).toString('base64url')}`;
+}
+
+function nameOf(key: string): string | undefined {
+  return key.startsWith('n.') ? Buffer.from(key.slice(2), 'base64url').toString() : undefined;
 }
 
 function isWrongRevision(err: unknown): boolean {
