@@ -9,6 +9,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { fromCallback } from 'xstate';
 import { AlreadyRegisteredError, createRuntime, silentLogger } from '../../src/index.js';
+import { createTestRuntime } from '../../src/testing/index.js';
 import { clusterNames, connectNats, type ClusterNamesOptions } from '../../src/cluster/index.js';
 import { natsServer, startNats } from './natsServer.js';
 
@@ -78,4 +79,24 @@ natsTest('an owner that cannot renew stops its process before the other node can
   await b.runtime.stop(pb);
   t.deepEqual(await heard, { type: 'xotp.registry.unregister', registry: 'cluster', key: 'leader', pid: pb });
   t.is(c.names.whereis('leader'), undefined);
+});
+
+natsTest('regression: a name freed while a renewal is in flight is deleted, not left held until its lease runs out', async (t) => {
+  t.timeout(30_000);
+  const url = await startNats(t, natsServer!);
+  const transport = await connectNats({ servers: url, cluster: 'names' });
+  // Simulated time: the renewal tick fires exactly when the test says.
+  const rt = createTestRuntime({ name: 'a', transport });
+  const names = await clusterNames(rt, transport, { leaseMs: 60_000, renewMs: 1000, marginMs: 0 });
+  t.teardown(async () => {
+    await names.close();
+    await rt.dispose();
+  });
+  const pid = rt.spawn(idle);
+  await names.register('leader', pid);
+  // The tick sends a renewal; it is in flight (it writes a new revision) while we unregister.
+  await rt.advance(1000);
+  t.true(await names.unregister('leader'));
+  await names.sync();
+  t.is(names.whereis('leader'), undefined, 'the delete named the revision the renewal wrote');
 });
