@@ -2,6 +2,7 @@ import { Pid, isPid } from '../runtime/pid.js';
 import type { ExitReason } from '../runtime/exitReason.js';
 import { AlreadyRegisteredError, StartError } from '../runtime/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
+import type { StartAck } from '../runtime/messages.js';
 import type { StartFunctionResult } from './childSpec.js';
 import type { Child } from './supervisorCore.js';
 
@@ -14,45 +15,67 @@ export type StartOutcome =
 
 /**
  * Starts one child, as `supervisor.erl`'s `do_start_child`: spawns its logic linked to and
- * placed under the supervisor (and waits for its init), or calls its start function. Never
- * throws: whatever goes wrong is the outcome's `error` (a name already taken is
- * `alreadyStarted`, as OTP's `{error, {already_started, Pid}}`).
+ * placed under the supervisor (and waits for its init), or calls its start function. `done`
+ * gets the outcome exactly once — synchronously when the child initialised within the call (a
+ * server whose `init` returned at once, a start function that returned a pid), so that the
+ * supervisor can go on with its next child in the same step; later otherwise. Never throws:
+ * whatever goes wrong is the outcome's `error` (a name already taken is `alreadyStarted`, as
+ * OTP's `{error, {already_started, Pid}}`).
  *
  * @internal
  */
-export async function startChildProcess(rt: Runtime, sup: Pid, child: Child, input: unknown): Promise<StartOutcome> {
+export function startChild(rt: Runtime, sup: Pid, child: Child, input: unknown, done: (outcome: StartOutcome) => void): void {
   const spec = child.spec;
+  let outcome: StartOutcome;
   try {
-    let result: StartFunctionResult;
     if (typeof spec.start === 'function') {
-      result = await spec.start({ runtime: rt, supervisor: sup, id: spec.id, input, name: spec.name });
+      const result: unknown = spec.start({ runtime: rt, supervisor: sup, id: spec.id, input, name: spec.name });
+      if (isThenable(result)) {
+        result.then(
+          (value) => done(outcomeOf(value as StartFunctionResult)),
+          (err: unknown) => done(failureOf(err)),
+        );
+        return;
+      }
+      outcome = outcomeOf(result as StartFunctionResult);
     } else {
-      result = await rt.start(spec.start, {
-        parent: sup,
-        link: sup,
-        input,
-        ...(spec.name !== undefined ? { name: spec.name } : {}),
-        // A restart keeps the segment of the first start (a dynamic child's `worker-6`).
-        ...(spec.id ? { id: spec.id } : child.segment !== undefined ? { id: child.segment } : {}),
-      });
+      rt.startNow(
+        spec.start,
+        {
+          parent: sup,
+          link: sup,
+          input,
+          ...(spec.name !== undefined ? { name: spec.name } : {}),
+          // A restart keeps the segment of the first start (a dynamic child's `worker-6`).
+          ...(spec.id ? { id: spec.id } : child.segment !== undefined ? { id: child.segment } : {}),
+        },
+        (ack: StartAck, pid: Pid) => done('ok' in ack ? { pid } : 'ignore' in ack ? { ignore: true } : { error: ack.error }),
+      );
+      return;
     }
-    // A start function is user code: what it returns is checked, not trusted.
-    const returned: unknown = result;
-    if (returned === 'ignore') return { ignore: true };
-    if (isPid(returned)) return { pid: Pid.from(returned) };
-    if (typeof returned === 'object' && returned !== null && 'pid' in returned && isPid(returned.pid)) {
-      return { pid: Pid.from(returned.pid), info: 'info' in returned ? returned.info : undefined };
-    }
-    return { error: { badReturn: returned } };
   } catch (err) {
-    if (err instanceof StartError) return { error: err.reason };
-    if (err instanceof AlreadyRegisteredError && isPid(err.owner)) return { alreadyStarted: Pid.from(err.owner) };
-    return { error: err };
+    outcome = failureOf(err);
   }
+  done(outcome);
 }
 
-/** The last segment of a process's readable actor id (`worker-6` of `app/jobs/worker-6`). @internal */
-export function lastSegment(rt: Runtime, pid: Pid): string | undefined {
-  const path = rt.info(pid)?.id;
-  return path === undefined ? undefined : path.slice(path.lastIndexOf('/') + 1);
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/** What a start function returned, checked: it is user code, not trusted. */
+function outcomeOf(result: StartFunctionResult): StartOutcome {
+  const returned: unknown = result;
+  if (returned === 'ignore') return { ignore: true };
+  if (isPid(returned)) return { pid: Pid.from(returned) };
+  if (typeof returned === 'object' && returned !== null && 'pid' in returned && isPid(returned.pid)) {
+    return { pid: Pid.from(returned.pid), info: 'info' in returned ? returned.info : undefined };
+  }
+  return { error: { badReturn: returned } };
+}
+
+function failureOf(err: unknown): StartOutcome {
+  if (err instanceof StartError) return { error: err.reason };
+  if (err instanceof AlreadyRegisteredError && isPid(err.owner)) return { alreadyStarted: Pid.from(err.owner) };
+  return { error: err };
 }

@@ -1,22 +1,18 @@
 import { setup, type AnyActorRef } from 'xstate';
 import type { Pid } from '../runtime/pid.js';
 import { pidOf, runtimeOf } from '../runtime/runtime.js';
-import { recordOf } from '../runtime/processRecord.js';
 import type { CallMessage } from '../runtime/messages.js';
 import { formatReason } from '../runtime/exitReason.js';
 import { processMachine } from '../runtime/processMachine.js';
 import type { SupervisorFlags } from './supervisorFlags.js';
 import type { SupervisorRequest } from './childManagement.js';
-import { SupervisorCore, type Step } from './supervisorCore.js';
-import { startChildProcess } from './childStart.js';
+import { SupervisorCore } from './supervisorCore.js';
 import { INIT, KILL_TIMEOUT, RETRY, STARTED, type SupervisorMessage } from './supervisorMessages.js';
 import { supervisorMarker } from './supervisorMarker.js';
 
 /** A supervisor machine's context. @internal */
 export interface Context {
   core: SupervisorCore;
-  /** The step being carried out. */
-  step: Step | undefined;
   /** Its parent (from the init event), whose exit signal means "shut down now". */
   parent: Pid | undefined;
 }
@@ -35,28 +31,16 @@ const emptyFlags = (label: string, mode: 'static' | 'dynamic'): SupervisorFlags 
 
 const rt = (self: AnyActorRef) => runtimeOf(self);
 
-function startKey(context: Context): string {
-  const step = context.step;
-  if (step?.kind !== 'start') throw new Error(`supervisor: startingChild without a start step (${step?.kind})`);
-  return step.key;
-}
-
-function terminateKeys(context: Context): string[] {
-  const step = context.step;
-  if (step?.kind !== 'terminate') throw new Error(`supervisor: terminatingChild without a terminate step (${step?.kind})`);
-  return step.keys;
-}
-
 /**
- * Sends the supervisor one of its own messages through the kernel's send path, as itself, so an
- * inspector sees who sent it (a child start's outcome arrives in a promise continuation, where
- * no process is running). A supervisor killed meanwhile gets nothing; its child, linked to it,
- * goes too.
+ * After a request, an exit or a retry has set an operation up while running: carry it out at
+ * once when nothing in it has to wait (a one_for_one restart whose child initialises at once),
+ * so the hot path takes one transition, not a tour of `restarting` and its executor. Whatever
+ * waits, or a shutdown (which must end in `stopped`), goes through the busy states as before.
  */
-function sendSelf(self: AnyActorRef, message: SupervisorMessage): void {
-  const rec = recordOf(self);
-  if (rec === undefined || self.getSnapshot().status !== 'active') return;
-  rt(self).delivery.send(rec, rec, message);
+function advance(context: Context, self: AnyActorRef): void {
+  const core = context.core;
+  if (core.op === undefined || core.stopping) return;
+  if (core.run(rt(self), self) === 'done' && !core.stopping) core.finishOp(rt(self));
 }
 
 /**
@@ -101,58 +85,37 @@ export function createSupervisorMachine(mode: 'static' | 'dynamic', label: strin
   const executor = machineSetup.createStateConfig({
     initial: 'next',
     states: {
-      // A transient state: every branch leaves it, so each step is a change of state that xstate
-      // sees. (A targetless step that only mutated the core would leave the snapshot unchanged,
-      // and xstate stops re-checking eventless transitions on an unchanged snapshot: the plan
-      // would stall until some unrelated event arrived.)
+      // A transient state: the core carries the plan out as far as it can without waiting
+      // (`run`), and every branch leaves, so each wait is a change of state that xstate sees. (A
+      // targetless step that only mutated the core would leave the snapshot unchanged, and xstate
+      // stops re-checking eventless transitions on an unchanged snapshot: the plan would stall
+      // until some unrelated event arrived.)
       next: {
+        entry: ({ context, self }) => void context.core.run(rt(self), self),
         always: [
-          {
-            guard: ({ context }) => context.core.peekStep() === undefined,
-            target: 'done',
-            actions: ({ context }) => {
-              context.core.plan = [];
-              context.step = undefined;
-            },
-          },
-          {
-            guard: ({ context }) => context.core.peekStep()!.kind === 'start',
-            target: 'startingChild',
-            actions: ({ context }) => {
-              context.step = context.core.takeStep();
-            },
-          },
-          {
-            target: 'terminatingChild',
-            actions: ({ context }) => {
-              context.step = context.core.takeStep();
-            },
-          },
+          { guard: ({ context }) => context.core.step === undefined, target: 'done' },
+          { guard: ({ context }) => context.core.step!.kind === 'start', target: 'startingChild' },
+          { target: 'terminatingChild' },
         ],
       },
-      // The start runs as a plain promise, not an invoked actor: an invoked actor's input (the
-      // child spec, machine definition included) went to every inspector on each start, 17-31 KB
-      // a child (issue 14, fault 4), and it showed a short-lived actor that is no process.
+      // A start that did not finish at once. It runs as a plain callback, not an invoked actor:
+      // an invoked actor's input (the child spec, machine definition included) went to every
+      // inspector on each start, 17-31 KB a child (issue 14, fault 4), and it showed a
+      // short-lived actor that is no process.
       startingChild: {
-        entry: ({ context, self }) => {
-          const child = context.core.children.get(startKey(context))!;
-          const token = context.core.nextStartToken();
-          void startChildProcess(rt(self), pidOf(self), child, context.core.childInput(child)).then((outcome) => {
-            sendSelf(self, { type: STARTED, token, outcome });
-          });
-        },
         on: {
           [STARTED]: {
             guard: ({ context, event }) => event.token === context.core.startToken,
             target: 'next',
-            actions: ({ context, event, self }) => context.core.onStarted(rt(self), self, startKey(context), event.outcome),
+            actions: ({ context, event, self }) => context.core.onStartedLater(rt(self), self, event.outcome),
           },
         },
       },
+      // Children that did not go down at once: wait for their DOWNs, kill them when their
+      // shutdown time runs out.
       terminatingChild: {
-        entry: machineSetup.enqueueActions(({ context, self, enqueue }) => {
-          const timeouts = context.core.beginTerminate(rt(self), self, terminateKeys(context));
-          context.core.timers = timeouts.map((ms) => {
+        entry: machineSetup.enqueueActions(({ context, enqueue }) => {
+          context.core.timers = context.core.timeouts.map((ms) => {
             const id = context.core.nextTimerId();
             enqueue.raise({ type: KILL_TIMEOUT, ms }, { delay: ms, id });
             return id;
@@ -162,7 +125,7 @@ export function createSupervisorMachine(mode: 'static' | 'dynamic', label: strin
           for (const id of context.core.timers) enqueue.cancel(id);
           context.core.timers = [];
         }),
-        always: { guard: ({ context }) => context.core.terminateDone(), target: 'next' },
+        always: { guard: ({ context }) => context.core.terminateDone(), target: 'next', actions: ({ context }) => context.core.endTerminate() },
         on: {
           'xotp.down': {
             guard: ({ context, event }) => context.core.isPendingDown(event.ref),
@@ -202,7 +165,7 @@ export function createSupervisorMachine(mode: 'static' | 'dynamic', label: strin
       const flags = init(input);
       const c = new SupervisorCore(flags === 'ignore' ? emptyFlags(label, mode) : flags);
       c.ignored = flags === 'ignore';
-      return { core: c, step: undefined, parent: undefined };
+      return { core: c, parent: undefined };
     },
     entry: proc.entry,
     initial: 'initializing',
@@ -255,16 +218,27 @@ export function createSupervisorMachine(mode: 'static' | 'dynamic', label: strin
         on: {
           'xotp.exit': [
             { guard: 'fromParent', actions: ({ context, event }) => context.core.beginShutdown(event.reason) },
-            { actions: ({ context, event, self }) => context.core.onExit(rt(self), self, event.from, event.reason) },
+            {
+              actions: ({ context, event, self }) => {
+                context.core.onExit(rt(self), self, event.from, event.reason);
+                advance(context, self);
+              },
+            },
           ],
           'xotp.stop': {
             actions: ({ context, event }) => context.core.beginShutdown(event.reason),
           },
           'xotp.call': {
-            actions: ({ context, event, self }) => context.core.onRequest(rt(self), requestOf(event), event.from),
+            actions: ({ context, event, self }) => {
+              context.core.onRequest(rt(self), requestOf(event), event.from);
+              advance(context, self);
+            },
           },
           [RETRY]: {
-            actions: ({ context, event, self }) => context.core.onRetry(rt(self), self, event.key),
+            actions: ({ context, event, self }) => {
+              context.core.onRetry(rt(self), self, event.key);
+              advance(context, self);
+            },
           },
           'xotp.down': {},
           '*': {

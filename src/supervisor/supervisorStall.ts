@@ -28,7 +28,7 @@ export function supervisorStall(actor: AnyActorRef): string | undefined {
       : Object.entries(value as Record<string, unknown>)
           .map(([k, v]) => `${k}.${String(v)}`)
           .join(',');
-  const queued = `op ${core.op?.kind ?? 'none'}, ${core.plan.length} planned step(s), ${core.queue.length} queued event(s)`;
+  const queued = `op ${core.op?.kind ?? 'none'}, ${core.planned} planned step(s), ${core.queue.length} queued event(s)`;
   if (typeof value === 'object' && value !== null) {
     const step = Object.values(value as Record<string, unknown>)[0];
     if (step === 'next' || step === 'done') return `at rest in ${where} (${queued})`;

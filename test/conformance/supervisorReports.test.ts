@@ -6,8 +6,8 @@
 import test from 'ava';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { createTestRuntime, type TestRuntime } from '../../src/testing/index.js';
-import { dynamicSupervisor, startChild, supervisor, type Pid } from '../../src/index.js';
-import { worker } from '../helpers/otpWorkers.js';
+import { dynamicSupervisor, startChild, supervisor, type ChildStartContext, type Pid } from '../../src/index.js';
+import { worker, type WorkerInput } from '../helpers/otpWorkers.js';
 import { livePid, ownReasonStart, startSup, workerSpec } from '../helpers/otpSupervisorHelpers.js';
 
 /** Every supervisor report, as (level, context, id, message). */
@@ -93,7 +93,14 @@ test("regression: a supervisor's own messages reached it with no sender, so an i
   // each child start's outcome showed up as sent from nowhere.
   const events: InspectionEvent[] = [];
   await using rt = createTestRuntime({ inspect: (e) => events.push(e) });
-  const sup: Pid = await startSup(rt, supervisor({ children: [workerSpec('a'), workerSpec('b')] }), 'top');
+  // A start that completes at once needs no message; one that finishes later (a start function
+  // that awaits) is told to the supervisor by a message to itself.
+  const later = (id: string) => ({
+    id,
+    start: async ({ runtime, supervisor: sup, input }: ChildStartContext) => (await runtime.start(worker, { parent: sup, link: sup, input: input as WorkerInput })) as Pid,
+    input: { id },
+  });
+  const sup: Pid = await startSup(rt, supervisor({ children: [later('a'), later('b')] }), 'top');
   await rt.flush();
   const actor = rt.actorOf(sup)!;
   t.deepEqual(sendersOf(events, 'xotp.supervisor.init', actor), [actor.id]);
