@@ -1,8 +1,9 @@
 /**
  * A pool of real Python workers in a child Node process, served over a real `nats-server`
  * (started here on 127.0.0.1), called from this process: results, typed Python errors, a
- * session bound to the child's node and worker, PoolUnreachableError for a pool nobody serves,
- * and SessionLostError once the child has gone. No Python process or server is left behind.
+ * session bound to the child's node and worker, PoolUnreachableError for a pool nobody serves
+ * (and noconnection for a monitor of a node nobody serves), and SessionLostError once the child
+ * has gone. No Python process or server is left behind.
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
@@ -52,6 +53,9 @@ natsTest('over NATS: a child node serves a Python pool; calls, a typed PythonErr
   for (let i = 0; i < 4; i++) t.is(await py.run('pid', null, { session: 's' }), home);
 
   await t.throwsAsync(remotePool(rt, 'nobody').run('pid', null), { instanceOf: PoolUnreachableError });
+  // A monitor of a pid on a node nobody serves: NATS says "no responders", the watcher hears noconnection.
+  const down = await new Promise<unknown>((resolve) => rt.monitor({ node: 'ghost', id: 1 }, (d) => resolve(d.reason)));
+  t.is(down, 'noconnection');
 
   child.stdin!.write('quit\n');
   await exited(child);
