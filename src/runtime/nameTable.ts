@@ -105,6 +105,27 @@ export class NameTable {
     return undefined;
   }
 
+  /**
+   * The pid of another node that a name stands for: a name service (cluster names) may hold
+   * processes of other nodes, which `resolve` (local records only) cannot return. Never throws.
+   */
+  remotePid(target: Target): Pid | undefined {
+    let pid: Pid | undefined;
+    try {
+      if (isViaName(target)) pid = this.service(target.via).whereis(target.key);
+      else if (typeof target === 'string' && !this.#names.has(target) && !this.#vacated.has(target)) {
+        for (const registry of this.#nameRegistries) {
+          const service = this.service(registry);
+          pid = service.whereis(target);
+          if (pid !== undefined || service.wasHeld?.(target)) break;
+        }
+      }
+    } catch {
+      return undefined;
+    }
+    return pid !== undefined && pid.node !== this.#node ? pid : undefined;
+  }
+
   /** Resolution for operations that must never throw on a target that is gone (stop, isAlive). */
   resolveQuiet(target: Target): ProcessRecord | undefined {
     try {

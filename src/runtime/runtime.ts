@@ -1,6 +1,6 @@
 import { createActor, type ActorLogic, type AnyActorLogic, type AnyActorRef, type InputFrom, type Snapshot } from 'xstate';
 import { EventEmitter } from 'eventemitter3';
-import { Pid, isPid } from './pid.js';
+import { Pid, isPid, type PidLike } from './pid.js';
 import { formatReason, type ExitReason } from './exitReason.js';
 import { XotpError, UnknownRegistryError, AbortError, InvalidOptionError, NoProcessError, RuntimeStoppedError, StartError } from './errors.js';
 import { systemClock, type RuntimeClock } from './clock.js';
@@ -254,8 +254,9 @@ export class Runtime {
   send(target: Target, event: { type: string }): void {
     const rec = this.#names.resolve(target);
     if (rec === undefined) {
-      if (isName(target)) throw new NoProcessError(target, 'send');
-      if (this.#remote?.isRemote(target)) this.#remote.send(target, event, 'send');
+      const remote = this.#remoteOf(target);
+      if (remote !== undefined) this.#remote!.send(remote, event, 'send');
+      else if (isName(target)) throw new NoProcessError(target, 'send');
       return;
     }
     const delivery = this.#delivery;
@@ -266,8 +267,9 @@ export class Runtime {
   cast<TMessage>(target: Target, message: TMessage): void {
     const rec = this.#names.resolve(target);
     if (rec === undefined) {
-      if (isName(target)) throw new NoProcessError(target, 'cast');
-      if (this.#remote?.isRemote(target)) this.#remote.send(target, { type: 'xotp.cast', message } as CastMessage<TMessage>, 'cast');
+      const remote = this.#remoteOf(target);
+      if (remote !== undefined) this.#remote!.send(remote, { type: 'xotp.cast', message } as CastMessage<TMessage>, 'cast');
+      else if (isName(target)) throw new NoProcessError(target, 'cast');
       return;
     }
     const event: CastMessage<TMessage> = { type: 'xotp.cast', message };
@@ -303,9 +305,10 @@ export class Runtime {
     } catch (err) {
       return Promise.reject(err);
     }
-    if (rec === undefined && this.#remote?.isRemote(target)) {
+    const remote = rec === undefined ? this.#remoteOf(target) : undefined;
+    if (remote !== undefined) {
       if (signal?.aborted) return Promise.reject(new AbortError('call', signal.reason));
-      return this.#remote.call<TReply>(target, request, timeout, signal, target);
+      return this.#remote!.call<TReply>(remote, request, timeout, signal, target);
     }
     if (rec === undefined || rec.status === Status.Dead) return Promise.reject(new NoProcessError(target, 'call'));
     if (signal?.aborted) return Promise.reject(new AbortError('call', signal.reason));
@@ -334,6 +337,17 @@ export class Runtime {
     return this.#calls.reply(recordOf(replier), from, value);
   }
 
+  /**
+   * Where a target that is not a local process goes over the transport: a pid of another node,
+   * or a name whose name service (cluster names) answers one. Undefined without a transport.
+   */
+  #remoteOf(target: Target): PidLike | undefined {
+    const remote = this.#remote;
+    if (remote === undefined) return undefined;
+    if (remote.isRemote(target)) return target;
+    return isName(target) ? this.#names.remotePid(target) : undefined;
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Stopping
 
@@ -355,7 +369,8 @@ export class Runtime {
   async stop(target: Target, reason: ExitReason = 'normal', options?: StopOptions): Promise<'ok' | 'noproc'> {
     const timeout = checkStopArguments(reason, options);
     const rec = this.#names.resolveQuiet(target);
-    if (rec === undefined && this.#remote?.isRemote(target)) return this.#remote.stop(target, reason, timeout);
+    const remote = rec === undefined ? this.#remoteOf(target) : undefined;
+    if (remote !== undefined) return this.#remote!.stop(remote, reason, timeout);
     if (rec === undefined || rec.status === Status.Dead) return 'noproc';
     const gone = this.#procs.whenDead(rec);
     if (rec.status === Status.Alive) this.#procs.requestStop(rec, reason);
@@ -394,9 +409,10 @@ export class Runtime {
    */
   exit(target: Target, reason: ExitReason, from?: Target): boolean {
     const rec = this.#names.resolve(target);
-    if (rec === undefined && this.#remote?.isRemote(target)) {
+    const remote = rec === undefined ? this.#remoteOf(target) : undefined;
+    if (remote !== undefined) {
       const sender = from === undefined ? this.#delivery.current?.pid ?? this.self : this.#names.mustResolve(from, 'exit (from)').pid;
-      return this.#remote.exit(target, reason, sender);
+      return this.#remote!.exit(remote, reason, sender);
     }
     if (rec === undefined || rec.status === Status.Dead) return false;
     let fromPid = this.self;
@@ -465,7 +481,8 @@ export class Runtime {
     const given: Pid | string = typeof target === 'string' ? target : isViaName(target) ? `${target.via}:${formatReason(target.key)}` : Pid.from(target);
     const w = typeof watcher === 'function' ? watcher : this.#names.mustResolve(watcher, 'monitor (watcher)');
     const rec = this.#names.resolve(target);
-    if (rec === undefined && this.#remote?.isRemote(target)) return this.#remote.monitor(target, typeof w === 'function' ? w : w.pid);
+    const remote = rec === undefined ? this.#remoteOf(target) : undefined;
+    if (remote !== undefined) return this.#remote!.monitor(remote, typeof w === 'function' ? w : w.pid);
     if (rec === undefined || rec.status === Status.Dead) return this.#procs.monitorNothing(given, w);
     return this.#procs.addMonitor(rec, given, w);
   }
@@ -519,7 +536,8 @@ export class Runtime {
    */
   whereis(name: string | ViaName): Pid | undefined {
     const rec = this.#names.resolve(name);
-    return rec && rec.status !== Status.Dead ? rec.pid : undefined;
+    if (rec === undefined) return this.#remoteOf(name) as Pid | undefined;
+    return rec.status !== Status.Dead ? rec.pid : undefined;
   }
 
   /**
@@ -531,6 +549,8 @@ export class Runtime {
     try {
       const rec = this.#names.resolve(target);
       if (rec !== undefined && rec.status !== Status.Dead) return { ok: true, pid: rec.pid };
+      const remote = rec === undefined && isName(target) ? this.#remoteOf(target) : undefined;
+      if (remote !== undefined) return { ok: true, pid: remote as Pid };
       return { ok: false, error: new NoProcessError(target, 'resolve') };
     } catch (err) {
       if (err instanceof XotpError) return { ok: false, error: err };
