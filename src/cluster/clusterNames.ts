@@ -7,6 +7,7 @@ import type { NameService } from '../runtime/nameService.js';
 import type { Runtime, Target } from '../runtime/runtime.js';
 import type { RegistryRegisterEvent, RegistryUnregisterEvent } from '../registry/registryState.js';
 import type { NatsTransport } from './natsTransport.js';
+import { isWrongRevision, token, untoken } from './kvKeys.js';
 
 /** Options of `clusterNames`. */
 export interface ClusterNamesOptions {
@@ -530,16 +531,11 @@ export async function clusterNames(runtime: Runtime, transport: NatsTransport, o
   return names;
 }
 
-/** KV keys allow only some characters: a name is stored in base64url. */
+/** A name is one base64url token under `n.`. */
 function keyOf(name: string): string {
-  return `n.${Buffer.from(name).toString('base64url')}`;
+  return `n.${token(name)}`;
 }
 
 function nameOf(key: string): string | undefined {
-  return key.startsWith('n.') ? Buffer.from(key.slice(2), 'base64url').toString() : undefined;
-}
-
-function isWrongRevision(err: unknown): boolean {
-  const text = `${(err as Error)?.message ?? ''} ${String((err as { code?: unknown })?.code ?? '')}`;
-  return /wrong last sequence|10071/i.test(text);
+  return key.startsWith('n.') ? untoken(key.slice(2)) : undefined;
 }

@@ -8,6 +8,8 @@ export { connectNats, NatsTransport } from './natsTransport.js';
 export type { NatsTransportOptions } from './natsTransport.js';
 export { clusterNames, ClusterNames } from './clusterNames.js';
 export type { ClusterNamesOptions, ClusterNameLost, ClusterNameTaken } from './clusterNames.js';
+export { clusterGroups, ClusterGroups } from './clusterGroups.js';
+export type { ClusterGroupsOptions } from './clusterGroups.js';
 export { servePool, remotePool } from './remotePool.js';
 export type { PoolService, RemotePool, RemotePoolOptions, RemotePoolRunOptions } from './remotePool.js';
 export { PoolUnreachableError } from './remotePoolErrors.js';
