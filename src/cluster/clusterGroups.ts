@@ -105,8 +105,15 @@ export class ClusterGroups implements NameService {
     this.#now = o.now;
     this.#listeners = o.listeners;
     const onExit = ({ pid }: { pid: Pid }) => this.#memberExited(pid);
+    // The runtime's shutdown ends renewals and the watcher too: a forgotten close() would
+    // otherwise keep a timer, and so the Node process, alive.
+    const onShutdown = () => void this.close();
     runtime.events.on('process.exited', onExit);
-    this.#offExit = () => runtime.events.off('process.exited', onExit);
+    runtime.events.once('runtime.shutdown', onShutdown);
+    this.#offExit = () => {
+      runtime.events.off('process.exited', onExit);
+      runtime.events.off('runtime.shutdown', onShutdown);
+    };
     void this.#follow();
     this.#schedule();
   }

@@ -10,7 +10,7 @@ import test, { type ExecutionContext } from 'ava';
 import { fromCallback } from 'xstate';
 import { AlreadyRegisteredError, createRuntime, silentLogger } from '../../src/index.js';
 import { createTestRuntime } from '../../src/testing/index.js';
-import { clusterNames, connectNats, type ClusterNamesOptions } from '../../src/cluster/index.js';
+import { clusterGroups, clusterNames, connectNats, type ClusterNamesOptions } from '../../src/cluster/index.js';
 import { natsServer, startNats } from './natsServer.js';
 
 const idle = fromCallback(() => () => undefined);
@@ -99,4 +99,16 @@ natsTest('regression: a name freed while a renewal is in flight is deleted, not 
   t.true(await names.unregister('leader'));
   await names.sync();
   t.is(names.whereis('leader'), undefined, 'the delete named the revision the renewal wrote');
+});
+
+natsTest("regression: a runtime shut down without closing its cluster names and groups leaves no renewal timer behind (it kept the Node process alive)", async (t) => {
+  t.timeout(30_000);
+  const url = await startNats(t, natsServer!);
+  const transport = await connectNats({ servers: url, cluster: 'names' });
+  const rt = createTestRuntime({ name: 'a', transport });
+  const names = await clusterNames(rt, transport, { leaseMs: 60_000, renewMs: 1000 });
+  await clusterGroups(rt, transport, { leaseMs: 60_000, renewMs: 1000 });
+  await names.register('leader', rt.spawn(idle));
+  // dispose shuts the runtime down and fails with LeakError on any timer left over.
+  await t.notThrowsAsync(rt.dispose());
 });
