@@ -1,48 +1,4 @@
-"""The Python side of an xotp bridge (standard library only).
-
-Register handlers with the ``handler`` decorator, then call ``serve()`` (or run
-``python -m xotp_bridge --module your_module``). The Node side talks to this process over two
-dedicated pipes: frames (a 4-byte big-endian length, then UTF-8 JSON) arrive on fd 3 and go out
-on fd 4, so ``print()`` on stdout can never corrupt the protocol.
-
-    from xotp_bridge import handler, serve
-
-    @handler
-    def embed(args):
-        return {"vector": model.encode(args["text"])}
-
-    @handler("slow")
-    async def slow(args):
-        await asyncio.sleep(args["seconds"])
-        return "done"
-
-    if __name__ == "__main__":
-        serve()
-
-A handler gets the call's ``args`` (any JSON value) and returns a JSON-serialisable result; an
-exception fails only that call (its type, message and traceback go back to the caller).
-
-A handler that declares a second parameter also gets the call's ``Context``: ``ctx.session`` is
-the session id the caller gave (``Pool.run(..., { session })``; None without one) and
-``ctx.state`` a dict private to that session in this process (None without a session), so
-sessions sharing one worker never see each other's state. ``session()`` returns the same
-context from anywhere in the handler (helpers, the thread it runs on, its task). When the pool
-ends or expires a session it sends the built-in ``xotp.endSession``, which drops the session's
-state here. Handlers of one parameter are called as before::
-
-    @handler
-    def create_program(args, ctx):
-        ctx.state.setdefault("programs", {})[args["id"]] = args["signature"]
-The process exits when its control pipe closes (the Node side is gone), on SIGTERM, after a
-``shutdown`` frame once in-flight calls finish, and when its parent dies, so it never outlives
-its owner. That holds from before the user's module is imported (``python -m xotp_bridge``
-arms it first): a thread watches the control pipe while the import runs; on Linux
-PR_SET_PDEATHSIG, elsewhere a poll of the parent pid, covers a handler that holds the main thread.
-
-A frame this side cannot use (not JSON, not an object, an unknown type, an oversize length) is
-answered with a ``protocol_error`` frame, never with a crash; a cancelled call is acknowledged
-with a ``cancelled`` frame once its handler has really stopped.
-"""
+"""xotp_bridge's implementation (the package re-exports all of it; see its docstring)."""
 
 # Only what every start needs is imported here: start-up time is part of every worker's
 # spawn → ready. asyncio, threads, traceback and ctypes are imported when first used.
@@ -59,6 +15,7 @@ __all__ = ["handler", "handlers", "serve", "session", "Context", "PROTOCOL"]
 # ``cancelled`` acknowledgement and ``protocol_error`` frames.
 PROTOCOL = 2
 IN_FD = 3
+_pack = struct.pack
 OUT_FD = 4
 _HANDLERS = {}
 _CO_COROUTINE = 0x0080  # inspect.CO_COROUTINE, without importing inspect (slow)
@@ -155,20 +112,23 @@ def handlers():
 
 def _die_with_parent():
     """Linux: SIGKILL this process when the process that spawned it exits, even if it was
-    SIGKILLed and could not close the pipes in an orderly way. Returns whether it is armed."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        import ctypes
+    SIGKILLed and could not close the pipes in an orderly way. Returns whether it is armed.
+    Idempotent: the server arms it after its handshake, the pipe watch during a slow import."""
+    if "pdeathsig" in _guard:
+        return _guard["pdeathsig"]
+    armed = False
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes  # ~3 ms: never on the way to the handshake
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(1, signal.SIGKILL, 0, 0, 0) != 0:  # PR_SET_PDEATHSIG
-            return False
-    except Exception:  # pragma: no cover - best effort
-        return False
-    if _parent_gone():
+            libc = ctypes.CDLL(None, use_errno=True)
+            armed = libc.prctl(1, signal.SIGKILL, 0, 0, 0) == 0  # PR_SET_PDEATHSIG
+        except Exception:  # pragma: no cover - best effort
+            armed = False
+    _guard["pdeathsig"] = armed
+    if armed and _parent_gone():
         os._exit(0)  # the parent died before prctl took effect
-    return True
+    return armed
 
 
 def _parent_gone():
@@ -191,40 +151,34 @@ def _watch_parent():
     threading.Thread(target=poll, name="xotp-bridge-parent-watch", daemon=True).start()
 
 
-class _PipeWatch:
-    """Reads the control pipe on a thread until the server takes it over, so its EOF (Node is
-    gone) ends the process while the main thread is still importing user code. Frames that
-    arrive meanwhile are kept and handed over. Stopped through a wake-up pipe, so the server
-    never shares the control pipe with another reader."""
+# How long an import may run before the pipe watch arms PR_SET_PDEATHSIG itself (seconds): a
+# start that takes longer does not notice the ctypes import, and an import that holds the GIL
+# (a C extension loading a model) is then still ended by the kernel when its owner dies.
+_SLOW_IMPORT = 0.05
 
-    def __init__(self, fd):
-        import threading
 
-        self.fd = fd
-        self.buf = bytearray()
-        self.wake_r, self.wake_w = os.pipe()
-        self.thread = threading.Thread(target=self._run, name="xotp-bridge-pipe-watch", daemon=True)
-        self.thread.start()
+def _watch_pipe(fd):
+    """Ends the process when the control pipe hangs up (Node is gone) while the main thread is
+    still importing user code. The thread never reads the pipe (poll with no events still
+    reports a hang-up), so frames stay where the server reads them and nothing is handed over;
+    once the server runs, its own read sees the end of the pipe, in order after every frame."""
+    import select
+    import threading
 
-    def _run(self):
-        import select
+    if not hasattr(select, "poll"):  # pragma: no cover - not on Linux or macOS
+        return
 
-        while True:
-            ready, _, _ = select.select([self.fd, self.wake_r], [], [])
-            if self.wake_r in ready:
-                return
-            chunk = os.read(self.fd, 1 << 16)
-            if not chunk:
-                os._exit(0)  # EOF: the control pipe closed, the owner is gone
-            self.buf += chunk
+    def run():
+        poller = select.poll()
+        poller.register(fd, 0)
+        if not poller.poll(_SLOW_IMPORT * 1000):
+            if "serving" not in _guard:
+                _die_with_parent()
+            poller.poll()
+        if "serving" not in _guard:
+            os._exit(0)  # the control pipe closed before the server took it: the owner is gone
 
-    def hand_over(self):
-        """Stops the watch; returns the bytes it read."""
-        os.write(self.wake_w, b"x")
-        self.thread.join()
-        os.close(self.wake_r)
-        os.close(self.wake_w)
-        return self.buf
+    threading.Thread(target=run, name="xotp-bridge-pipe-watch", daemon=True).start()
 
 
 _guard = {}
@@ -233,18 +187,67 @@ _guard = {}
 def _guard_owner():
     """Arms "exit when the owner dies" and the signal policy. Idempotent; the entry point
     (``python -m xotp_bridge``) calls it before it imports any user code."""
-    if _guard:
+    if "armed" in _guard:
         return
     _guard["armed"] = True
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to Node, which stops us in order
-    if not _die_with_parent() and os.environ.get("XOTP_BRIDGE_PARENT_PID"):
+    if not sys.platform.startswith("linux") and os.environ.get("XOTP_BRIDGE_PARENT_PID"):
         _watch_parent()
     try:
         os.fstat(IN_FD)
     except OSError:
         return  # not started by xotp (no control pipe): nothing to watch
-    _guard["watch"] = _PipeWatch(IN_FD)
+    _watch_pipe(IN_FD)
+
+
+def _fast_json():
+    """The encoder and decoder of every frame, without what json.dumps/json.loads cost per call
+    around the C code (an encoder object and two Python frames per dumps, encoding detection
+    and a whitespace regex per loads): a third of this side's time per call. Each is checked
+    against json itself at import and replaced by it if this Python's C scanner/encoder differs;
+    the decoder falls back to json.loads for anything but a plain UTF-8 object, so errors read
+    exactly as json's."""
+    from json.decoder import JSONDecoder
+    from json.encoder import c_make_encoder, encode_basestring
+
+    plain = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+
+    def refuse(o):
+        raise TypeError(f"Object of type {o.__class__.__name__} is not JSON serializable")
+
+    def dumps(o):
+        # A fresh markers dict per call: the encoder leaves entries behind when it fails.
+        return "".join(c_make_encoder({}, refuse, encode_basestring, None, ":", ",", False, False, False)(o, 0))
+
+    scan = JSONDecoder().scan_once
+
+    def loads(body):
+        try:
+            text = body.decode("utf-8")
+            value, end = scan(text, 0)
+        except (ValueError, StopIteration, RecursionError):
+            return json.loads(body)
+        if end != len(text):
+            return json.loads(body)  # trailing whitespace, or extra data (json's error)
+        return value
+
+    try:
+        sample = {"id": 1, "ok": True, "result": ["é", 1.5, None, {"k": [2**70, -0.0]}]}
+        assert dumps(sample) == plain(sample)
+        assert loads(bytearray(plain(sample).encode("utf-8"))) == sample
+        try:
+            dumps(float("nan"))
+        except ValueError:
+            pass
+        else:
+            raise AssertionError("NaN encoded")
+    except Exception:  # pragma: no cover - another Python's json internals
+        return plain, json.loads
+    return dumps, loads
+
+
+_dumps, _loads = _fast_json()
 
 
 class FrameTooLarge(ValueError):
@@ -264,11 +267,12 @@ class _Writer:
             self.lock = threading.Lock()
 
     def send(self, message):
-        # allow_nan=False: NaN and Infinity are not JSON and would break the stream.
-        body = json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
-        if len(body) > self.max_frame:
-            raise FrameTooLarge(f"reply of {len(body)} bytes exceeds maxFrameBytes ({self.max_frame})")
-        data = struct.pack(">I", len(body)) + body
+        # NaN and Infinity are refused (ValueError): they are not JSON and would break the stream.
+        body = _dumps(message).encode("utf-8")
+        n = len(body)
+        if n > self.max_frame:
+            raise FrameTooLarge(f"reply of {n} bytes exceeds maxFrameBytes ({self.max_frame})")
+        data = _pack(">I", n) + body  # header and body in one write
         if self.lock is None:
             self._write(data)
         else:
@@ -276,21 +280,23 @@ class _Writer:
                 self._write(data)
 
     def _write(self, data):
-        view = memoryview(data)
-        while view:
-            try:
-                n = os.write(self.fd, view)
-            except BrokenPipeError:
-                os._exit(0)  # Node is gone
-            view = view[n:]
+        try:
+            n = os.write(self.fd, data)
+            if n == len(data):
+                return  # a frame smaller than the pipe's buffer: always, unless Node lags behind
+            view = memoryview(data)[n:]
+            while view:
+                view = view[os.write(self.fd, view) :]
+        except BrokenPipeError:
+            os._exit(0)  # Node is gone
 
 
 class _Reader:
     """Reads frames from fd 3 through one buffer: a burst of calls costs one read, not two per call."""
 
-    def __init__(self, fd, initial=b"", max_frame=2**31 - 1):
+    def __init__(self, fd, max_frame=2**31 - 1):
         self.fd = fd
-        self.buf = bytearray(initial)
+        self.buf = bytearray()
         self.pos = 0
         self.max_frame = max_frame
 
@@ -485,7 +491,7 @@ class _Server:
 
     def dispatch(self, body):
         try:
-            message = json.loads(body)
+            message = _loads(body)
         except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
             self.protocol_error("invalid_json", f"frame of {len(body)} bytes is not JSON ({type(exc).__name__}): {_preview(body)}")
             return
@@ -503,6 +509,9 @@ class _Server:
             self.protocol_error("unknown_type", f"unknown frame type {kind!r} (protocol {PROTOCOL})", message.get("id"))
 
     def run(self, reader):
+        # From here on the end of the control pipe is this loop's to see (after every frame
+        # before it), not the pipe watch's.
+        _guard["serving"] = True
         self.writer.send(
             {
                 "type": "ready",
@@ -513,6 +522,9 @@ class _Server:
                 "concurrency": self.concurrency,
             }
         )
+        # While Node handles the handshake: from now on a handler may hold the main thread, and
+        # the kernel must end this process if its owner dies meanwhile.
+        _die_with_parent()
         while True:
             try:
                 body = reader.frame()
@@ -530,7 +542,58 @@ def serve(concurrency=None):
     _guard_owner()
     if concurrency is None:
         concurrency = int(os.environ.get("XOTP_BRIDGE_CONCURRENCY", "1"))
-    watch = _guard.pop("watch", None)
-    initial = watch.hand_over() if watch is not None else b""
     max_frame = int(os.environ.get("XOTP_BRIDGE_MAX_FRAME_BYTES", str(2**31 - 1)))
-    _Server(concurrency).run(_Reader(IN_FD, initial, max_frame))
+    _Server(concurrency).run(_Reader(IN_FD, max_frame))
+
+
+def main(argv):
+    """``python -m xotp_bridge``; see __main__.py."""
+    _guard_owner()
+    module = None
+    script = None
+    concurrency = None
+    rest = []
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--module" and i + 1 < len(argv):
+            module = argv[i + 1]
+            i += 2
+        elif argv[i] == "--script" and i + 1 < len(argv):
+            script = argv[i + 1]
+            i += 2
+        elif argv[i] == "--concurrency" and i + 1 < len(argv):
+            concurrency = int(argv[i + 1])
+            i += 2
+        elif argv[i] == "--":
+            rest = argv[i + 1 :]
+            break
+        else:
+            sys.stderr.write(f"xotp_bridge: unknown argument {argv[i]!r}\n")
+            return 2
+    if (module is None) == (script is None):
+        sys.stderr.write("usage: python -m xotp_bridge (--module MODULE | --script PATH) [--concurrency N] [-- ARGS...]\n")
+        return 2
+    if script is not None:
+        import os
+        import runpy
+
+        # As `python path.py`: the script's directory first on sys.path, its args in sys.argv.
+        sys.argv = [script, *rest]
+        sys.path[0] = os.path.dirname(os.path.abspath(script))
+        runpy.run_path(script, run_name="__main__")
+        return 0
+    sys.argv = [module, *rest]
+    import importlib
+
+    if module.startswith("xotp_bridge."):
+        # One of this package's own (the examples): its bytecode is cached as _core's is.
+        dont_write = sys.dont_write_bytecode
+        sys.dont_write_bytecode = False
+        try:
+            importlib.import_module(module)
+        finally:
+            sys.dont_write_bytecode = dont_write
+    else:
+        importlib.import_module(module)
+    serve(concurrency)
+    return 0
