@@ -87,7 +87,7 @@ export const pythonProcess = fromCallback<{ type: string }, PythonProcessInput>(
     let protocolBroken = false;
     fromPython.on('data', (chunk: Buffer) => {
       if (protocolBroken) return;
-      let messages: unknown[];
+      let messages: readonly unknown[];
       try {
         messages = decoder.push(chunk);
       } catch (err) {
@@ -95,7 +95,8 @@ export const pythonProcess = fromCallback<{ type: string }, PythonProcessInput>(
         sendBack({ type: 'process.protocolError', error: err as Error });
         return;
       }
-      for (const message of messages as Array<Record<string, unknown>>) {
+      for (let i = 0; i < messages.length; i++) {
+        const message = messages[i] as Record<string, unknown>;
         if (message.type === undefined && handle?.onReply) handle.onReply(message);
         else sendBack({ type: 'process.message', message });
       }
