@@ -3,7 +3,7 @@ import type { EventEmitter } from 'eventemitter3';
 import { Pid } from './pid.js';
 import { isCleanExit, formatReason, type ExitReason } from './exitReason.js';
 import { AlreadyRegisteredError, InvalidOptionError, ProcessExitError } from './errors.js';
-import type { Logger } from './logger.js';
+import { silentLogger, type Logger } from './logger.js';
 import type { RuntimeEventMap } from './events.js';
 import { processProtocol, type DownMessage, type ExitMessage, type ProcessProtocol, type StartAck, type StopRequestMessage } from './messages.js';
 import { ProcessRecord, Status, attachRecord, type Monitor, type RecordOwner } from './processRecord.js';
@@ -381,7 +381,7 @@ export class ProcessTable implements RecordOwner {
     const name = this.#names.vacate(rec);
     host.events.emit('process.exited', { pid: rec.pid, id: rec.path, reason });
     if (name !== undefined) host.events.emit('name.unregistered', { name, pid: rec.pid });
-    if (!rec.forced && !isCleanExit(reason) && reason !== 'killed') {
+    if (!rec.forced && !isCleanExit(reason) && reason !== 'killed' && host.logger !== silentLogger) {
       host.logger.error(`process ${rec.pid} (${rec.path}) crashed: ${formatReason(reason)}`, {
         pid: String(rec.pid),
         id: rec.path,

@@ -2,6 +2,7 @@ import type { Pid } from '../runtime/pid.js';
 import type { ExitReason } from '../runtime/exitReason.js';
 import type { Runtime, Target } from '../runtime/runtime.js';
 import type { ChildSpec, ChildSpecProblem, ChildType, NormalizedChildSpec } from './childSpec.js';
+import { idleSupervisorCore } from './idleSupervisor.js';
 
 /** `startChild` results (otp-semantics §1.9 rule 51, §1.11 rule 67). */
 export type StartChildResult =
@@ -93,11 +94,15 @@ export function deleteChild(runtime: Runtime, supervisor: Target, id: string): P
  * DynamicSupervisor do, so a restarted child moves to the end.
  */
 export function whichChildren(runtime: Runtime, supervisor: Target): Promise<ChildInfo[]> {
+  const core = idleSupervisorCore(runtime, supervisor);
+  if (core !== undefined) return Promise.resolve(core.whichChildren());
   return runtime.call(supervisor, { supervisor: 'whichChildren' } satisfies SupervisorRequest, forever);
 }
 
 /** Counts of specs, live children, supervisors and workers. */
 export function countChildren(runtime: Runtime, supervisor: Target): Promise<ChildCounts> {
+  const core = idleSupervisorCore(runtime, supervisor);
+  if (core !== undefined) return Promise.resolve(core.countChildren(runtime));
   return runtime.call(supervisor, { supervisor: 'countChildren' } satisfies SupervisorRequest, forever);
 }
 

@@ -591,37 +591,45 @@ export class SupervisorCore {
 
   // --- requests ----------------------------------------------------------------------------
 
+  /** `which_children`: newest first (static), by pid (dynamic). */
+  whichChildren(): ChildInfo[] {
+    if (this.flags.mode === 'dynamic') {
+      // By pid, as OTP's simple_one_for_one and Elixir's DynamicSupervisor list their
+      // children map: a restarted child moves to the end. A restarting child keeps the place
+      // of the pid that exited (Elixir keeps it under that pid).
+      const order = (c: Child) => (c.pid ?? c.lastPid)?.id ?? Number.MAX_SAFE_INTEGER;
+      const byPid = [...this.children.values()].sort((a, b) => order(a) - order(b));
+      return byPid.map((c): ChildInfo => ({ id: undefined, pid: c.restarting ? 'restarting' : c.pid, type: c.spec.type }));
+    }
+    const rows: ChildInfo[] = [...this.children.values()].map((c) => ({
+      id: c.spec.id,
+      pid: c.restarting ? 'restarting' : c.pid,
+      type: c.spec.type,
+    }));
+    return rows.reverse();
+  }
+
+  /** `count_children`. */
+  countChildren(rt: Runtime): ChildCounts {
+    const counts: ChildCounts = { specs: 0, active: 0, supervisors: 0, workers: 0 };
+    for (const c of this.children.values()) {
+      counts.specs++;
+      if (c.spec.type === 'supervisor') counts.supervisors++;
+      else counts.workers++;
+      if (c.pid !== undefined && !c.restarting && rt.isAlive(c.pid)) counts.active++;
+    }
+    return counts;
+  }
+
   /** Handles a child-management request: answers at once, or sets up an operation. */
   onRequest(rt: Runtime, request: SupervisorRequest, from: CallFrom): void {
     const reply = (value: unknown) => rt.reply(from, value);
     const dynamic = this.flags.mode === 'dynamic';
     switch (request?.supervisor) {
-      case 'whichChildren': {
-        if (dynamic) {
-          // By pid, as OTP's simple_one_for_one and Elixir's DynamicSupervisor list their
-          // children map: a restarted child moves to the end. A restarting child keeps the place
-          // of the pid that exited (Elixir keeps it under that pid).
-          const order = (c: Child) => (c.pid ?? c.lastPid)?.id ?? Number.MAX_SAFE_INTEGER;
-          const byPid = [...this.children.values()].sort((a, b) => order(a) - order(b));
-          return void reply(byPid.map((c): ChildInfo => ({ id: undefined, pid: c.restarting ? 'restarting' : c.pid, type: c.spec.type })));
-        }
-        const rows: ChildInfo[] = [...this.children.values()].map((c) => ({
-          id: c.spec.id,
-          pid: c.restarting ? 'restarting' : c.pid,
-          type: c.spec.type,
-        }));
-        return void reply(rows.reverse());
-      }
-      case 'countChildren': {
-        const counts: ChildCounts = { specs: 0, active: 0, supervisors: 0, workers: 0 };
-        for (const c of this.children.values()) {
-          counts.specs++;
-          if (c.spec.type === 'supervisor') counts.supervisors++;
-          else counts.workers++;
-          if (c.pid !== undefined && !c.restarting && rt.isAlive(c.pid)) counts.active++;
-        }
-        return void reply(counts);
-      }
+      case 'whichChildren':
+        return void reply(this.whichChildren());
+      case 'countChildren':
+        return void reply(this.countChildren(rt));
       case 'getChildSpec': {
         const child = this.#find(request.child);
         return void reply(child ? { ok: true, spec: child.spec } : { ok: false, error: 'not_found' });

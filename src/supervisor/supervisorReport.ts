@@ -1,6 +1,7 @@
 import type { Pid } from '../runtime/pid.js';
 import { formatReason, isCleanExit, type ExitReason } from '../runtime/exitReason.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { silentLogger } from '../runtime/logger.js';
 
 /**
  * What went wrong, in `supervisor.erl`'s words (its `errorContext`): a child failed to start, a
@@ -29,6 +30,8 @@ export function reportChild(
   reason: ExitReason,
   pid?: Pid,
 ): void {
+  // The message and meta are built for nothing when every record is dropped (a hot restart loop).
+  if (rt.logger === silentLogger) return;
   const message = `supervisor ${supervisor}: ${context} ${id}${pid === undefined ? '' : ` (${pid})`}: ${formatReason(reason)}`;
   const meta = { supervisor: String(supervisor), context, id, reason };
   if (context === 'child_terminated' && isCleanExit(reason)) rt.logger.info(message, meta);
