@@ -1,5 +1,4 @@
 import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
-import type { QueuedIterator } from '@nats-io/nats-core';
 import { InvalidOptionError, NoProcessError, RuntimeStoppedError } from '../runtime/errors.js';
 import { Pid, type PidLike } from '../runtime/pid.js';
 import { checkSerializable } from '../runtime/serializable.js';
@@ -9,6 +8,9 @@ import type { Runtime, Target } from '../runtime/runtime.js';
 import { RegistryKindError, type RegistryRegisterEvent, type RegistryUnregisterEvent } from '../registry/registryState.js';
 import type { NatsTransport } from './natsTransport.js';
 import { token, untoken } from './kvKeys.js';
+
+/** The watcher's iterator (its type comes from @nats-io/kv; nats-core is not a dependency of ours). */
+type KvWatch = Awaited<ReturnType<KV['watch']>>;
 
 /** Options of `clusterGroups`. */
 export interface ClusterGroupsOptions {
@@ -80,7 +82,7 @@ export class ClusterGroups implements NameService {
   /** Expired entries of other nodes whose delete was sent (each is sent once). */
   readonly #sweeping = new Set<string>();
   readonly #synced: Array<{ revision: number; resolve: () => void }> = [];
-  readonly #watch: QueuedIterator<KvWatchEntry>;
+  readonly #watch: KvWatch;
   readonly #offExit: () => void;
   readonly #unpublish: () => void;
   #seen = 0;
@@ -91,7 +93,7 @@ export class ClusterGroups implements NameService {
   constructor(
     runtime: Runtime,
     kv: KV,
-    watch: QueuedIterator<KvWatchEntry>,
+    watch: KvWatch,
     o: { service: string; listeners: string[]; leaseMs: number; renewMs: number; marginMs: number; now: () => number },
   ) {
     this.name = o.service;

@@ -1,5 +1,4 @@
 import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
-import type { QueuedIterator } from '@nats-io/nats-core';
 import { AbortError, AlreadyRegisteredError, InvalidOptionError, NoProcessError, RuntimeStoppedError } from '../runtime/errors.js';
 import { Pid, type PidLike } from '../runtime/pid.js';
 import { validateOptions, optional, integer, matching } from '../runtime/validate.js';
@@ -8,6 +7,9 @@ import type { Runtime, Target } from '../runtime/runtime.js';
 import type { RegistryRegisterEvent, RegistryUnregisterEvent } from '../registry/registryState.js';
 import type { NatsTransport } from './natsTransport.js';
 import { isWrongRevision, token, untoken } from './kvKeys.js';
+
+/** The watcher's iterator (its type comes from @nats-io/kv; nats-core is not a dependency of ours). */
+type KvWatch = Awaited<ReturnType<KV['watch']>>;
 
 /** Options of `clusterNames`. */
 export interface ClusterNamesOptions {
@@ -125,7 +127,7 @@ export class ClusterNames implements NameService {
   readonly #lostListeners = new Set<(lost: ClusterNameLost) => void>();
   readonly #offExit: () => void;
   readonly #unpublish: () => void;
-  readonly #watch: QueuedIterator<KvWatchEntry>;
+  readonly #watch: KvWatch;
   /** The highest revision the watcher has delivered. */
   #seen = 0;
   #timer: unknown;
@@ -135,7 +137,7 @@ export class ClusterNames implements NameService {
   constructor(
     runtime: Runtime,
     kv: KV,
-    watch: QueuedIterator<KvWatchEntry>,
+    watch: KvWatch,
     o: { service: string; listeners: string[]; leaseMs: number; renewMs: number; marginMs: number; now: () => number },
   ) {
     this.name = o.service;
