@@ -108,7 +108,7 @@ export class ProcessTable implements RecordOwner {
     }
     const host = this.#host;
     const names = this.#names;
-    const opts = options === undefined ? undefined : validateOptions('spawn', options, spawnSchema);
+    const opts = options === undefined ? undefined : (plainSpawnOptions(options) ?? validateOptions('spawn', options, spawnSchema));
     // `parent` and `link` are checked by mustResolve, which refuses anything but a target.
     const parent = opts?.parent === undefined ? undefined : names.mustResolve(opts.parent as Target, 'spawn.parent');
     const linkTo = opts?.link === undefined ? undefined : names.mustResolve(opts.link as Target, 'spawn.link');
@@ -161,8 +161,10 @@ export class ProcessTable implements RecordOwner {
     attachRecord(actor, rec);
     rec.actor = actor;
     actor.subscribe(rec);
-    host.events.emit('process.spawned', { pid, parent: parent ? parent.pid : host.self, id: path, name });
-    if (name !== undefined) host.events.emit('name.registered', { name, pid });
+    const events = host.events;
+    // Payloads only for someone listening: a spawn is on every child start's path.
+    if (events.listenerCount('process.spawned') > 0) events.emit('process.spawned', { pid, parent: parent ? parent.pid : host.self, id: path, name });
+    if (name !== undefined) events.emit('name.registered', { name, pid });
     this.drainAfter(() => {
       // Its entry actions (and a server's init) run inside start: they send as this process.
       const outer = this.#delivery.enter(rec);
@@ -256,7 +258,7 @@ export class ProcessTable implements RecordOwner {
     if (to.status === Status.Dead) return;
     const events = this.#host.events;
     if (reason === 'kill' && !viaLink) {
-      events.emit('signal', { from, to: to.pid, reason, outcome: 'exit' });
+      if (events.listenerCount('signal') > 0) events.emit('signal', { from, to: to.pid, reason, outcome: 'exit' });
       if (to.forced && to.reason !== 'killed') {
         // Already being stopped with another reason: the kill cannot be outrun; keep going.
         return;
@@ -265,7 +267,7 @@ export class ProcessTable implements RecordOwner {
       return;
     }
     if (to.trapExit) {
-      events.emit('signal', { from, to: to.pid, reason, outcome: 'trapped' });
+      if (events.listenerCount('signal') > 0) events.emit('signal', { from, to: to.pid, reason, outcome: 'trapped' });
       const event: ExitMessage = { type: 'xotp.exit', from, reason };
       this.#delivery.send(source, to, event);
       return;
@@ -288,14 +290,16 @@ export class ProcessTable implements RecordOwner {
     if (!a.links?.has(b)) return;
     a.links.delete(b);
     b.links?.delete(a);
-    this.#host.events.emit('unlink', { a: a.pid, b: b.pid });
+    const events = this.#host.events;
+    if (events.listenerCount('unlink') > 0) events.emit('unlink', { a: a.pid, b: b.pid });
   }
 
   addLink(a: ProcessRecord, b: ProcessRecord): void {
     if (a === b || a.links?.has(b)) return;
     (a.links ??= new Set()).add(b);
     (b.links ??= new Set()).add(a);
-    this.#host.events.emit('link', { a: a.pid, b: b.pid });
+    const events = this.#host.events;
+    if (events.listenerCount('link') > 0) events.emit('link', { a: a.pid, b: b.pid });
   }
 
   /** DOWN with `'noproc'` for a monitor of something that is not alive. */
@@ -379,7 +383,7 @@ export class ProcessTable implements RecordOwner {
     this.records.delete(rec.pid.id);
     this.exited++;
     const name = this.#names.vacate(rec);
-    host.events.emit('process.exited', { pid: rec.pid, id: rec.path, reason });
+    if (host.events.listenerCount('process.exited') > 0) host.events.emit('process.exited', { pid: rec.pid, id: rec.path, reason });
     if (name !== undefined) host.events.emit('name.unregistered', { name, pid: rec.pid });
     if (!rec.forced && !isCleanExit(reason) && reason !== 'killed' && host.logger !== silentLogger) {
       host.logger.error(`process ${rec.pid} (${rec.path}) crashed: ${formatReason(reason)}`, {
@@ -477,4 +481,22 @@ function labelOf(logic: AnyActorLogic, protocol: ProcessProtocol | undefined): s
   const id = (logic as { id?: unknown }).id;
   if (typeof id === 'string' && id !== '(machine)' && /^[^/\s]+$/.test(id)) return id;
   return 'proc';
+}
+
+/**
+ * Spawn options that need no checking beyond a look (a plain object of known keys whose values
+ * have the right types), used as they are: `validateOptions` builds a copy and a key string per
+ * option, and a spawn is on every child start's path. Anything else is left to it, for its
+ * errors. Defaults: `trapExit` undefined is false where it is read.
+ */
+function plainSpawnOptions(options: SpawnOptions): SpawnOptions | undefined {
+  if (typeof options !== 'object' || options === null || Object.getPrototypeOf(options) !== Object.prototype) return undefined;
+  for (const key in options) {
+    if (!Object.prototype.hasOwnProperty.call(spawnSchema, key)) return undefined;
+  }
+  const { name, id, trapExit } = options;
+  if (name !== undefined && (typeof name !== 'string' || !/^\S+$/.test(name))) return undefined;
+  if (id !== undefined && (typeof id !== 'string' || !/^[^/\s]+$/.test(id))) return undefined;
+  if (trapExit !== undefined && typeof trapExit !== 'boolean') return undefined;
+  return options;
 }

@@ -1,7 +1,7 @@
 import { Pid, isPid } from '../runtime/pid.js';
 import type { ExitReason } from '../runtime/exitReason.js';
 import { AlreadyRegisteredError, StartError } from '../runtime/errors.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { Runtime, SpawnOptions } from '../runtime/runtime.js';
 import type { StartAck } from '../runtime/messages.js';
 import type { StartFunctionResult } from './childSpec.js';
 import type { Child } from './supervisorCore.js';
@@ -39,17 +39,13 @@ export function startChild(rt: Runtime, sup: Pid, child: Child, input: unknown, 
       }
       outcome = outcomeOf(result as StartFunctionResult);
     } else {
-      rt.startNow(
-        spec.start,
-        {
-          parent: sup,
-          link: sup,
-          input,
-          ...(spec.name !== undefined ? { name: spec.name } : {}),
-          // A restart keeps the segment of the first start (a dynamic child's `worker-6`).
-          ...(spec.id ? { id: spec.id } : child.segment !== undefined ? { id: child.segment } : {}),
-        },
-        (ack: StartAck, pid: Pid) => done('ok' in ack ? { pid } : 'ignore' in ack ? { ignore: true } : { error: ack.error }),
+      const options: SpawnOptions = { parent: sup, link: sup, input };
+      if (spec.name !== undefined) options.name = spec.name;
+      // A restart keeps the segment of the first start (a dynamic child's `worker-6`).
+      const id = spec.id || child.segment;
+      if (id !== undefined) options.id = id;
+      rt.startNow(spec.start, options, (ack: StartAck, pid: Pid) =>
+        done('ok' in ack ? { pid } : 'ignore' in ack ? { ignore: true } : { error: ack.error }),
       );
       return;
     }

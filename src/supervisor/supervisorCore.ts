@@ -212,7 +212,7 @@ export class SupervisorCore {
     child.lastPid = from;
     child.previousPid = from;
     child.lastExit = { reason, at: rt.clock.now() };
-    rt.events.emit('supervisor.childExited', { supervisor: sup, id: childIdOf(child), pid: from, reason });
+    if (rt.events.listenerCount('supervisor.childExited') > 0) rt.events.emit('supervisor.childExited', { supervisor: sup, id: childIdOf(child), pid: from, reason });
     const clean = isCleanExit(reason);
     if (!clean || child.spec.restart === 'permanent') reportChild(rt, sup, 'child_terminated', childIdOf(child), reason, from);
     const restart =
@@ -398,14 +398,17 @@ export class SupervisorCore {
       }
       const previousPid = child.previousPid;
       child.previousPid = undefined;
-      rt.events.emit('supervisor.childStarted', {
-        supervisor: sup,
-        id: childIdOf(child),
-        pid: outcome.pid,
-        restart: wasRestart,
-        restarts: child.restarts,
-        ...(previousPid !== undefined ? { previousPid } : {}),
-      });
+      // The payload only for someone listening: this is on every child start's path.
+      if (rt.events.listenerCount('supervisor.childStarted') > 0) {
+        rt.events.emit('supervisor.childStarted', {
+          supervisor: sup,
+          id: childIdOf(child),
+          pid: outcome.pid,
+          restart: wasRestart,
+          restarts: child.restarts,
+          ...(previousPid !== undefined ? { previousPid } : {}),
+        });
+      }
       if (op.kind === 'startChild' || op.kind === 'restartChild') {
         const reply: StartChildResult = outcome.info === undefined ? { ok: true, pid: outcome.pid } : { ok: true, pid: outcome.pid, info: outcome.info };
         rt.reply(op.from, reply);
