@@ -7,7 +7,7 @@ import { processMachine } from '../runtime/processMachine.js';
 import type { SupervisorFlags } from './supervisorFlags.js';
 import type { SupervisorRequest } from './childManagement.js';
 import { SupervisorCore } from './supervisorCore.js';
-import { INIT, KILL_TIMEOUT, RETRY, STARTED, type SupervisorMessage } from './supervisorMessages.js';
+import { CONTINUE, INIT, KILL_TIMEOUT, RETRY, STARTED, type SupervisorMessage } from './supervisorMessages.js';
 import { supervisorMarker } from './supervisorMarker.js';
 
 /** A supervisor machine's context. @internal */
@@ -246,6 +246,8 @@ export function createSupervisorMachine(mode: 'static' | 'dynamic', label: strin
             },
           },
           'xotp.down': {},
+          // Sent by `handleAtRest` (below): nothing to do but re-check the eventless transitions.
+          [CONTINUE]: {},
           '*': {
             actions: ({ event, self }) => {
               if (event.type.startsWith('xstate.')) return;
@@ -272,10 +274,33 @@ export function createSupervisorMachine(mode: 'static' | 'dynamic', label: strin
   // learns of their ends from the kernel (EXIT, DOWN) and ignores these in every state; each one
   // still cost a macrostep (a fifth of a crash → restart), so they stop here.
   const transition = machine.transition.bind(machine);
+  type MachineSnapshot = Parameters<typeof transition>[0];
+  type Scope = Parameters<typeof transition>[2];
+  /**
+   * The hot path of a supervisor at rest: a child's EXIT or a request, received in `running`,
+   * is handled by the same core calls as the `running` handlers make, without an xstate
+   * macrostep (its Sets and eventless checks were a third of a crash → restart's garbage). When
+   * that leaves something for the machine (an operation that waits, a shutdown, queued events),
+   * a CONTINUE event lets `running`'s eventless transitions take over, as they would have.
+   * Not with an inspector attached, which is told of every transition.
+   */
+  const handleAtRest = (snapshot: MachineSnapshot, event: SupervisorMessage, scope: Scope): MachineSnapshot | undefined => {
+    if (snapshot.status !== 'active' || snapshot.value !== 'running') return undefined;
+    if (event.type !== 'xotp.exit' && event.type !== 'xotp.call') return undefined;
+    const self = scope.self;
+    const runtime = rt(self);
+    const context = snapshot.context;
+    if (runtime.delivery.inspected || proc.fromParent({ context, event })) return undefined;
+    if (event.type === 'xotp.exit') context.core.onExit(runtime, self, event.from, event.reason);
+    else context.core.onRequest(runtime, requestOf(event), event.from);
+    advance(context, self);
+    if (context.core.op === undefined && context.core.queue.length === 0) return snapshot;
+    return transition(snapshot, { type: CONTINUE }, scope);
+  };
   Object.assign(machine, {
     [supervisorMarker]: true,
-    transition: (snapshot: Parameters<typeof transition>[0], event: SupervisorMessage, scope: Parameters<typeof transition>[2]) =>
-      isChildNotification(event.type) ? snapshot : transition(snapshot, event, scope),
+    transition: (snapshot: MachineSnapshot, event: SupervisorMessage, scope: Scope) =>
+      isChildNotification(event.type) ? snapshot : (handleAtRest(snapshot, event, scope) ?? transition(snapshot, event, scope)),
   });
   return proc.mark(machine);
 }

@@ -9,6 +9,8 @@ export const STARTED = 'xotp.supervisor.started';
 export const RETRY = 'xotp.supervisor.retry';
 /** A terminate step's shutdown timeout ran out. @internal */
 export const KILL_TIMEOUT = 'xotp.supervisor.shutdownTimeout';
+/** Re-checks what running should do next, after a message was handled outside xstate. @internal */
+export const CONTINUE = 'xotp.supervisor.continue';
 
 /** A child start finished: sent by the supervisor to itself. @internal */
 export interface StartedMessage {
@@ -38,4 +40,4 @@ export interface KillTimeoutMessage {
  *
  * @internal
  */
-export type SupervisorMessage = ProcessMachineEvent<typeof INIT> | StartedMessage | RetryMessage | KillTimeoutMessage;
+export type SupervisorMessage = ProcessMachineEvent<typeof INIT> | StartedMessage | RetryMessage | KillTimeoutMessage | { readonly type: typeof CONTINUE };
