@@ -8,7 +8,9 @@
  * - start and shut down a supervisor with N brutal_kill children, per child, N = 1k, 10k, 50k
  *   (target ≤ 2× the BEAM's per child at 10k and 50k, and no growth per child with N)
  * Rounds are interleaved (BENCH_ROUNDS, default 3); ratios are medians of per-round ratios with
- * their spread.
+ * their spread. Every BEAM run is a fresh escript VM, so each xotp run starts from a collected
+ * heap too (`gc()`, which `npm run bench` exposes) rather than paying for the previous run's
+ * garbage, and the large-supervisor loop is warmed up once, as the restart loop is.
  *
  * Run: npm run bench -- supervisor
  */
@@ -41,7 +43,11 @@ const crasher = defineServer<null, undefined, 'ping', string, 'crash'>({
   },
 });
 
+/** A full collection, so that a run does not pay for the garbage of the one before it. */
+const collect = () => (globalThis as { gc?: () => void }).gc?.();
+
 async function xotpRestartLatencies(n: number): Promise<number[]> {
+  collect();
   const rt = createRuntime({ name: 'bench', logger: silentLogger });
   await rt.start(
     supervisor({ maxRestarts: 1_000_000_000, maxSeconds: 1, children: [{ id: 'crasher', start: crasher }] }),
@@ -73,6 +79,7 @@ const rawParent = setup({ actors: { rawChild } }).createMachine({
 });
 
 function rawRestartLatencies(n: number): number[] {
+  collect();
   const parent = createActor(rawParent).start();
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -92,6 +99,7 @@ async function xotpMany(n: number): Promise<[number, number]> {
   const rt = createRuntime({ name: 'bench', logger: silentLogger });
   const children = Array.from({ length: n }, (_, i) => ({ id: `c${i}`, start: crasher, shutdown: 'brutal_kill' as const }));
   const logic = supervisor({ children });
+  collect();
   let pid: Pid | undefined;
   const start = await timeMs(async () => void (pid = (await rt.start(logic)) as Pid));
   const stop = await timeMs(() => rt.stop(pid!, 'shutdown', { timeout: 'infinity' }));
@@ -117,6 +125,7 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 await xotpRestartLatencies(WARMUP);
 rawRestartLatencies(WARMUP);
+await xotpMany(SIZES[0]!);
 const rows: Row[] = [];
 const restart = { xotpMean: [] as number[], xotpP50: [] as number[], otpMean: [] as number[], otpP50: [] as number[], rawP50: [] as number[] };
 await interleaved<string>(ROUNDS, {
