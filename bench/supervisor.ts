@@ -10,7 +10,9 @@
  * Rounds are interleaved (BENCH_ROUNDS, default 3); ratios are medians of per-round ratios with
  * their spread. Every BEAM run is a fresh escript VM, so each xotp run starts from a collected
  * heap too (`gc()`, which `npm run bench` exposes) rather than paying for the previous run's
- * garbage, and the large-supervisor loop is warmed up once, as the restart loop is.
+ * garbage (not the restart loops, whose garbage dies young: a full collection only shrinks the
+ * young generation they then regrow), and the large-supervisor loop is warmed up once, as the
+ * restart loop is.
  *
  * Run: npm run bench -- supervisor
  */
@@ -29,7 +31,10 @@ import {
 import { interleaved, med, percentile, ratioRow, report, timeMs, type Row } from './lib.js';
 
 const RESTARTS = 3000;
-const WARMUP = 300;
+// V8 needs a few thousand rounds of the loop before its optimising tiers settle (the first
+// 3000 restarts after 300 of warm-up still ran at twice the steady mean); the BEAM loads
+// compiled code.
+const WARMUP = 5000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SIZES = [1_000, 10_000, 50_000];
 const here = dirname(fileURLToPath(import.meta.url));
@@ -47,7 +52,6 @@ const crasher = defineServer<null, undefined, 'ping', string, 'crash'>({
 const collect = () => (globalThis as { gc?: () => void }).gc?.();
 
 async function xotpRestartLatencies(n: number): Promise<number[]> {
-  collect();
   const rt = createRuntime({ name: 'bench', logger: silentLogger });
   await rt.start(
     supervisor({ maxRestarts: 1_000_000_000, maxSeconds: 1, children: [{ id: 'crasher', start: crasher }] }),
@@ -79,7 +83,6 @@ const rawParent = setup({ actors: { rawChild } }).createMachine({
 });
 
 function rawRestartLatencies(n: number): number[] {
-  collect();
   const parent = createActor(rawParent).start();
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
