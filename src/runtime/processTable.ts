@@ -250,7 +250,15 @@ export class ProcessTable implements RecordOwner {
 
   /** Queues an exit signal from `from` (sent by the process `source`, if any) to `to`. */
   exit(to: ProcessRecord, from: Pid, source: ProcessRecord | undefined, reason: ExitReason): void {
-    this.drainAfter(() => this.#signal(to, from, source, reason, false));
+    // drainAfter without its closure: a supervisor's shutdown sends one of these per child.
+    if (this.#draining) return this.#signal(to, from, source, reason, false);
+    this.#draining = true;
+    try {
+      this.#signal(to, from, source, reason, false);
+      this.#runJobs();
+    } finally {
+      this.#endDrain();
+    }
   }
 
   /** Delivers an exit signal (otp-semantics §1.1). `viaLink`: it comes from a linked process's death. */
@@ -445,16 +453,24 @@ export class ProcessTable implements RecordOwner {
     this.#draining = true;
     try {
       fn();
-      const jobs = this.#jobs;
-      while (this.#jobHead < jobs.length) {
-        const job = jobs[this.#jobHead++]!;
-        job();
-      }
+      this.#runJobs();
     } finally {
-      this.#jobs.length = 0;
-      this.#jobHead = 0;
-      this.#draining = false;
+      this.#endDrain();
     }
+  }
+
+  #runJobs(): void {
+    const jobs = this.#jobs;
+    while (this.#jobHead < jobs.length) {
+      const job = jobs[this.#jobHead++]!;
+      job();
+    }
+  }
+
+  #endDrain(): void {
+    this.#jobs.length = 0;
+    this.#jobHead = 0;
+    this.#draining = false;
   }
 }
 

@@ -480,7 +480,8 @@ export class SupervisorCore {
    */
   #beginTerminate(rt: Runtime, self: AnyActorRef, keys: string[]): boolean {
     const sup = pidOf(self);
-    const timeouts = new Set<number>();
+    // Distinct shutdown times of the children that did not go at once: usually none.
+    let timeouts: number[] | undefined;
     for (const key of keys) {
       const child = this.children.get(key);
       if (child === undefined || child.pid === undefined || child.restarting) continue;
@@ -515,9 +516,9 @@ export class SupervisorCore {
       const ref = rt.monitor(pid, sup);
       this.pending.set(ref, p);
       this.#pendingPids.set(pid.id, p);
-      if (alive && shutdown !== 'brutal_kill' && shutdown !== 'infinity') timeouts.add(shutdown);
+      if (alive && shutdown !== 'brutal_kill' && shutdown !== 'infinity' && !timeouts?.includes(shutdown)) (timeouts ??= []).push(shutdown);
     }
-    this.timeouts = [...timeouts];
+    this.timeouts = timeouts ?? noTimeouts;
     return this.pending.size === 0;
   }
 
@@ -718,6 +719,8 @@ export class SupervisorCore {
     return undefined;
   }
 }
+
+const noTimeouts: number[] = [];
 
 /**
  * Sends the supervisor one of its own messages through the kernel's send path, as itself, so an
