@@ -7,7 +7,7 @@
 import test from 'ava';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { createTestRuntime } from '../../src/testing/index.js';
-import { supervisor, whichChildren, type Pid } from '../../src/index.js';
+import { dynamicSupervisor, startChild, supervisor, whichChildren, type Pid } from '../../src/index.js';
 import { startSup, workerSpec } from '../helpers/otpSupervisorHelpers.js';
 
 /** Starts a supervisor of `n` brutal_kill workers, then stops it: its snapshots in each phase. */
@@ -54,4 +54,28 @@ test('regression: a one_for_one restart of a child whose init returns at once to
   t.not(after.id, before.id);
   t.true(rt.isAlive(after));
   t.deepEqual(rt.trace.of('supervisor.childStarted').filter((e) => e.restart).map((e) => [e.id, e.restarts]), [['a', 1]]);
+});
+
+/** A dynamic supervisor with `n` brutal_kill workers, stopped: its snapshots while stopping. */
+async function dynamicStopSteps(n: number): Promise<{ steps: number; alive: number }> {
+  const events: InspectionEvent[] = [];
+  await using rt = createTestRuntime({ inspect: (e) => events.push(e) });
+  const sup = await startSup(rt, dynamicSupervisor({}), 'pool');
+  for (let i = 0; i < n; i++) {
+    const r = await startChild(rt, sup, workerSpec(`w${i}`, { shutdown: 'brutal_kill', restart: 'temporary' }));
+    if (!r.ok) throw new Error(JSON.stringify(r));
+  }
+  const actor = rt.actorOf(sup)!;
+  const from = events.length;
+  await rt.stop(sup, 'shutdown');
+  const steps = events.slice(from).filter((e) => e.type === '@xstate.snapshot' && e.actorRef === actor).length;
+  return { steps, alive: rt.stats().alive };
+}
+
+test('regression: a dynamic supervisor stopping N children took a step per child (each EXIT matched against all of them)', async (t) => {
+  const few = await dynamicStopSteps(3);
+  const many = await dynamicStopSteps(300);
+  t.is(few.alive, 0);
+  t.is(many.alive, 0);
+  t.is(many.steps, few.steps);
 });
