@@ -1,33 +1,20 @@
-import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
+import type { KvWatchEntry } from '@nats-io/kv';
 import { InvalidOptionError, NoProcessError, RuntimeStoppedError } from '../runtime/errors.js';
 import { Pid, type PidLike } from '../runtime/pid.js';
 import { checkSerializable } from '../runtime/serializable.js';
-import { validateOptions, optional, integer, matching } from '../runtime/validate.js';
 import type { NameService } from '../runtime/nameService.js';
-import type { Runtime, Target } from '../runtime/runtime.js';
-import { RegistryKindError, type RegistryRegisterEvent, type RegistryUnregisterEvent } from '../registry/registryState.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { RegistryKindError } from '../registry/registryState.js';
 import type { NatsTransport } from './natsTransport.js';
 import { token, untoken } from './kvKeys.js';
-
-/** The watcher's iterator (its type comes from @nats-io/kv; nats-core is not a dependency of ours). */
-type KvWatch = Awaited<ReturnType<KV['watch']>>;
+import { leaseSettings, openLeasedBucket, type LeasedBucket, type LeasedBucketOptions } from './leasedBucket.js';
 
 /** Options of `clusterGroups`. */
-export interface ClusterGroupsOptions {
+export interface ClusterGroupsOptions extends LeasedBucketOptions {
   /** The JetStream KV bucket holding the groups. Default `'xotp_groups'`. */
   bucket?: string;
-  /** How long a member's entry lasts without renewal, in ms. Default 5000. */
-  leaseMs?: number;
-  /** How often a node renews its members' entries. Default `leaseMs / 3`. */
-  renewMs?: number;
-  /** How long past an entry's expiry another node waits before it deletes the entry. Default 1000. */
-  marginMs?: number;
-  /** Wall-clock time used in entries (tests move it). Default `Date.now`. */
-  now?: () => number;
   /** The name under which the runtime knows this name service. Default `'cluster_groups'`. */
   service?: string;
-  /** Names of local processes told of every member added or removed, with a registry's listener events. */
-  listeners?: string[];
 }
 
 /** One member's entry in the bucket. */
@@ -69,55 +56,23 @@ export class ClusterGroups implements NameService {
   readonly name: string;
   readonly kind = 'duplicate' as const;
   readonly #runtime: Runtime;
-  readonly #kv: KV;
-  readonly #leaseMs: number;
-  readonly #renewMs: number;
-  readonly #marginMs: number;
-  readonly #now: () => number;
-  readonly #listeners: string[];
+  readonly #bucket: LeasedBucket;
   /** KV key → what the watcher last saw there. */
   readonly #view = new Map<string, Seen>();
   /** KV key → this node's members. */
   readonly #mine = new Map<string, Mine>();
   /** Expired entries of other nodes whose delete was sent (each is sent once). */
   readonly #sweeping = new Set<string>();
-  readonly #synced: Array<{ revision: number; resolve: () => void }> = [];
-  readonly #watch: KvWatch;
-  readonly #offExit: () => void;
   readonly #unpublish: () => void;
-  #seen = 0;
-  #timer: unknown;
-  #closed = false;
 
   /** @internal use `clusterGroups` */
-  constructor(
-    runtime: Runtime,
-    kv: KV,
-    watch: KvWatch,
-    o: { service: string; listeners: string[]; leaseMs: number; renewMs: number; marginMs: number; now: () => number },
-  ) {
-    this.name = o.service;
+  constructor(runtime: Runtime, bucket: LeasedBucket) {
+    this.name = bucket.settings.service;
+    // First: it throws when the runtime already has a service of that name, and nothing is set up yet.
     this.#unpublish = runtime.registerNameService(this);
     this.#runtime = runtime;
-    this.#kv = kv;
-    this.#watch = watch;
-    this.#leaseMs = o.leaseMs;
-    this.#renewMs = o.renewMs;
-    this.#marginMs = o.marginMs;
-    this.#now = o.now;
-    this.#listeners = o.listeners;
-    const onExit = ({ pid }: { pid: Pid }) => this.#memberExited(pid);
-    // The runtime's shutdown ends renewals and the watcher too: a forgotten close() would
-    // otherwise keep a timer, and so the Node process, alive.
-    const onShutdown = () => void this.close();
-    runtime.events.on('process.exited', onExit);
-    runtime.events.once('runtime.shutdown', onShutdown);
-    this.#offExit = () => {
-      runtime.events.off('process.exited', onExit);
-      runtime.events.off('runtime.shutdown', onShutdown);
-    };
-    void this.#follow();
-    this.#schedule();
+    this.#bucket = bucket;
+    bucket.start({ saw: (entry) => this.#saw(entry), tick: () => this.#tick(), exited: (pid) => this.#memberExited(pid) }, () => void this.close());
   }
 
   /**
@@ -128,7 +83,7 @@ export class ClusterGroups implements NameService {
    *   is not JSON; InvalidOptionError for a key that is not a non-empty string.
    */
   async register(key: string, target: PidLike, value: unknown = null): Promise<void> {
-    if (this.#closed) throw new RuntimeStoppedError(this.#runtime.name, `join cluster group '${key}' (clusterGroups was closed)`);
+    if (this.#bucket.closed) throw new RuntimeStoppedError(this.#runtime.name, `join cluster group '${key}' (clusterGroups was closed)`);
     if (typeof key !== 'string' || key.length === 0) throw new InvalidOptionError('clusterGroups.register.key', 'a non-empty string', key);
     const pid = Pid.from(target);
     if (pid.node !== this.#runtime.name || !this.#runtime.isAlive(pid)) throw new NoProcessError(target, 'clusterGroups.register');
@@ -150,7 +105,7 @@ export class ClusterGroups implements NameService {
   async unregister(key: string, target: PidLike): Promise<void> {
     const kvKey = entryKey(key, Pid.from(target));
     if (!this.#mine.delete(kvKey)) return;
-    await this.#kv.delete(kvKey).catch(() => undefined);
+    await this.#bucket.kv.delete(kvKey).catch(() => undefined);
   }
 
   /** `[{ pid, value }]` of the group `key`: this node's members, and the others' whose lease has not expired. */
@@ -179,15 +134,12 @@ export class ClusterGroups implements NameService {
   }
 
   /** Waits until this node's view has caught up with every write the bucket had when called. */
-  async sync(): Promise<void> {
-    const status = await this.#kv.status();
-    const last = status.streamInfo.state.last_seq;
-    if (this.#seen >= last) return;
-    await new Promise<void>((resolve) => this.#synced.push({ revision: last, resolve }));
+  sync(): Promise<void> {
+    return this.#bucket.sync();
   }
 
   #entries(): Array<{ key: string; pid: Pid; value: unknown }> {
-    const now = this.#now();
+    const now = this.#bucket.settings.now();
     const out: Array<{ key: string; pid: Pid; value: unknown }> = [...this.#mine.values()];
     for (const [kvKey, seen] of this.#view) {
       if (this.#mine.has(kvKey) || now > seen.expiresAt) continue;
@@ -215,13 +167,9 @@ export class ClusterGroups implements NameService {
   // --- leases ---------------------------------------------------------------------------------------
 
   #put(kvKey: string, mine: Mine): Promise<number> {
-    const lease: MemberLease = { pid: mine.pid.toJSON(), value: mine.value, expiresAt: this.#now() + this.#leaseMs };
-    return this.#kv.put(kvKey, JSON.stringify(lease));
-  }
-
-  #schedule(): void {
-    if (this.#closed) return;
-    this.#timer = this.#runtime.clock.setTimeout(() => this.#tick(), this.#renewMs);
+    const { now, leaseMs } = this.#bucket.settings;
+    const lease: MemberLease = { pid: mine.pid.toJSON(), value: mine.value, expiresAt: now() + leaseMs };
+    return this.#bucket.kv.put(kvKey, JSON.stringify(lease));
   }
 
   /** Every `renewMs`: renew this node's members; delete other nodes' entries past lease and margin. */
@@ -229,14 +177,14 @@ export class ClusterGroups implements NameService {
     // Only this node writes its members' keys, so a plain put renews (and re-creates an entry
     // another node swept while this one was stalled: the member is still alive).
     for (const [kvKey, mine] of this.#mine) this.#put(kvKey, mine).catch(() => undefined);
-    const now = this.#now();
+    const { now, marginMs } = this.#bucket.settings;
+    const at = now();
     for (const [kvKey, seen] of this.#view) {
-      if (this.#mine.has(kvKey) || this.#sweeping.has(kvKey) || now <= seen.expiresAt + this.#marginMs) continue;
+      if (this.#mine.has(kvKey) || this.#sweeping.has(kvKey) || at <= seen.expiresAt + marginMs) continue;
       this.#sweeping.add(kvKey);
       // Revision-checked: a renewal that landed since wins.
-      this.#kv.delete(kvKey, { previousSeq: seen.revision }).catch(() => this.#sweeping.delete(kvKey));
+      this.#bucket.kv.delete(kvKey, { previousSeq: seen.revision }).catch(() => this.#sweeping.delete(kvKey));
     }
-    this.#schedule();
   }
 
   #memberExited(pid: Pid): void {
@@ -247,57 +195,26 @@ export class ClusterGroups implements NameService {
 
   // --- the view --------------------------------------------------------------------------------------
 
-  async #follow(): Promise<void> {
-    try {
-      for await (const entry of this.#watch) this.#saw(entry);
-    } catch {
-      // The connection closed under the watcher: the view stays as it was last seen.
-    }
-  }
-
   #saw(entry: KvWatchEntry): void {
-    this.#seen = Math.max(this.#seen, entry.revision);
     const key = groupOf(entry.key);
-    if (key !== undefined) {
-      const before = this.#view.get(entry.key);
-      this.#sweeping.delete(entry.key);
-      if (entry.operation === 'PUT') {
-        const lease = entry.json<MemberLease>();
-        this.#view.set(entry.key, { key, pid: Pid.from(lease.pid), value: lease.value, expiresAt: lease.expiresAt, revision: entry.revision });
-        if (before === undefined) this.#notify({ type: 'xotp.registry.register', registry: this.name, key, pid: Pid.from(lease.pid), value: lease.value });
-      } else if (before !== undefined) {
-        this.#view.delete(entry.key);
-        this.#notify({ type: 'xotp.registry.unregister', registry: this.name, key, pid: before.pid });
-      }
-    }
-    for (let i = this.#synced.length - 1; i >= 0; i--) {
-      const s = this.#synced[i]!;
-      if (this.#seen >= s.revision) {
-        this.#synced.splice(i, 1);
-        s.resolve();
-      }
-    }
-  }
-
-  #notify(event: RegistryRegisterEvent | RegistryUnregisterEvent): void {
-    for (const listener of this.#listeners) {
-      try {
-        this.#runtime.send(listener as Target, event);
-      } catch {
-        // A listener that is not running misses the event, as a registry's would.
-      }
+    if (key === undefined) return;
+    const before = this.#view.get(entry.key);
+    this.#sweeping.delete(entry.key);
+    if (entry.operation === 'PUT') {
+      const lease = entry.json<MemberLease>();
+      this.#view.set(entry.key, { key, pid: Pid.from(lease.pid), value: lease.value, expiresAt: lease.expiresAt, revision: entry.revision });
+      if (before === undefined) this.#bucket.notify({ type: 'xotp.registry.register', registry: this.name, key, pid: Pid.from(lease.pid), value: lease.value });
+    } else if (before !== undefined) {
+      this.#view.delete(entry.key);
+      this.#bucket.notify({ type: 'xotp.registry.unregister', registry: this.name, key, pid: before.pid });
     }
   }
 
   /** Stops renewing and watching, removes this node's members, and leaves the runtime's name services. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (this.#timer !== undefined) this.#runtime.clock.clearTimeout(this.#timer);
-    this.#offExit();
+    if (this.#bucket.closed) return;
+    this.#bucket.close();
     this.#unpublish();
-    this.#watch.stop();
-    for (const s of this.#synced.splice(0)) s.resolve();
     await Promise.all([...this.#mine.values()].map((m) => this.unregister(m.key, m.pid)));
   }
 }
@@ -310,39 +227,8 @@ export class ClusterGroups implements NameService {
  *   lease); AlreadyRegisteredError when the runtime already has a name service named `service`.
  */
 export async function clusterGroups(runtime: Runtime, transport: NatsTransport, options: ClusterGroupsOptions = {}): Promise<ClusterGroups> {
-  const o = validateOptions('clusterGroups', options, {
-    bucket: optional(matching(/^[\w-]+$/, 'a bucket name of letters, digits, _ or -'), 'xotp_groups'),
-    leaseMs: optional(integer(10), 5000),
-    renewMs: optional(integer(1)),
-    marginMs: optional(integer(0), 1000),
-    now: optional((v: unknown, key: string) => {
-      if (typeof v !== 'function') throw new InvalidOptionError(key, 'a function returning wall-clock ms', v);
-      return v as () => number;
-    }),
-    service: optional(matching(/^\S+$/, 'a name without spaces'), 'cluster_groups'),
-    listeners: optional((v: unknown, key: string) => {
-      if (!Array.isArray(v) || !v.every((l) => typeof l === 'string' && l.length > 0)) throw new InvalidOptionError(key, 'a list of names of processes', v);
-      return v as string[];
-    }, []),
-  });
-  const renewMs = o.renewMs ?? Math.floor(o.leaseMs / 3);
-  if (renewMs * 2 >= o.leaseMs) throw new InvalidOptionError('clusterGroups.renewMs', `less than half of leaseMs (${o.leaseMs})`, renewMs);
-  const kv = await new Kvm(transport.connection).create(o.bucket, { history: 1 });
-  const watch = await kv.watch({ key: 'm.>' });
-  let groups: ClusterGroups;
-  try {
-    groups = new ClusterGroups(runtime, kv, watch, { service: o.service, listeners: o.listeners, leaseMs: o.leaseMs, renewMs, marginMs: o.marginMs, now: o.now ?? Date.now });
-  } catch (err) {
-    watch.stop();
-    throw err;
-  }
-  try {
-    await groups.sync();
-  } catch (err) {
-    await groups.close();
-    throw err;
-  }
-  return groups;
+  const settings = leaseSettings('clusterGroups', options, { bucket: 'xotp_groups', service: 'cluster_groups' });
+  return openLeasedBucket(runtime, transport, settings, 'm', (bucket) => new ClusterGroups(runtime, bucket));
 }
 
 /** A member's entry: `m.<group>.<node>.<pid number>_<creation>`, each user-given part one token. */

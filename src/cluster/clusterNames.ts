@@ -1,43 +1,22 @@
-import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
+import type { KV, KvWatchEntry } from '@nats-io/kv';
 import { AbortError, AlreadyRegisteredError, InvalidOptionError, NoProcessError, RuntimeStoppedError } from '../runtime/errors.js';
 import { Pid, type PidLike } from '../runtime/pid.js';
-import { validateOptions, optional, integer, matching } from '../runtime/validate.js';
 import type { NameService } from '../runtime/nameService.js';
-import type { Runtime, Target } from '../runtime/runtime.js';
-import type { RegistryRegisterEvent, RegistryUnregisterEvent } from '../registry/registryState.js';
+import type { Runtime } from '../runtime/runtime.js';
 import type { NatsTransport } from './natsTransport.js';
 import { isWrongRevision, token, untoken } from './kvKeys.js';
-
-/** The watcher's iterator (its type comes from @nats-io/kv; nats-core is not a dependency of ours). */
-type KvWatch = Awaited<ReturnType<KV['watch']>>;
+import { leaseSettings, openLeasedBucket, type LeasedBucket, type LeasedBucketOptions } from './leasedBucket.js';
 
 /** Options of `clusterNames`. */
-export interface ClusterNamesOptions {
+export interface ClusterNamesOptions extends LeasedBucketOptions {
   /** The JetStream KV bucket holding the names. Default `'xotp_names'`. */
   bucket?: string;
-  /** How long a name is held without renewal, in ms. Default 5000. */
-  leaseMs?: number;
-  /** How often the owner renews. Default `leaseMs / 3`. */
-  renewMs?: number;
-  /**
-   * How long past a lease's expiry another node waits before it takes the name: covers clock
-   * differences between machines and a slow stand-down. Default 1000.
-   */
-  marginMs?: number;
-  /** Wall-clock time used in lease records (tests move it). Default `Date.now`. */
-  now?: () => number;
   /**
    * The name under which the runtime knows this name service: `{ via: service, key }` resolves a
    * cluster name, and `createRuntime({ nameRegistries: [service] })` makes plain names do so.
    * Default `'cluster'`.
    */
   service?: string;
-  /**
-   * Names of local processes told of every change the bucket's watcher sees, with a registry's
-   * listener events (`xotp.registry.register` / `xotp.registry.unregister`, `registry` being
-   * `service`). Default none.
-   */
-  listeners?: string[];
 }
 
 /** One name's record in the bucket. */
@@ -114,55 +93,32 @@ export class ClusterNames implements NameService {
   readonly name: string;
   readonly kind = 'unique' as const;
   readonly #runtime: Runtime;
+  readonly #bucket: LeasedBucket;
   readonly #kv: KV;
   readonly #leaseMs: number;
   readonly #renewMs: number;
   readonly #marginMs: number;
   readonly #now: () => number;
-  readonly #listeners: string[];
   readonly #owned = new Map<string, Owned>();
   readonly #view = new Map<string, Seen>();
   readonly #waiters = new Set<Waiter>();
-  readonly #synced: Array<{ revision: number; resolve: () => void }> = [];
   readonly #lostListeners = new Set<(lost: ClusterNameLost) => void>();
-  readonly #offExit: () => void;
   readonly #unpublish: () => void;
-  readonly #watch: KvWatch;
-  /** The highest revision the watcher has delivered. */
-  #seen = 0;
-  #timer: unknown;
-  #closed = false;
 
   /** @internal use `clusterNames` */
-  constructor(
-    runtime: Runtime,
-    kv: KV,
-    watch: KvWatch,
-    o: { service: string; listeners: string[]; leaseMs: number; renewMs: number; marginMs: number; now: () => number },
-  ) {
-    this.name = o.service;
+  constructor(runtime: Runtime, bucket: LeasedBucket) {
+    this.name = bucket.settings.service;
     // First: it throws when the runtime already has a service of that name, and nothing is set up yet.
     this.#unpublish = runtime.registerNameService(this);
     this.#runtime = runtime;
-    this.#kv = kv;
-    this.#watch = watch;
-    this.#leaseMs = o.leaseMs;
-    this.#renewMs = o.renewMs;
-    this.#marginMs = o.marginMs;
-    this.#now = o.now;
-    this.#listeners = o.listeners;
-    const onExit = ({ pid }: { pid: Pid }) => this.#ownerExited(pid);
-    // The runtime's shutdown ends renewals and the watcher too: a forgotten close() would
-    // otherwise keep a timer, and so the Node process, alive.
-    const onShutdown = () => void this.close();
-    runtime.events.on('process.exited', onExit);
-    runtime.events.once('runtime.shutdown', onShutdown);
-    this.#offExit = () => {
-      runtime.events.off('process.exited', onExit);
-      runtime.events.off('runtime.shutdown', onShutdown);
-    };
-    void this.#follow();
-    this.#schedule();
+    this.#bucket = bucket;
+    this.#kv = bucket.kv;
+    ({ leaseMs: this.#leaseMs, renewMs: this.#renewMs, marginMs: this.#marginMs, now: this.#now } = bucket.settings);
+    bucket.start({ saw: (entry) => this.#saw(entry), tick: () => this.#tick(), exited: (pid) => this.#ownerExited(pid) }, () => void this.close());
+  }
+
+  get #closed(): boolean {
+    return this.#bucket.closed;
   }
 
   /**
@@ -316,11 +272,8 @@ export class ClusterNames implements NameService {
   }
 
   /** Waits until this node's view has caught up with every write the bucket had when called. */
-  async sync(): Promise<void> {
-    const status = await this.#kv.status();
-    const last = status.streamInfo.state.last_seq;
-    if (this.#seen >= last) return;
-    await new Promise<void>((resolve) => this.#synced.push({ revision: last, resolve }));
+  sync(): Promise<void> {
+    return this.#bucket.sync();
   }
 
   /** Frees a name this node holds; false if it does not hold it. */
@@ -377,11 +330,6 @@ export class ClusterNames implements NameService {
     return { pid: pid.toJSON(), expiresAt: this.#now() + this.#leaseMs };
   }
 
-  #schedule(): void {
-    if (this.#closed) return;
-    this.#timer = this.#runtime.clock.setTimeout(() => this.#tick(), this.#renewMs);
-  }
-
   /** Every `renewMs`: stand down from leases about to run out, renew the others. */
   #tick(): void {
     const now = this.#runtime.clock.now();
@@ -391,7 +339,6 @@ export class ClusterNames implements NameService {
       if (now - owned.sentAt >= this.#leaseMs - this.#renewMs) this.#fence(name, owned, 'lease_expired');
       else if (owned.renewing === undefined) owned.renewing = this.#renew(name, owned);
     }
-    this.#schedule();
   }
 
   async #renew(name: string, owned: Owned): Promise<void> {
@@ -430,16 +377,7 @@ export class ClusterNames implements NameService {
 
   // --- the view ----------------------------------------------------------------------------------
 
-  async #follow(): Promise<void> {
-    try {
-      for await (const entry of this.#watch) this.#saw(entry);
-    } catch {
-      // The connection closed under the watcher: the view stays as it was last seen.
-    }
-  }
-
   #saw(entry: KvWatchEntry): void {
-    this.#seen = Math.max(this.#seen, entry.revision);
     const name = nameOf(entry.key);
     if (name !== undefined) {
       const before = this.#view.get(name);
@@ -448,8 +386,8 @@ export class ClusterNames implements NameService {
         const seen: Seen = { pid: Pid.from(lease.pid), expiresAt: lease.expiresAt, revision: entry.revision };
         this.#view.set(name, seen);
         if (before === undefined || !Pid.equals(before.pid, seen.pid)) {
-          if (before !== undefined) this.#notify({ type: 'xotp.registry.unregister', registry: this.name, key: name, pid: before.pid });
-          this.#notify({ type: 'xotp.registry.register', registry: this.name, key: name, pid: seen.pid, value: undefined });
+          if (before !== undefined) this.#bucket.notify({ type: 'xotp.registry.unregister', registry: this.name, key: name, pid: before.pid });
+          this.#bucket.notify({ type: 'xotp.registry.register', registry: this.name, key: name, pid: seen.pid, value: undefined });
         }
         // Someone else wrote a name this node holds: it is theirs now.
         const owned = this.#owned.get(name);
@@ -460,39 +398,18 @@ export class ClusterNames implements NameService {
         }
       } else {
         this.#view.delete(name);
-        if (before !== undefined) this.#notify({ type: 'xotp.registry.unregister', registry: this.name, key: name, pid: before.pid });
+        if (before !== undefined) this.#bucket.notify({ type: 'xotp.registry.unregister', registry: this.name, key: name, pid: before.pid });
       }
       for (const waiter of [...this.#waiters]) if (waiter.name === name) waiter.wake();
-    }
-    for (let i = this.#synced.length - 1; i >= 0; i--) {
-      const s = this.#synced[i]!;
-      if (this.#seen >= s.revision) {
-        this.#synced.splice(i, 1);
-        s.resolve();
-      }
-    }
-  }
-
-  #notify(event: RegistryRegisterEvent | RegistryUnregisterEvent): void {
-    for (const listener of this.#listeners) {
-      try {
-        this.#runtime.send(listener as Target, event);
-      } catch {
-        // A listener that is not running misses the event, as a registry's would.
-      }
     }
   }
 
   /** Stops renewing and watching, frees every name this node holds, and leaves the runtime's name services. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#closed = true;
-    if (this.#timer !== undefined) this.#runtime.clock.clearTimeout(this.#timer);
-    this.#offExit();
+    this.#bucket.close();
     this.#unpublish();
-    this.#watch.stop();
     for (const waiter of [...this.#waiters]) waiter.wake();
-    for (const s of this.#synced.splice(0)) s.resolve();
     await Promise.all(this.held().map((name) => this.unregister(name)));
   }
 }
@@ -505,39 +422,8 @@ export class ClusterNames implements NameService {
  *   lease); AlreadyRegisteredError when the runtime already has a name service named `service`.
  */
 export async function clusterNames(runtime: Runtime, transport: NatsTransport, options: ClusterNamesOptions = {}): Promise<ClusterNames> {
-  const o = validateOptions('clusterNames', options, {
-    bucket: optional(matching(/^[\w-]+$/, 'a bucket name of letters, digits, _ or -'), 'xotp_names'),
-    leaseMs: optional(integer(10), 5000),
-    renewMs: optional(integer(1)),
-    marginMs: optional(integer(0), 1000),
-    now: optional((v: unknown, key: string) => {
-      if (typeof v !== 'function') throw new InvalidOptionError(key, 'a function returning wall-clock ms', v);
-      return v as () => number;
-    }),
-    service: optional(matching(/^\S+$/, 'a name without spaces'), 'cluster'),
-    listeners: optional((v: unknown, key: string) => {
-      if (!Array.isArray(v) || !v.every((l) => typeof l === 'string' && l.length > 0)) throw new InvalidOptionError(key, 'a list of names of processes', v);
-      return v as string[];
-    }, []),
-  });
-  const renewMs = o.renewMs ?? Math.floor(o.leaseMs / 3);
-  if (renewMs * 2 >= o.leaseMs) throw new InvalidOptionError('clusterNames.renewMs', `less than half of leaseMs (${o.leaseMs})`, renewMs);
-  const kv = await new Kvm(transport.connection).create(o.bucket, { history: 1 });
-  const watch = await kv.watch({ key: 'n.>' });
-  let names: ClusterNames;
-  try {
-    names = new ClusterNames(runtime, kv, watch, { service: o.service, listeners: o.listeners, leaseMs: o.leaseMs, renewMs, marginMs: o.marginMs, now: o.now ?? Date.now });
-  } catch (err) {
-    watch.stop();
-    throw err;
-  }
-  try {
-    await names.sync();
-  } catch (err) {
-    await names.close();
-    throw err;
-  }
-  return names;
+  const settings = leaseSettings('clusterNames', options, { bucket: 'xotp_names', service: 'cluster' });
+  return openLeasedBucket(runtime, transport, settings, 'n', (bucket) => new ClusterNames(runtime, bucket));
 }
 
 /** A name is one base64url token under `n.`. */
