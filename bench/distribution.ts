@@ -16,62 +16,15 @@
  *
  * Run: npm run bench -- distribution
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { createRuntime, defineServer, pool, Pool, pythonBridge, silentLogger, type Pid } from '../src/index.js';
 import { connectNats, remotePool, servePool } from '../src/cluster/index.js';
+import { findNatsServer, startNatsServer } from '../src/testing/index.js';
 import { med, percentile, ratioRow, report, type Row } from './lib.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CALLS = Number(process.env.BENCH_DIST_CALLS ?? 2000);
 const POOL_CALLS = Number(process.env.BENCH_DIST_POOL_CALLS ?? 1000);
-
-function findNatsServer(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter).concat(['/usr/bin', '/usr/sbin', '/usr/local/bin'])) {
-    const candidate = join(dir, 'nats-server');
-    if (dir !== '' && existsSync(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A private nats-server; `stop` ends it and removes its store. */
-async function startNats(bin: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'xotp-bench-nats-'));
-  const server: ChildProcess = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-sd', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const stop = async () => {
-    if (server.exitCode === null && server.signalCode === null) {
-      const gone = new Promise((r) => server.once('exit', r));
-      server.kill('SIGTERM');
-      await gone;
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  await new Promise<void>((resolve, reject) => {
-    let log = '';
-    server.stderr!.on('data', (chunk: Buffer) => {
-      log += chunk.toString();
-      if (log.includes('Server is ready')) resolve();
-    });
-    server.once('exit', (code) => reject(new Error(`nats-server exited (${code}) before it was ready:\n${log}`)));
-  });
-  return { url: `nats://127.0.0.1:${port}`, stop };
-}
 
 const bin = findNatsServer();
 if (bin === undefined) {
@@ -80,7 +33,7 @@ if (bin === undefined) {
   process.exit(0);
 }
 
-const nats = await startNats(bin);
+const nats = await startNatsServer({ bin, jetstream: false });
 try {
   const rows: Row[] = [];
   const payload = { text: 'x'.repeat(80), n: 42 };

@@ -14,3 +14,5 @@ export type { LogRecord } from './memoryLogger.js';
 export { fakeBackend } from '../workers/fakeBackend.js';
 export type { FakeBackendOptions, FakeHandler, FakeCallContext, FakeStatus, FakeRunOptions } from '../workers/fakeBackend.js';
 export { pythonService, Service } from '../workers/pythonService.js';
+export { startNatsServer, findNatsServer } from './natsServer.js';
+export type { NatsServerHandle, NatsServerOptions } from './natsServer.js';
