@@ -2,9 +2,9 @@ import { AbortError, InvalidOptionError, NoProcessError, ProcessExitError, descr
 import { validateOptions, optional, isTimeout, instanceOf, isString } from '../runtime/validate.js';
 import type { Runtime, Target } from '../runtime/runtime.js';
 import { BridgeExitedError, BridgeNotRunningError } from './bridgeErrors.js';
-import { Status } from '../runtime/processRecord.js';
+import { Status, type ProcessRecord } from '../runtime/processRecord.js';
 import { mailboxIdle } from '../runtime/xstateInternals.js';
-import { BridgeCore, type BridgeCallRequest, type BridgeInfo } from './bridgeCore.js';
+import { BridgeCore, type BridgeCallRequest, type BridgeInfo, type DirectReceiver } from './bridgeCore.js';
 
 /** Options of `callBridge`. */
 export interface BridgeCallOptions {
@@ -73,14 +73,33 @@ export function callBridge<R = unknown>(
   // The direct path (DESIGN.md "Hot paths"): a ready bridge that is alive and between events
   // gets the call from here, straight to its pipe. An abort signal, an inspector (which must see
   // the call as an event) or any other state takes the machine's path below.
-  const rec = signal === undefined && !runtime.delivery.inspected ? runtime.recordFor(bridge) : undefined;
-  if (rec !== undefined) {
-    const core = rec.behaviour;
-    if (core instanceof BridgeCore && core.open && rec.status === Status.Alive && mailboxIdle(rec.actor)) {
-      return core.direct<R>(runtime, rec.actor, { bridge: 'call', op, args, token: undefined, timeout, session });
-    }
-  }
+  const rec = signal === undefined ? openRecord(runtime, bridge) : undefined;
+  if (rec !== undefined) return (rec.behaviour as BridgeCore).direct<R>(runtime, rec.actor, { bridge: 'call', op, args, token: undefined, timeout, session });
   return callThroughKernel<R>(runtime, bridge, op, args, timeout, signal, session);
+}
+
+/** The bridge's record when a call may take the direct path: ready, alive, between events, not inspected. */
+function openRecord(runtime: Runtime, bridge: Target): ProcessRecord | undefined {
+  if (runtime.delivery.inspected) return undefined;
+  const rec = runtime.recordFor(bridge);
+  if (rec === undefined) return undefined;
+  const core = rec.behaviour;
+  return core instanceof BridgeCore && core.open && rec.status === Status.Alive && mailboxIdle(rec.actor) ? rec : undefined;
+}
+
+/**
+ * `callBridge`'s direct path for a client that settles its own caller (a pool's `Pool.run`):
+ * sends the call with `to` as its receiver and returns true, or returns false having sent
+ * nothing when the call cannot take the direct path (then `callBridge` it). The arguments are
+ * the client's, already checked: `op` a non-empty string, `timeout` a number of ms or Infinity.
+ *
+ * @internal
+ */
+export function callBridgeWith(runtime: Runtime, bridge: Target, op: string, args: unknown, timeout: number | undefined, to: DirectReceiver): boolean {
+  const rec = openRecord(runtime, bridge);
+  if (rec === undefined) return false;
+  (rec.behaviour as BridgeCore).send(runtime, rec.actor, { bridge: 'call', op, args, token: undefined, timeout, session: undefined }, to);
+  return true;
 }
 
 async function callThroughKernel<R>(

@@ -76,21 +76,41 @@ export interface BridgeStats {
 }
 
 /**
- * Where a call's answer goes on the direct path (`callBridge` on a ready bridge): the caller's
- * own promise, settled without the kernel's call table or a machine transition.
+ * Where a call's answer goes on the direct path (a call on a ready bridge, without the kernel's
+ * call table or a machine transition), settled from the process's data handler. A client with
+ * bookkeeping of its own on the answer (a pool checking its worker back in) subclasses it, so
+ * that bookkeeping runs there and its caller's promise is the only one on the path.
+ *
+ * @internal
  */
-class DirectAnswer {
-  constructor(
-    readonly resolve: (value: unknown) => void,
-    readonly reject: (error: unknown) => void,
-  ) {}
+export abstract class DirectReceiver {
+  abstract resolve(value: unknown): void;
+  abstract reject(error: unknown): void;
 }
 
-/** A kernel call's `from` (through the machine), or the caller's own promise (the direct path). */
-type Answer = CallFrom | DirectAnswer;
+/** `callBridge`'s receiver: the caller's own promise. */
+class DirectAnswer extends DirectReceiver {
+  constructor(
+    readonly onResolve: (value: unknown) => void,
+    readonly onReject: (error: unknown) => void,
+  ) {
+    super();
+  }
+
+  resolve(value: unknown): void {
+    this.onResolve(value);
+  }
+
+  reject(error: unknown): void {
+    this.onReject(error);
+  }
+}
+
+/** A kernel call's `from` (through the machine), or a direct caller's receiver. */
+type Answer = CallFrom | DirectReceiver;
 
 function answer(rt: Runtime, to: Answer, ok: boolean, value: unknown): void {
-  if (to instanceof DirectAnswer) {
+  if (to instanceof DirectReceiver) {
     if (ok) to.resolve(value);
     else to.reject(value);
   } else if (ok) rt.reply(to, value);
@@ -221,7 +241,7 @@ export class BridgeCore {
     this.open = false;
     for (const id of [...this.pending.keys()]) {
       const pending = this.#drop(id)!;
-      if (pending.from instanceof DirectAnswer) pending.from.reject(error);
+      if (pending.from instanceof DirectReceiver) pending.from.reject(error);
     }
     for (const c of this.#cancelling.values()) if (c.grace) this.#deadlines!.cancel(c.grace);
     this.#cancelling.clear();

@@ -131,6 +131,20 @@ export class RecoveryOrchestrator {
     } catch (err) {
       return Promise.reject(err);
     }
+    return this.runAdmitted(attempt, run, policy, breaker, probe);
+  }
+
+  /**
+   * `run` for an operation that `breaker` (this orchestrator's, read when it was admitted)
+   * already admitted, `probe` being what its `admit()` returned.
+   */
+  runAdmitted<T>(
+    attempt: (ctx: AttemptContext) => Promise<T>,
+    run: RecoveryRun,
+    policy: RetryPolicy | false | undefined,
+    breaker: BreakerCore | undefined,
+    probe: boolean,
+  ): Promise<T> {
     const first = attempt({ attempt: 1, avoid: undefined });
     // The breaker sees the operation's outcome after recovery, not each attempt: a call that a
     // retry saved (a worker killed under it) says nothing against the service, while a service
@@ -141,12 +155,26 @@ export class RecoveryOrchestrator {
         if (breaker) breaker.succeeded(probe);
         return value;
       },
-      (thrown: unknown) => {
-        const { error, ranOn } = unwrap(thrown);
-        const recovered = this.#recover(attempt, error, ranOn, run, policy === undefined ? this.#policy : policy);
-        return breaker ? throughBreakerOutcome(breaker, probe, recovered) : recovered;
-      },
+      (thrown: unknown) => this.recoverFirst(thrown, attempt, run, policy, breaker, probe),
     );
+  }
+
+  /**
+   * The first attempt of an admitted operation failed with `thrown`: recovers it (`attempt`
+   * makes the retries) and reports the outcome to `breaker`. Also for a caller that ran the
+   * first attempt itself and reports its success itself (a pool's run, on its hot path).
+   */
+  recoverFirst<T>(
+    thrown: unknown,
+    attempt: (ctx: AttemptContext) => Promise<T>,
+    run: RecoveryRun,
+    policy: RetryPolicy | false | undefined,
+    breaker: BreakerCore | undefined,
+    probe: boolean,
+  ): Promise<T> {
+    const { error, ranOn } = unwrap(thrown);
+    const recovered = this.#recover(attempt, error, ranOn, run, policy === undefined ? this.#policy : policy);
+    return breaker ? throughBreakerOutcome(breaker, probe, recovered) : recovered;
   }
 
   /** Decides what to do with a failure after `attempt` attempts (capacity is checked by the caller). */

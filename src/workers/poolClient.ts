@@ -4,7 +4,9 @@ import { formatReason } from '../runtime/exitReason.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { validateOptions, optional, isTimeout, instanceOf, isString, isBoolean } from '../runtime/validate.js';
 import { isRetryPolicy, type RetryOptions, type RetryPolicy } from '../recovery/retry.js';
-import { callBridge } from '../bridge/bridgeClient.js';
+import { callBridge, callBridgeWith } from '../bridge/bridgeClient.js';
+import { DirectReceiver } from '../bridge/bridgeCore.js';
+import type { BreakerCore } from '../recovery/breakerCore.js';
 import { BridgeExitedError, BridgeNotRunningError } from '../bridge/bridgeErrors.js';
 import { isPoolState, type CheckinOutcome, type Lease, type PoolCast, type PoolRequest, type PoolState, type PoolStatus } from './poolManager.js';
 import type { SessionState } from './sessionTable.js';
@@ -204,6 +206,116 @@ function outcomeOf(err: unknown): CheckinOutcome {
   return 'ok'; // a Python exception fails the call, not the worker
 }
 
+/** `Pool.run` without options. */
+const noOptions: ValidRunOptions = Object.freeze({});
+
+/**
+ * `Pool.run` the general way: checkout through the manager when no worker is idle, sessions,
+ * abort signals, telemetry, and every retry. With `breaker`, the operation was already admitted
+ * by it (`probe`: what its `admit()` returned).
+ */
+function runThroughRecovery<R>(
+  runtime: Runtime,
+  pool: string,
+  state: PoolState | undefined,
+  op: string,
+  args: unknown,
+  o: ValidRunOptions,
+  breaker?: BreakerCore,
+  probe = false,
+): Promise<R> {
+  const recovery = state?.recovery;
+  const once = attemptOnce<R>(runtime, pool, state, op, args, o);
+  if (!recovery) return once(o.timeout);
+  const deadline = deadlineOf(runtime, o);
+  const attempt = attemptsOf(runtime, o, deadline, once);
+  const run = { idempotent: o.idempotent === true, session: o.session, deadline, signal: o.signal };
+  return breaker !== undefined ? recovery.runAdmitted(attempt, run, o.retry, breaker, probe) : recovery.run(attempt, run, o.retry);
+}
+
+/** One attempt of a run, with `timeout`: a checkout, the call, the check-in. */
+function attemptOnce<R>(runtime: Runtime, pool: string, state: PoolState | undefined, op: string, args: unknown, o: ValidRunOptions) {
+  return (timeout: number | 'infinity' | undefined): Promise<R> => {
+    const callOptions =
+      timeout === undefined && o.signal === undefined && o.session === undefined
+        ? undefined
+        : { ...(timeout !== undefined ? { timeout } : {}), ...(o.signal ? { signal: o.signal } : {}), ...(o.session !== undefined ? { session: o.session } : {}) };
+    return withLease(runtime, pool, state, o, (worker) =>
+      listening(runtime, 'pool.call') ? timedCall<R>(runtime, pool, worker, op, args, o.session, callOptions) : callBridge<R>(runtime, worker, op, args, callOptions),
+    );
+  };
+}
+
+/** One deadline for the whole operation: every retry gets only what is left of it. */
+function deadlineOf(runtime: Runtime, o: ValidRunOptions): number | undefined {
+  return typeof o.timeout === 'number' && Number.isFinite(o.timeout) ? runtime.clock.now() + o.timeout : undefined;
+}
+
+/** Attempt `n` of a run: the first with the run's timeout, a retry with what is left of it. */
+function attemptsOf<R>(runtime: Runtime, o: ValidRunOptions, deadline: number | undefined, once: (timeout: number | 'infinity' | undefined) => Promise<R>) {
+  const clock = runtime.clock;
+  return ({ attempt: n }: { attempt: number }) => once(n === 1 || deadline === undefined ? o.timeout : Math.max(0, Math.round(deadline - clock.now())));
+}
+
+/**
+ * A `Pool.run` on the hot path, as the bridge's receiver of its answer: checks the worker in,
+ * tells the breaker, and settles the caller's promise, with no promise of its own. A failure
+ * goes to the recovery orchestrator as any first attempt's would (retries then take the general
+ * path); only then are the retries' closures made.
+ */
+class OnLease<R> extends DirectReceiver {
+  settle!: (value: R | PromiseLike<R>) => void;
+  fail!: (error: unknown) => void;
+  /** Clock time the operation's deadline ends at, read only when it has a finite timeout (for retries). */
+  readonly #deadline: number | undefined;
+
+  constructor(
+    readonly runtime: Runtime,
+    readonly pool: string,
+    readonly state: PoolState,
+    readonly lease: Lease,
+    readonly op: string,
+    readonly args: unknown,
+    readonly o: ValidRunOptions,
+    readonly breaker: BreakerCore | undefined,
+    readonly probe: boolean,
+  ) {
+    super();
+    this.#deadline = o.timeout === undefined ? undefined : deadlineOf(runtime, o);
+  }
+
+  resolve(value: unknown): void {
+    try {
+      checkin(this.runtime, this.pool, this.state, this.lease, 'ok', false);
+      if (this.breaker !== undefined) this.breaker.succeeded(this.probe);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.settle(value as R);
+  }
+
+  reject(err: unknown): void {
+    const { runtime, pool, state, o } = this;
+    try {
+      // The caller stopped waiting (timed out): Python may still be running the call.
+      checkin(runtime, pool, state, this.lease, outcomeOf(err), err instanceof TimeoutError || err instanceof AbortError);
+    } catch (thrown) {
+      this.fail(thrown);
+      return;
+    }
+    const recovery = state.recovery;
+    if (recovery === undefined) {
+      this.fail(err);
+      return;
+    }
+    const deadline = this.#deadline;
+    const once = attemptOnce<R>(runtime, pool, state, this.op, this.args, o);
+    const run = { idempotent: o.idempotent === true, session: undefined, deadline, signal: undefined };
+    recovery.recoverFirst<R>(err, attemptsOf(runtime, o, deadline, once), run, o.retry, this.breaker, this.probe).then(this.settle, this.fail);
+  }
+}
+
 /**
  * The pool API. Calls run in the caller: the manager only hands workers out and takes them back,
  * so it never waits on Python.
@@ -223,35 +335,49 @@ export const Pool = {
    *   only once Python answers, or replaced if its bridge ends wedged — BridgeExitedError when
    *   the worker crashed mid-call: it is then replaced).
    */
-  run<R = unknown>(runtime: Runtime, pool: string, op: string, args?: unknown, options: PoolRunOptions = {}): Promise<R> {
+  run<R = unknown>(runtime: Runtime, pool: string, op: string, args?: unknown, options?: PoolRunOptions): Promise<R> {
     let o: ValidRunOptions;
     try {
-      o = isEmpty(options) ? (options as ValidRunOptions) : (validateOptions('Pool.run', options, runSchema) as ValidRunOptions);
+      // No options (the common case) allocates nothing: not even a default `{}`.
+      o = options === undefined ? noOptions : isEmpty(options) ? (options as ValidRunOptions) : (validateOptions('Pool.run', options, runSchema) as ValidRunOptions);
     } catch (err) {
       return Promise.reject(err);
     }
     const state = poolStateOf(runtime, pool);
-    const recovery = state?.recovery;
-    const once = (timeout: number | 'infinity' | undefined) => {
-      const callOptions =
-        timeout === undefined && o.signal === undefined && o.session === undefined
-          ? undefined
-          : { ...(timeout !== undefined ? { timeout } : {}), ...(o.signal ? { signal: o.signal } : {}), ...(o.session !== undefined ? { session: o.session } : {}) };
-      return withLease(runtime, pool, state, o, (worker) =>
-        listening(runtime, 'pool.call') ? timedCall<R>(runtime, pool, worker, op, args, o.session, callOptions) : callBridge<R>(runtime, worker, op, args, callOptions),
+    if (state === undefined || o.session !== undefined || o.signal !== undefined || typeof op !== 'string' || op.length === 0 || listening(runtime, 'pool.checkout') || listening(runtime, 'pool.call')) {
+      return runThroughRecovery<R>(runtime, pool, state, op, args, o);
+    }
+    // The hot path (DESIGN.md "Hot paths"): admitted by the breaker, an idle worker checked out
+    // from the pool's tables, the call sent straight to its pipe, all in this turn; the reply
+    // checks the worker in and tells the breaker from the bridge's data handler (OnLease), so
+    // the caller's promise is the only one on the path, as on a direct call to the worker.
+    const recovery = state.recovery;
+    const breaker = recovery?.breaker;
+    let probe = false;
+    if (breaker !== undefined) {
+      try {
+        probe = breaker.admit();
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    const lease = state.checkoutNow();
+    if (lease === undefined) return runThroughRecovery<R>(runtime, pool, state, op, args, o, breaker, probe);
+    const call = new OnLease<R>(runtime, pool, state, lease, op, args, o, breaker, probe);
+    const promise = new Promise<R>((resolve, reject) => {
+      call.settle = resolve;
+      call.fail = reject;
+    });
+    const timeout = o.timeout as number | undefined; // validated: a number (Infinity for 'infinity')
+    if (!callBridgeWith(runtime, lease.worker, op, args, timeout, call)) {
+      // Not ready for the direct path (an inspector attached, the bridge between events): the
+      // kernel's path, settling the same receiver.
+      callBridge(runtime, lease.worker, op, args, timeout === undefined ? undefined : { timeout }).then(
+        (value) => call.resolve(value),
+        (err: unknown) => call.reject(err),
       );
-    };
-    if (!recovery) return once(o.timeout);
-    // One deadline for the whole operation: every retry gets only what is left of it.
-    const clock = runtime.clock;
-    const deadline = typeof o.timeout === 'number' && Number.isFinite(o.timeout) ? clock.now() + o.timeout : undefined;
-    const attempt = ({ attempt: n }: { attempt: number }) =>
-      once(n === 1 || deadline === undefined ? o.timeout : Math.max(0, Math.round(deadline - clock.now())));
-    return recovery.run(
-      attempt,
-      { idempotent: o.idempotent === true, session: o.session, deadline, signal: o.signal },
-      o.retry,
-    );
+    }
+    return promise;
   },
 
   /**

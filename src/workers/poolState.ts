@@ -37,7 +37,8 @@ export class PoolState {
   readonly waiters: Waiter[] = [];
   /** Callers waiting for one particular (session-bound) worker. */
   readonly bound = new Map<number, Waiter[]>();
-  readonly leases = new Map<number, { worker: Pid; session: string | undefined }>();
+  /** Lease number → its lease (what `checkoutNow` hands the caller: one object per checkout). */
+  readonly leases = new Map<number, Lease & { session: string | undefined }>();
   readonly readyWaiters: CallFrom[] = [];
   readonly sessions: SessionTable | undefined;
   /** Workers asked of the supervisor and not spawned yet. */
@@ -387,9 +388,7 @@ export class PoolState {
     if (ctx === undefined || this.stopping || this.waiters.length > 0 || this.idle.length === 0) return undefined;
     const next = this.#takeIdle();
     if (next === undefined) return undefined;
-    const lease = ++this.#lease;
-    this.#lend(ctx, this.workers.get(next.id)!, lease, undefined);
-    return { lease, worker: next };
+    return this.#lend(ctx, this.workers.get(next.id)!, ++this.#lease, undefined);
   }
 
   /** `checkin` in the caller's own turn; false when the manager no longer runs (nothing to give back). */
@@ -412,14 +411,15 @@ export class PoolState {
   }
 
   /** The bookkeeping of a checkout, however the worker was handed out. */
-  #lend(ctx: ManagerContext, w: Worker, lease: number, session: string | undefined): void {
+  #lend(ctx: ManagerContext, w: Worker, lease: number, session: string | undefined): Lease {
     const rt = ctx.runtime;
     w.busy = true;
     const now = rt.clock.now();
     w.operations++;
     w.busySince = now;
     if (w.lifecycle?.can('busy')) w.lifecycle.go('busy', 'checkout', now);
-    this.leases.set(lease, { worker: w.pid, session });
+    const l = { lease, worker: w.pid, session };
+    this.leases.set(lease, l);
     this.stats.checkouts++;
     if (session !== undefined && this.sessions) {
       if (this.sessions.lookup(session, now).state !== 'bound') {
@@ -428,6 +428,7 @@ export class PoolState {
       }
       this.sessions.acquire(session, now);
     }
+    return l;
   }
 
   checkin(ctx: ManagerContext, lease: number, outcome: CheckinOutcome, abandoned = false): void {
@@ -536,7 +537,11 @@ export class PoolState {
       this.#grant(ctx, w, waiter);
       if (w.busy) return;
     }
-    if (!this.idle.some((p) => p.id === w.pid.id)) this.idle.push(w.pid);
+    // A loop, not `some` with a closure: this runs on every check-in.
+    const idle = this.idle;
+    const id = w.pid.id;
+    for (let i = 0; i < idle.length; i++) if (idle[i]!.id === id) return;
+    idle.push(w.pid);
   }
 
   cancel(token: string): void {
