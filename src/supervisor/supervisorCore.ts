@@ -72,6 +72,9 @@ interface Pending {
   readonly key: string;
   readonly pid: Pid;
   readonly shutdown: NormalizedChildSpec['shutdown'];
+  /** Its EXIT, if that came while it was waited for: a child already dead when the step began
+   * has only a noproc DOWN, and supervisor.erl's unlink_flush takes the EXIT's reason then. */
+  exit?: { reason: ExitReason };
 }
 
 /**
@@ -500,6 +503,17 @@ export class SupervisorCore {
         }
       }
       const rec = rt.recordFor(pid);
+      if (rec === undefined && pid.node !== rt.name) {
+        // A child on another node has no record here, and may end before a monitor set after
+        // the signal reaches its node (noproc instead of its reason): monitor it first.
+        const ref = rt.monitor(pid, sup);
+        this.pending.set(ref, p);
+        this.#pendingPids.set(pid.id, p);
+        if (shutdown === 'brutal_kill') rt.unlink(sup, pid);
+        rt.exit(pid, shutdown === 'brutal_kill' ? 'kill' : 'shutdown', sup);
+        if (shutdown !== 'brutal_kill' && shutdown !== 'infinity' && !timeouts?.includes(shutdown)) (timeouts ??= []).push(shutdown);
+        continue;
+      }
       const alive = rec !== undefined && rec.status !== Status.Dead;
       if (alive) {
         // A kill cannot be trapped, so unlinking first changes nothing the child can see; it
@@ -532,13 +546,19 @@ export class SupervisorCore {
     return p !== undefined && Pid.equals(p.pid, from);
   }
 
+  /** The EXIT of a child the current terminate step waits for: its DOWN ends the wait. */
+  onPendingExit(from: Pid, reason: ExitReason): void {
+    const p = this.#pendingPids.get(from.id);
+    if (p !== undefined && Pid.equals(p.pid, from)) p.exit = { reason };
+  }
+
   /** A child of the current terminate step went down. */
   onDown(rt: Runtime, self: AnyActorRef, ref: string, reason: ExitReason): void {
     const p = this.pending.get(ref);
     if (p === undefined) return;
     this.pending.delete(ref);
     this.#pendingPids.delete(p.pid.id);
-    this.#terminated(rt, self, p, reason);
+    this.#terminated(rt, self, p, reason === 'noproc' && p.exit !== undefined ? p.exit.reason : reason);
   }
 
   /** A child being terminated is gone with `reason`: report an unexpected reason, update the table. */

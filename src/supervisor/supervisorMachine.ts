@@ -139,9 +139,11 @@ export function createSupervisorMachine(mode: 'static' | 'dynamic', label: strin
           [KILL_TIMEOUT]: {
             actions: ({ context, event, self }) => context.core.killStragglers(rt(self), self, event.ms),
           },
-          // The EXIT of a child being terminated is expected; its DOWN ends the wait.
+          // The EXIT of a child being terminated is expected; its DOWN ends the wait (with the EXIT's
+          // reason, if that DOWN says only noproc: the child was dead before the step began).
           'xotp.exit': {
             guard: ({ context, event }) => context.core.isPendingExit(event.from),
+            actions: ({ context, event }) => context.core.onPendingExit(event.from, event.reason),
           },
         },
       },
