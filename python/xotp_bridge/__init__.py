@@ -37,8 +37,9 @@ The process exits when its control pipe closes (the Node side is gone), on SIGTE
 ``shutdown`` frame once in-flight calls finish, and when its parent dies, so it never outlives
 its owner. That holds from before the user's module is imported (``python -m xotp_bridge``
 arms it first): a thread waits for the control pipe to hang up while the import runs; on Linux
-PR_SET_PDEATHSIG (armed after the handshake, or by that thread if the import takes longer than
-50 ms), elsewhere a poll of the parent pid, covers a handler that holds the main thread.
+PR_SET_PDEATHSIG (armed on the main thread before the import, so an import or a handler that
+holds the GIL is covered too), elsewhere a poll of the parent pid, covers a handler that holds
+the main thread.
 
 A frame this side cannot use (not JSON, not an object, an unknown type, an oversize length) is
 answered with a ``protocol_error`` frame, never with a crash; a cancelled call is acknowledged

@@ -122,22 +122,45 @@ def handlers():
 def _die_with_parent():
     """Linux: SIGKILL this process when the process that spawned it exits, even if it was
     SIGKILLed and could not close the pipes in an orderly way. Returns whether it is armed.
-    Idempotent: the server arms it after its handshake, the pipe watch during a slow import."""
+    Idempotent. Armed on the main thread before any user code is imported: the setting belongs
+    to the thread that makes the call, and a thread of our own could only make it once it got
+    the GIL, which an import that holds the GIL (a large C extension loading) never gives up."""
     if "pdeathsig" in _guard:
         return _guard["pdeathsig"]
     armed = False
     if sys.platform.startswith("linux"):
         try:
-            import ctypes  # ~3 ms: never on the way to the handshake
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            armed = libc.prctl(1, signal.SIGKILL, 0, 0, 0) == 0  # PR_SET_PDEATHSIG
+            armed = _prctl_pdeathsig(signal.SIGKILL) == 0
         except Exception:  # pragma: no cover - best effort
             armed = False
     _guard["pdeathsig"] = armed
     if armed and _parent_gone():
         os._exit(0)  # the parent died before prctl took effect
     return armed
+
+
+def _prctl_pdeathsig(sig):
+    """prctl(PR_SET_PDEATHSIG, sig) through _ctypes itself (~1 ms on this path to the handshake;
+    ``import ctypes`` builds its whole type library first, ~2.5 ms), else through ctypes."""
+    try:
+        import _ctypes
+
+        class _Int(_ctypes._SimpleCData):
+            _type_ = "i"
+
+        class _ULong(_ctypes._SimpleCData):
+            _type_ = "L"
+
+        class _Prctl(_ctypes.CFuncPtr):
+            _flags_ = _ctypes.FUNCFLAG_CDECL
+            _restype_ = _Int
+
+        prctl = _Prctl(_ctypes.dlsym(_ctypes.dlopen(None, 2), "prctl"))  # RTLD_NOW, the program itself
+        return prctl(_ULong(1), _ULong(int(sig)), _ULong(0), _ULong(0), _ULong(0))
+    except Exception:  # pragma: no cover - another Python's _ctypes
+        import ctypes
+
+        return ctypes.CDLL(None).prctl(1, int(sig), 0, 0, 0)
 
 
 def _parent_gone():
@@ -159,12 +182,6 @@ def _watch_parent():
     _thread.start_new_thread(poll, ())
 
 
-# How long an import may run before the pipe watch arms PR_SET_PDEATHSIG itself (seconds): a
-# start that takes longer does not notice the ctypes import, and an import that holds the GIL
-# (a C extension loading a model) is then still ended by the kernel when its owner dies.
-_SLOW_IMPORT = 0.05
-
-
 def _watch_pipe(fd):
     """Ends the process when the control pipe hangs up (Node is gone) while the main thread is
     still importing user code. The thread never reads the pipe (poll with no events still
@@ -178,10 +195,7 @@ def _watch_pipe(fd):
     def run():
         poller = select.poll()
         poller.register(fd, 0)
-        if not poller.poll(_SLOW_IMPORT * 1000):
-            if "serving" not in _guard:
-                _die_with_parent()
-            poller.poll()
+        poller.poll()
         if "serving" not in _guard:
             os._exit(0)  # the control pipe closed before the server took it: the owner is gone
 
@@ -207,6 +221,7 @@ def _guard_owner():
         os.fstat(IN_FD)
     except OSError:
         return  # not started by xotp (no control pipe): nothing to watch
+    _die_with_parent()
     _watch_pipe(IN_FD)
 
 
@@ -539,8 +554,8 @@ class _Server:
                 "concurrency": self.concurrency,
             }
         )
-        # While Node handles the handshake: from now on a handler may hold the main thread, and
-        # the kernel must end this process if its owner dies meanwhile.
+        # Armed already (before any user code) when xotp started this process; otherwise now,
+        # since from here on a handler may hold the main thread.
         _die_with_parent()
         while True:
             try:

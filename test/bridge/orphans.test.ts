@@ -61,3 +61,20 @@ test.serial('regression: Python outlives its killed host while importing — SIG
     host.cleanup(pids);
   }
 });
+
+test.serial('regression: Python outlived its killed host during an import that holds the GIL — PR_SET_PDEATHSIG was armed only after the handshake or by a thread that needs the GIL', async (t) => {
+  const host = startHost('bridges', { XOTP_FIXTURE_IMPORT_HOLD_GIL: '1' });
+  let pids: number[] = [];
+  try {
+    pids = await host.markers('gil', 4);
+    t.is(pids.length, 4, 'two module bridges and two script bridges are importing, holding the GIL');
+    // The kernel's guard is armed on the main thread before any user code runs (a thread of its
+    // own could only arm it once it got the GIL, which such an import does not give up).
+    const armed = pids.map((pid) => readFileSync(`${host.dir}/gil-${pid}`, 'utf8'));
+    await host.kill();
+    t.deepEqual(await aliveAfter(pids, 1000), [], 'no Python process of the host is alive 1 s after it was SIGKILLed');
+    t.deepEqual(armed, ['9', '9', '9', '9'], 'PR_SET_PDEATHSIG = SIGKILL on the main thread');
+  } finally {
+    host.cleanup(pids);
+  }
+});
