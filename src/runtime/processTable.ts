@@ -323,6 +323,10 @@ export class ProcessTable implements RecordOwner {
     if (typeof watcher === 'function') {
       // A callback learns of it after `monitor` has returned its ref, like a message would.
       queueMicrotask(() => this.#deliverDown(undefined, watcher, down));
+    } else if (this.#draining) {
+      // Behind the signals already queued: a process that died in this drain may still have its
+      // EXIT to the watcher on the way, and OTP delivers that first (one sender, in order).
+      this.#jobs.push(() => this.#deliverDown(undefined, watcher, down));
     } else {
       this.drainAfter(() => this.#deliverDown(undefined, watcher, down));
     }

@@ -67,3 +67,21 @@ for (const shutdown of ['brutal_kill', 1000] as const) {
     t.deepEqual(a.trace.of('supervisor.shutdownError'), []);
   });
 }
+
+test('regression: a bystander that died of the same signal as the failed child was reported as noproc (the DOWN of a monitor on a dead process overtook its EXIT)', async (t) => {
+  await using rt = createTestRuntime();
+  const sup = await startSup(rt, supervisor({ strategy: 'one_for_all', children: [workerSpec('a'), workerSpec('b')] }), 'top');
+  const a = await livePid(rt, sup, 'a');
+  const b = await livePid(rt, sup, 'b');
+  // x is linked to both: its death kills a, then b; the supervisor handles a's EXIT (and
+  // terminates b for the group restart) while b's EXIT is still on its way.
+  const x = rt.spawn(idle);
+  rt.link(x, a);
+  rt.link(x, b);
+  rt.exit(x, 'boom');
+  await rt.flush();
+  t.deepEqual(rt.trace.exits().filter((e) => e.pid.id === b.id).map((e) => e.reason), ['boom']);
+  // supervisor.erl: shutdown(b) gets DOWN noproc, and unlink_flush takes boom from b's EXIT.
+  t.deepEqual(rt.trace.of('supervisor.shutdownError').map((e) => [e.pid.id === b.id ? 'b' : String(e.pid), e.reason]), [['b', 'boom']]);
+  t.not((await livePid(rt, sup, 'b')).id, b.id);
+});
