@@ -48,19 +48,48 @@ export function resolvePython(command: string, lookup: PythonLookup = {}): Promi
   const env = lookup.env ?? process.env;
   const cwd = lookup.cwd ?? process.cwd();
   const key = cacheKey(command, env, cwd);
+  const now = resolvedNow(command, env, cwd, key);
+  return now !== undefined ? Promise.resolve(now) : resolveByRunning(command, env, cwd, key);
+}
+
+/**
+ * `resolvePython`'s answer when it is known without waiting: a pyenv shim resolved from its
+ * files, or a resolution already done. Undefined when only running the command can tell (then
+ * `resolvePython`). A bridge spawns with it in the same turn as it starts: an await there
+ * would put the rest of its starter's synchronous work before the spawn.
+ *
+ * @internal
+ */
+export function resolvePythonNow(command: string, lookup: PythonLookup = {}): string | undefined {
+  const env = lookup.env ?? process.env;
+  const cwd = lookup.cwd ?? process.cwd();
+  return resolvedNow(command, env, cwd, cacheKey(command, env, cwd));
+}
+
+/** Resolutions that ended, by cache key: what `cache` holds, readable without a promise hop. */
+const settled = new Map<string, string>();
+
+function resolvedNow(command: string, env: NodeJS.ProcessEnv, cwd: string, key: string): string | undefined {
+  // The shim first, as before: its files are read at each resolution (a `pyenv local` counts).
+  if (!cache.has(key)) return resolvePyenvShim(command, env, cwd);
+  return settled.get(key);
+}
+
+function resolveByRunning(command: string, env: NodeJS.ProcessEnv, cwd: string, key: string): Promise<string> {
   let resolved = cache.get(key);
   if (resolved === undefined) {
-    const shim = resolvePyenvShim(command, env, cwd);
-    if (shim !== undefined) return Promise.resolve(shim);
     resolved = new Promise<string>((resolve, reject) => {
       execFile(command, ['-c', 'import sys; print(sys.executable)'], { env, cwd, timeout: RESOLVE_TIMEOUT_MS }, (err, stdout) => {
         if (err) {
           cache.delete(key);
+          settled.delete(key);
           reject(err);
           return;
         }
-        const exe = stdout.trim();
-        resolve(exe && isAbsolute(exe) ? exe : command);
+        const trimmed = stdout.trim();
+        const exe = trimmed && isAbsolute(trimmed) ? trimmed : command;
+        settled.set(key, exe);
+        resolve(exe);
       });
     });
     cache.set(key, resolved);

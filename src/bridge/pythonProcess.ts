@@ -3,7 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import { fromCallback, type AnyActorRef } from 'xstate';
 import { runtimeOf } from '../runtime/runtime.js';
 import { FrameDecoder, encodeFrame } from './frameCodec.js';
-import { resolvePython } from './pythonInterpreter.js';
+import { resolvePython, resolvePythonNow } from './pythonInterpreter.js';
 
 /** What the bridge machine needs to start its OS process. @internal */
 export interface PythonProcessInput {
@@ -59,8 +59,8 @@ export const pythonProcess = fromCallback<{ type: string }, PythonProcessInput>(
   let exited = false;
   const rt = runtimeOf(self as AnyActorRef);
 
-  const start = async () => {
-    const exe = await resolvePython(input.python, input.cwd === undefined ? { env: input.env } : { env: input.env, cwd: input.cwd });
+  const lookup = input.cwd === undefined ? { env: input.env } : { env: input.env, cwd: input.cwd };
+  const start = (exe: string) => {
     if (stopped) return;
     child = spawn(exe, input.argv, {
       stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
@@ -152,7 +152,18 @@ export const pythonProcess = fromCallback<{ type: string }, PythonProcessInput>(
       sendBack({ type: 'process.exit', code, signal });
     });
   };
-  start().catch((err: unknown) => sendBack({ type: 'process.failed', error: err instanceof Error ? err : new Error(String(err)) }));
+  // Reported from a later turn, as a failed spawn always is: never while the bridge is starting.
+  const failed = (err: unknown) => void Promise.reject(err).catch((e: unknown) => sendBack({ type: 'process.failed', error: e instanceof Error ? e : new Error(String(e)) }));
+  // Python takes tens of ms to start: it is spawned in this turn whenever the interpreter is known
+  // without waiting (a pyenv shim read from its files, or resolved before), so its start-up
+  // overlaps the rest of the bridge's start instead of following it.
+  try {
+    const now = resolvePythonNow(input.python, lookup);
+    if (now !== undefined) start(now);
+    else resolvePython(input.python, lookup).then(start).catch(failed);
+  } catch (err) {
+    failed(err);
+  }
 
   return () => {
     stopped = true;
