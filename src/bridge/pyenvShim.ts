@@ -1,10 +1,13 @@
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 
+// Files that are not there are looked up without an exception (most candidates on PATH and
+// most directories above cwd have none): this runs before a bridge's first spawn.
 function isExecutable(path: string): boolean {
   try {
+    if (statSync(path, { throwIfNoEntry: false })?.isFile() !== true) return false;
     accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
+    return true;
   } catch {
     return false;
   }
@@ -13,6 +16,7 @@ function isExecutable(path: string): boolean {
 function readVersions(file: string): string[] | undefined {
   let text: string;
   try {
+    if (statSync(file, { throwIfNoEntry: false }) === undefined) return undefined;
     text = readFileSync(file, 'utf8');
   } catch {
     return undefined;

@@ -63,6 +63,9 @@ export function resolvePython(command: string, lookup: PythonLookup = {}): Promi
 export function resolvePythonNow(command: string, lookup: PythonLookup = {}): string | undefined {
   const env = lookup.env ?? process.env;
   const cwd = lookup.cwd ?? process.cwd();
+  // Nothing resolved by running yet (a process's first bridges): no key to build (it sorts and
+  // serialises the whole environment), the shim is the only answer there can be.
+  if (cache.size === 0) return resolvePyenvShim(command, env, cwd);
   return resolvedNow(command, env, cwd, cacheKey(command, env, cwd));
 }
 
