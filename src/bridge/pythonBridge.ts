@@ -7,8 +7,8 @@ import { isCleanExit, formatReason } from '../runtime/exitReason.js';
 import { isPlainObject } from '../runtime/validate.js';
 import { processMachine, type ProcessMachineEvent } from '../runtime/processMachine.js';
 import { BridgeCore, type BridgeCallRequest, type BridgeWedgedMessage } from './bridgeCore.js';
-import { launchPython, pythonProcess, type PythonLaunch, type PythonProcessEvent, type PythonProcessInput } from './pythonProcess.js';
-import { parseBridgeOptions, spawnInput, type BridgeSettings, type PythonBridgeOptions } from './bridgeSettings.js';
+import { pythonProcess, type PythonProcessEvent } from './pythonProcess.js';
+import { parseBridgeOptions, spawnInput, type PythonBridgeOptions } from './bridgeSettings.js';
 
 // The bridge's public face: its options, and where its Python package lives, go with it.
 export type { PythonBridgeOptions } from './bridgeSettings.js';
@@ -38,8 +38,6 @@ interface Context {
   parent: Pid | undefined;
   /** Extra environment from the spawn input (see `bridgeSpawnEnv`). */
   env: Record<string, string> | undefined;
-  /** Its process, launched before the machine ran, until the process actor takes it. */
-  launched: EarlyLaunch | undefined;
 }
 
 /** Everything a bridge receives: the kernel's messages, its init event, its process's reports, and its own wedge notice. */
@@ -158,84 +156,9 @@ const refuse =
  * ```
  * @throws InvalidOptionError naming the key for bad options.
  */
-export function pythonBridge(options: PythonBridgeOptions): BridgeMachine {
+export function pythonBridge(options: PythonBridgeOptions) {
   const settings = parseBridgeOptions(options);
   const proc = processMachine({ init: INIT, label: settings.label });
-  let machine: BridgeMachine | undefined;
-  const build = () => (machine ??= bridgeMachine(settings, proc));
-  // The logic the runtime gets: its process is launched first, then the machine is built (the
-  // first time) and started. In a fresh Node process building it is mostly compiling xstate's
-  // code, several ms that now pass while Python boots (issue 13: the first bridge of a process).
-  const logic: BridgeMachine = Object.create(
-    new Proxy(
-      {},
-      {
-        // Anything else asked of the logic before it was built (its config, provide, ...) builds
-        // it, and from then on it is the machine, read without this proxy.
-        get: (_t, key, receiver) => Reflect.get(adopt(), key, receiver),
-        has: (_t, key) => Reflect.has(adopt(), key),
-        getPrototypeOf: () => adopt(),
-      },
-    ),
-  );
-  const adopt = () => {
-    const m = build();
-    Object.setPrototypeOf(logic, m);
-    return m;
-  };
-  Object.defineProperties(logic, {
-    getInitialSnapshot: {
-      value: (scope: Parameters<BridgeMachine['getInitialSnapshot']>[0], input: unknown) => {
-        handover = launchEarly(settings, scope.self, input);
-        try {
-          return adopt().getInitialSnapshot(scope, input);
-        } finally {
-          // Taken by the machine's context (and from there by its process actor) unless the
-          // machine failed before: then nothing else owns the process.
-          handover?.launch.stop();
-          handover = undefined;
-        }
-      },
-    },
-    transition: { value: (snapshot: never, event: never, scope: never) => build().transition(snapshot, event, scope) },
-    [bridgeSpawnEnv]: { value: true },
-  });
-  return proc.mark(logic);
-}
-
-/** The type of a bridge's logic (the machine `pythonBridge` builds). */
-type BridgeMachine = ReturnType<typeof bridgeMachine>;
-
-/** A process launched before its bridge's machine ran, on its way to the machine's context. */
-interface EarlyLaunch {
-  input: PythonProcessInput;
-  launch: PythonLaunch;
-}
-
-/**
- * Set by a bridge's getInitialSnapshot just before its machine's context is made, which takes
- * it: both happen within one synchronous call, so no other bridge can come in between.
- */
-let handover: EarlyLaunch | undefined;
-
-function takeHandover(): EarlyLaunch | undefined {
-  const h = handover;
-  handover = undefined;
-  return h;
-}
-
-/** The bridge's process, launched as its actor is created; undefined to leave it to the process actor. */
-function launchEarly(settings: BridgeSettings, self: AnyActorRef, input: unknown): EarlyLaunch | undefined {
-  try {
-    const runtime = runtimeOf(self);
-    const processInput = spawnInput(settings, self.id, spawnEnvOf(input));
-    return { input: processInput, launch: launchPython(runtime, processInput) };
-  } catch {
-    return undefined; // not an xotp process, say: the process actor tries again and reports it
-  }
-}
-
-function bridgeMachine(settings: BridgeSettings, proc: ReturnType<typeof processMachine<typeof INIT>>) {
   const stopSignal = mustStop(proc);
   const failAll = ({ context, self }: Args, error: unknown) => context.core.failAll(rt(self), error);
 
@@ -248,7 +171,7 @@ function bridgeMachine(settings: BridgeSettings, proc: ReturnType<typeof process
     },
   }).createMachine({
     id: 'bridge',
-    context: ({ input }) => ({ core: new BridgeCore(settings), parent: undefined, env: spawnEnvOf(input), launched: takeHandover() }),
+    context: ({ input }) => ({ core: new BridgeCore(settings), parent: undefined, env: spawnEnvOf(input) }),
     entry: [
       proc.entry,
       // However the bridge ends — even killed, when no action of its own runs — its call
@@ -268,9 +191,7 @@ function bridgeMachine(settings: BridgeSettings, proc: ReturnType<typeof process
       src: 'pythonProcess',
       // Evaluated when the bridge is spawned: the environment is read now (see spawnInput).
       input: ({ self, context }) => {
-        const early = context.launched;
-        context.launched = undefined;
-        const input: PythonProcessInput = early ? { ...early.input, launched: early.launch } : spawnInput(settings, self.id, context.env);
+        const input = spawnInput(settings, self.id, context.env);
         context.core.command = input.python;
         return input;
       },
@@ -489,5 +410,6 @@ function bridgeMachine(settings: BridgeSettings, proc: ReturnType<typeof process
     },
     output: ({ context }) => proc.exitWith(context.core.crash ?? context.core.stopReason ?? 'normal'),
   });
-  return machine;
+  Object.assign(machine, { [bridgeSpawnEnv]: true });
+  return proc.mark(machine);
 }

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { fromCallback, type AnyActorRef } from 'xstate';
-import { runtimeOf, type Runtime } from '../runtime/runtime.js';
+import { runtimeOf } from '../runtime/runtime.js';
 import { FrameDecoder, encodeFrame } from './frameCodec.js';
 import { resolvePython, resolvePythonNow } from './pythonInterpreter.js';
 
@@ -18,8 +18,6 @@ export interface PythonProcessInput {
   bridgeEnv: Record<string, string>;
   cwd: string | undefined;
   maxFrameBytes: number;
-  /** The process, when it was launched before its actor (see `pythonProcess`). */
-  launched?: PythonLaunch;
 }
 
 /** Writes frames to, and signals, the running OS process. @internal */
@@ -46,14 +44,6 @@ export type PythonProcessEvent =
   | { type: 'process.failed'; error: Error }
   | { type: 'process.exit'; code: number | null; signal: string | null };
 
-/** A launched Python process: its events are held until its process actor attaches. @internal */
-export interface PythonLaunch {
-  /** Where the process's events go from now on (those that came before first, in order). */
-  attach(sendBack: (event: PythonProcessEvent) => void): void;
-  /** SIGKILL to a process still running; one not spawned yet never will be. */
-  stop(): void;
-}
-
 /**
  * Owns one OS process for a bridge: resolves the interpreter, spawns it without a shell with two
  * extra pipes (fd 3: frames to Python, fd 4: frames back), decodes frames, splits stdout and
@@ -61,33 +51,13 @@ export interface PythonLaunch {
  * stopped (its bridge ended, or was killed) a process still running gets SIGKILL: an OS process
  * never outlives its bridge. The runtime tracks it until it is gone, for leak checks.
  *
- * The process is usually launched before this actor exists (`input.launched`, see pythonBridge:
- * Python then boots while the bridge's machine is built); otherwise it is launched here.
- *
  * @internal
  */
 export const pythonProcess = fromCallback<{ type: string }, PythonProcessInput>(({ input, sendBack, self }) => {
-  const launch = input.launched ?? launchPython(runtimeOf(self as AnyActorRef), input);
-  launch.attach(sendBack as (event: PythonProcessEvent) => void);
-  return () => launch.stop();
-});
-
-/**
- * Resolves the interpreter and spawns the process for `input` (see `pythonProcess`), in this
- * turn whenever the interpreter is known without waiting. Its events are held until `attach`.
- *
- * @internal
- */
-export function launchPython(rt: Runtime, input: PythonProcessInput): PythonLaunch {
   let child: ChildProcess | undefined;
   let stopped = false;
   let exited = false;
-  let target: ((event: PythonProcessEvent) => void) | undefined;
-  const held: PythonProcessEvent[] = [];
-  const sendBack = (event: PythonProcessEvent) => {
-    if (target !== undefined) target(event);
-    else held.push(event);
-  };
+  const rt = runtimeOf(self as AnyActorRef);
 
   const lookup = input.cwd === undefined ? { env: input.env } : { env: input.env, cwd: input.cwd };
   const start = (exe: string) => {
@@ -195,26 +165,11 @@ export function launchPython(rt: Runtime, input: PythonProcessInput): PythonLaun
     failed(err);
   }
 
-  return {
-    attach(to) {
-      if (held.length === 0) {
-        target = to;
-        return;
-      }
-      // Never into the actor while it starts: what came before is delivered from a later turn,
-      // in order, with anything that arrives meanwhile.
-      queueMicrotask(() => {
-        for (let i = 0; i < held.length; i++) to(held[i]!);
-        held.length = 0;
-        target = to;
-      });
-    },
-    stop() {
-      stopped = true;
-      if (child && !exited) child.kill('SIGKILL');
-    },
+  return () => {
+    stopped = true;
+    if (child && !exited) child.kill('SIGKILL');
   };
-}
+});
 
 function lines(stream: Readable, onLine: (line: string) => void): void {
   stream.setEncoding('utf8');

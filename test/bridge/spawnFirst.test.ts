@@ -5,14 +5,10 @@
  * tracked OS resources, which count a process from its spawn.
  */
 import test from 'ava';
-import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { basename, dirname } from 'node:path';
 import { createTestRuntime } from '../../src/testing/index.js';
 import { callBridge, resolvePython, type Pid } from '../../src/index.js';
 import { examples } from '../helpers/bridge.js';
-
-// The CommonJS face of child_process, whose spawn the ESM import sees after syncBuiltinESMExports.
-const childProcess = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
 
 test.serial('regression: a bridge awaited before spawning Python — with its interpreter already resolved, the process is spawned within start', async (t) => {
   await using rt = createTestRuntime();
@@ -35,39 +31,5 @@ test.serial('a command that has to be run to be resolved is spawned once it answ
   t.is(rt.stats().resources, before, 'not spawned while the command is being resolved');
   const pid = (await started) as Pid;
   t.is(await callBridge(rt, pid, 'echo', 'y'), 'y');
-  await rt.stop(pid);
-});
-
-test.serial('regression: a bridge built its machine and actor before spawning Python — the process is spawned as the actor is created, the machine built while Python boots', async (t) => {
-  await using rt = createTestRuntime();
-  await resolvePython(process.env.XOTP_PYTHON || 'python3');
-  const spawned: Array<{ actorExists: boolean }> = [];
-  const original = childProcess.spawn;
-  childProcess.spawn = function (this: unknown, ...args: Parameters<typeof original>) {
-    spawned.push({ actorExists: rt.actorOf('early') !== undefined });
-    return original.apply(this, args);
-  } as typeof original;
-  syncBuiltinESMExports();
-  let pid: Pid;
-  try {
-    pid = (await rt.start(examples(), { name: 'early' })) as Pid;
-  } finally {
-    childProcess.spawn = original;
-    syncBuiltinESMExports();
-  }
-  t.deepEqual(spawned, [{ actorExists: false }], 'one spawn, before the actor (and so its machine) existed');
-  t.is(await callBridge(rt, pid, 'echo', 'z'), 'z');
-  await rt.stop(pid);
-});
-
-test.serial('the logic pythonBridge returns is its machine to anyone who looks, before and after a start', async (t) => {
-  const logic = examples();
-  t.is(logic.config.id, 'bridge', 'read before any start');
-  t.is(typeof logic.provide, 'function');
-  t.true('root' in logic);
-  await using rt = createTestRuntime();
-  const pid = (await rt.start(logic)) as Pid;
-  t.is(logic.id, 'bridge');
-  t.is((rt.actorOf(pid)!.getSnapshot() as { machine: { config: unknown } }).machine.config, logic.config, "its snapshots are the machine's");
   await rt.stop(pid);
 });
