@@ -1,0 +1,75 @@
+/**
+ * Python answers a burst of calls that arrived together with few writes: replies are held while
+ * the next call is already in the read buffer (at most 16 to a write), and written before any
+ * handler not yet seen to be quick runs. The harness counts Python's own os.write calls on fd 4,
+ * so the result does not depend on how the pipe's reader happens to chunk what it reads.
+ */
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { delimiter } from 'node:path';
+import { encodeFrame } from '../../src/bridge/frameCodec.js';
+import { pythonPackageDir, resolvePython } from '../../src/index.js';
+import { defaultPython } from '../../src/bridge/pythonInterpreter.js';
+
+// Puts the given frames in fd 3 (all in one pipe, then closed), serves them, and prints on stderr
+// how many frames each write to fd 4 carried. Ends at the end of fd 3 (os._exit(0) from serve).
+const HARNESS = `
+import os, sys, struct
+import xotp_bridge._core as core
+import xotp_bridge.examples
+data = sys.stdin.buffer.read()
+null = os.open(os.devnull, os.O_RDWR)
+os.dup2(null, 3)  # fds 3 and 4 taken, so the pipes below get others
+os.dup2(null, 4)
+r, w = os.pipe()
+os.write(w, data)
+os.close(w)
+os.dup2(r, 3)
+os.close(r)
+r4, w4 = os.pipe()
+os.dup2(w4, 4)
+os.close(w4)
+real_write = os.write
+def counting_write(fd, b):
+    if fd == 4:
+        b = bytes(b)
+        n, at = 0, 0
+        while at < len(b):
+            at += 4 + struct.unpack_from(">I", b, at)[0]
+            n += 1
+        real_write(2, b"W%d\\n" % n)
+    return real_write(fd, b)
+os.write = counting_write
+core._guard["armed"] = True  # no pipe watch: fd 3's writer is closed on purpose
+core.serve(1)
+`;
+
+async function writesFor(messages: unknown[]): Promise<number[]> {
+  const exe = await resolvePython(defaultPython());
+  const run = promisify(execFile)(exe, ['-c', HARNESS], {
+    env: { ...process.env, PYTHONPATH: [pythonPackageDir, process.env.PYTHONPATH].filter(Boolean).join(delimiter) },
+  });
+  run.child.stdin!.end(Buffer.concat(messages.map(encodeFrame)));
+  const { stderr } = await run;
+  return stderr.split('\n').filter((l) => l.startsWith('W')).map((l) => Number(l.slice(1)));
+}
+
+const ping = (id: number) => ({ id, op: 'xotp.ping', args: null });
+const echo = (id: number) => ({ id, op: 'echo', args: id });
+
+test('regression: a burst of calls was answered with one pipe write per reply', async (t) => {
+  const calls = Array.from({ length: 40 }, (_, i) => ping(i + 1));
+  // The handshake; the first ping alone (not yet known to be quick); then 39 held replies in
+  // writes of at most 16.
+  t.deepEqual(await writesFor(calls), [1, 1, 16, 16, 7]);
+});
+
+test('held replies are written before a handler not yet seen to be quick runs', async (t) => {
+  // ping 1 alone; pings 2-3 held until echo (a first for this op) runs; echo 5 and ping 6 together.
+  t.deepEqual(await writesFor([ping(1), ping(2), ping(3), echo(4), echo(5), ping(6)]), [1, 1, 2, 1, 2]);
+});
+
+test('a lone call is answered at once, in its own write', async (t) => {
+  t.deepEqual(await writesFor([ping(1)]), [1, 1]);
+});
