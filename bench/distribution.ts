@@ -102,6 +102,7 @@ try {
   await b.start(pool({ name: 'py', size: 1, worker }));
   await Pool.ready(b, 'py');
   const served = servePool(b, 'py');
+  await served.ready;
   const py = remotePool(a, 'py');
   const pools = await rounds(
     () => py.run('echo', payload, { timeout: 5000 }),

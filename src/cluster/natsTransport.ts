@@ -220,6 +220,10 @@ class NatsEndpoint implements TransportEndpoint {
     };
   }
 
+  flush(): Promise<void> {
+    return this.#nc.flush();
+  }
+
   onNodeDown(listener: (node: string) => void): () => void {
     this.#downListeners.add(listener);
     return () => this.#downListeners.delete(listener);

@@ -66,6 +66,12 @@ function endpointOf(runtime: Runtime, where: string): TransportEndpoint {
 export interface PoolService {
   /** The pool served. */
   readonly pool: string;
+  /**
+   * Resolves once the network delivers calls to this node: NATS sets a subscription up
+   * asynchronously, and a call from another node before then finds nobody serving
+   * (`PoolUnreachableError`). Await it before telling other nodes to call.
+   */
+  readonly ready: Promise<void>;
   /** Stops serving it to other nodes (calls already running finish and answer). Idempotent. */
   close(): void;
 }
@@ -118,8 +124,11 @@ export function servePool(runtime: Runtime, pool: string): PoolService {
   const offShared = endpoint.queueSubscribe(sharedSubject(name), sharedSubject(name), handle);
   const offOwn = endpoint.subscribe(nodeSubject(node, name), handle);
   let open = true;
+  const ready = endpoint.flush();
+  ready.catch(() => undefined); // a connection closing meanwhile: nothing to wait for
   return {
     pool: name,
+    ready,
     close() {
       if (!open) return;
       open = false;

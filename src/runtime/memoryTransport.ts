@@ -172,6 +172,11 @@ class MemoryEndpoint implements TransportEndpoint {
     };
   }
 
+  /** An in-memory subscription takes effect at once. */
+  flush(): Promise<void> {
+    return Promise.resolve();
+  }
+
   onNodeDown(listener: (node: string) => void): () => void {
     this.#downListeners.add(listener);
     return () => this.#downListeners.delete(listener);

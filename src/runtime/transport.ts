@@ -55,6 +55,12 @@ export interface TransportEndpoint {
    */
   queueSubscribe(subject: string, queue: string, handler: TransportHandler): () => void;
   /**
+   * Resolves once every subscription this endpoint made so far receives what any node sends
+   * (NATS: the server has processed them, a round trip). A subscription is set up asynchronously:
+   * until then a request from another node may find no responder.
+   */
+  flush(): Promise<void>;
+  /**
    * Tells when a peer node is gone (it left, crashed, or missed its heartbeats): everything on
    * it is unreachable from then on. Returns the function that stops listening.
    */

@@ -10,8 +10,8 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { createRuntime, PythonError, SessionLostError, silentLogger } from '../../src/index.js';
-import { connectNats, remotePool, PoolUnreachableError } from '../../src/cluster/index.js';
+import { createRuntime, Pool, pool, PythonError, pythonBridge, SessionLostError, silentLogger } from '../../src/index.js';
+import { connectNats, remotePool, servePool, PoolUnreachableError } from '../../src/cluster/index.js';
 import { exited, natsServer, startNats } from './natsServer.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/poolNode.ts', import.meta.url));
@@ -63,4 +63,28 @@ natsTest('over NATS: a child node serves a Python pool; calls, a typed PythonErr
   await t.throwsAsync(py.run('pid', null, { session: 's' }), { instanceOf: SessionLostError });
   await t.throwsAsync(py.run('pid', null), { instanceOf: PoolUnreachableError });
   t.deepEqual(ready.pythonPids.filter((pid) => existsSync(`/proc/${pid}`)), [], "the child's Python workers are gone");
+});
+
+natsTest('servePool(...).ready resolves once the server delivers calls to the node: a call made right after it is served, round after round', async (t) => {
+  t.timeout(60_000);
+  const url = await startNats(t, natsServer!);
+  const serverTransport = await connectNats({ servers: url });
+  const server = createRuntime({ name: 'server', transport: serverTransport, logger: silentLogger });
+  const caller = createRuntime({ name: 'caller', transport: await connectNats({ servers: url }), logger: silentLogger });
+  t.teardown(async () => {
+    await caller.shutdown();
+    await server.shutdown();
+  });
+  await server.start(pool({ name: 'py', size: 1, worker: pythonBridge({ module: 'xotp_bridge.examples' }) }));
+  await Pool.ready(server, 'py');
+  const py = remotePool(caller, 'py');
+  // Each round serves afresh and calls at once from the other connection: without waiting for
+  // `ready` the request can reach the server before the subscription does.
+  for (let round = 0; round < 20; round++) {
+    const service = servePool(server, 'py');
+    await service.ready;
+    t.is(await py.run('echo', round, { timeout: 5000 }), round);
+    service.close();
+    await serverTransport.connection.flush(); // the unsubscribe is at the server before the next round
+  }
 });
