@@ -1,3 +1,4 @@
+import { combineSignals } from '../runtime/combineSignals.js';
 import { AbortError, InvalidOptionError, NoProcessError, NotSerializableError, ProcessExitError, TimeoutError, AlreadyRegisteredError, XotpError } from '../runtime/errors.js';
 import { distributionOf } from '../runtime/distribution.js';
 import { serializeReason } from '../runtime/serializeReason.js';
@@ -202,7 +203,7 @@ export function remotePool<Ops extends PoolOps<Ops> = AnyOps>(runtime: Runtime, 
 
   const send = async (subject: string, node: string | undefined, message: unknown, wait: number, signal: AbortSignal | undefined): Promise<RunAnswer> => {
     // A session's call ends with its node (noconnection), as a remote call does.
-    const { signal: both, release } = combine(node === undefined ? undefined : distribution.nodeSignal(node), signal);
+    const { signal: both, release } = combineSignals(node === undefined ? undefined : distribution.nodeSignal(node), signal);
     try {
       return JSON.parse(await endpoint.request(subject, JSON.stringify(message), { timeout: wait, signal: both })) as RunAnswer;
     } finally {
@@ -301,26 +302,6 @@ export function remotePool<Ops extends PoolOps<Ops> = AnyOps>(runtime: Runtime, 
 function answered(answer: RunAnswer): unknown {
   if (answer.ok) return answer.value;
   throw decodeError(answer.error, answer.node);
-}
-
-/** One signal for both (either may be absent), and what to call when done with it. */
-function combine(a: AbortSignal | undefined, b: AbortSignal | undefined): { signal: AbortSignal | undefined; release: () => void } {
-  if (a === undefined || b === undefined) return { signal: a ?? b, release: () => undefined };
-  // Not AbortSignal.any: on Node 20 it keeps what it makes alive as long as its sources.
-  const controller = new AbortController();
-  const onA = () => controller.abort(a.reason);
-  const onB = () => controller.abort(b.reason);
-  if (a.aborted) onA();
-  else if (b.aborted) onB();
-  a.addEventListener('abort', onA, { once: true });
-  b.addEventListener('abort', onB, { once: true });
-  return {
-    signal: controller.signal,
-    release: () => {
-      a.removeEventListener('abort', onA);
-      b.removeEventListener('abort', onB);
-    },
-  };
 }
 
 /** Error classes by code: an error answered by the serving node is rebuilt as the same class. */

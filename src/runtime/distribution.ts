@@ -1,3 +1,4 @@
+import { combineSignals } from './combineSignals.js';
 import { Pid, isPid, type PidLike } from './pid.js';
 import { AbortError, NoProcessError, ProcessExitError, TimeoutError, XotpError } from './errors.js';
 import { serializeReason } from './serializeReason.js';
@@ -172,24 +173,7 @@ export class Distribution {
   }
 
   async #request(to: PidLike, message: Wire, timeout: number, signal: AbortSignal | undefined, operation: string, given: unknown): Promise<Answer> {
-    const nodeSignal = this.nodeSignal(to.node);
-    let both = nodeSignal;
-    let release: (() => void) | undefined;
-    if (signal !== undefined) {
-      // Not AbortSignal.any: on Node 20 it keeps what it makes alive as long as the node's signal.
-      const controller = new AbortController();
-      const onNode = () => controller.abort(nodeSignal.reason);
-      const onCaller = () => controller.abort(signal.reason);
-      if (nodeSignal.aborted) onNode();
-      else if (signal.aborted) onCaller();
-      nodeSignal.addEventListener('abort', onNode, { once: true });
-      signal.addEventListener('abort', onCaller, { once: true });
-      release = () => {
-        nodeSignal.removeEventListener('abort', onNode);
-        signal.removeEventListener('abort', onCaller);
-      };
-      both = controller.signal;
-    }
+    const { signal: both, release } = combineSignals(this.nodeSignal(to.node), signal);
     try {
       const data = await this.endpoint.request(nodeSubject(to.node), JSON.stringify(message), { timeout: wireTimeout(timeout), signal: both });
       return JSON.parse(data) as Answer;
@@ -205,7 +189,7 @@ export class Distribution {
       if (err instanceof TimeoutError) throw new TimeoutError(operation, timeout, given);
       throw err;
     } finally {
-      release?.();
+      release();
     }
   }
 
