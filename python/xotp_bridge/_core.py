@@ -214,7 +214,12 @@ def _guard_owner():
     if "armed" in _guard:
         return
     _guard["armed"] = True
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    # SIGTERM keeps its default action: the kernel ends the process whichever thread it hands
+    # the signal to. A Python-level handler runs only on the main thread, and only once that
+    # thread runs bytecode again: a SIGTERM taken by the pipe-watch, asyncio or executor thread
+    # while the main thread sat in read(fd 3) was never acted on. Set explicitly, since an
+    # ignored SIGTERM is inherited through exec.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to Node, which stops us in order
     if not sys.platform.startswith("linux") and os.environ.get("XOTP_BRIDGE_PARENT_PID"):
         _watch_parent()

@@ -238,7 +238,7 @@ test.serial('stop while handshaking, Python stuck in its imports: SIGTERM after 
   await rt.advance(1);
   await stop.promise;
   t.is(stop.value, 'ok');
-  t.is(osExitOf(actor)?.signal, 'SIGTERM', 'no handler installed yet: SIGTERM terminates it');
+  t.is(osExitOf(actor)?.signal, 'SIGTERM', 'SIGTERM terminates it (its default action, before and after the handshake)');
   t.true(osPidGone(osPid!), 'gone when stop resolved');
 });
 
