@@ -5,10 +5,9 @@
 # C modules are taken without their Python wrappers where those only add names: the signal
 # module builds three enums at import (0.6 ms of a start), contextvars re-exports.
 import _thread
-import json
 import os
-import struct
 import sys
+from _struct import Struct as _Struct, pack as _pack
 from time import perf_counter as _perf_counter
 
 try:
@@ -24,8 +23,7 @@ __all__ = ["handler", "handlers", "serve", "session", "Context", "PROTOCOL"]
 # ``cancelled`` acknowledgement and ``protocol_error`` frames.
 PROTOCOL = 2
 IN_FD = 3
-_pack = struct.pack
-_unpack_length = struct.Struct(">I").unpack_from
+_unpack_length = _Struct(">I").unpack_from
 OUT_FD = 4
 _HANDLERS = {}
 _CO_COROUTINE = 0x0080  # inspect.CO_COROUTINE, without importing inspect (slow)
@@ -232,40 +230,54 @@ def _guard_owner():
 
 
 def _fast_json():
-    """The encoder and decoder of every frame, without what json.dumps/json.loads cost per call
-    around the C code (an encoder object and two Python frames per dumps, encoding detection
-    and a whitespace regex per loads): a third of this side's time per call. Each is checked
-    against json itself at import and replaced by it if this Python's C scanner/encoder differs;
-    the decoder falls back to json.loads for anything but a plain UTF-8 object, so errors read
-    exactly as json's."""
-    from json.decoder import JSONDecoder
-    from json.encoder import c_make_encoder, encode_basestring
-
-    plain = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+    """The encoder and decoder of every frame: json's own C encoder and scanner (``_json``),
+    called directly. Not through the json package: its import pulls in ``re`` (and enum,
+    functools...), 10-15 ms of a 25 ms interpreter start where nothing else loads them; and
+    json.dumps/json.loads cost per call around the C code (an encoder object and two Python
+    frames per dumps, encoding detection and a whitespace regex per loads), a third of this
+    side's time per call. json itself is imported only on a failure path, so that errors read
+    exactly as its own, or at start if this Python's _json does not behave as checked below."""
+    try:
+        from _json import encode_basestring, make_encoder, make_scanner
+    except ImportError:  # pragma: no cover - an implementation without the C accelerator
+        return _plain_json()
 
     def refuse(o):
         raise TypeError(f"Object of type {o.__class__.__name__} is not JSON serializable")
 
     def dumps(o):
         # A fresh markers dict per call: the encoder leaves entries behind when it fails.
-        return "".join(c_make_encoder({}, refuse, encode_basestring, None, ":", ",", False, False, False)(o, 0))
+        return "".join(make_encoder({}, refuse, encode_basestring, None, ":", ",", False, False, False)(o, 0))
 
-    scan = JSONDecoder().scan_once
+    class _Context:
+        # What json.JSONDecoder() hands its scanner: json's defaults.
+        strict = True
+        object_hook = None
+        object_pairs_hook = None
+        parse_float = float
+        parse_int = int
+        parse_constant = {"-Infinity": float("-inf"), "Infinity": float("inf"), "NaN": float("nan")}.__getitem__
+        memo = {}
+
+    scan = make_scanner(_Context())
 
     def loads(body):
         try:
             text = body.decode("utf-8")
             value, end = scan(text, 0)
         except (ValueError, StopIteration, RecursionError):
-            return json.loads(body)
+            return _json_module().loads(body)  # json's own error
         if end != len(text):
-            return json.loads(body)  # trailing whitespace, or extra data (json's error)
+            return _json_module().loads(body)  # trailing whitespace, or extra data (json's error)
         return value
 
     try:
-        sample = {"id": 1, "ok": True, "result": ["é", 1.5, None, {"k": [2**70, -0.0]}]}
-        assert dumps(sample) == plain(sample)
-        assert loads(bytearray(plain(sample).encode("utf-8"))) == sample
+        # What json.dumps(sample, separators=(",", ":"), ensure_ascii=False) writes.
+        sample = {"id": 1, "ok": True, "result": ["\u00e9", 1.5, None, {"k": [2**70, -0.0, "a\"\n"]}]}
+        text = '{"id":1,"ok":true,"result":["\u00e9",1.5,null,{"k":[1180591620717411303424,-0.0,"a\\"\\n"]}]}'
+        assert dumps(sample) == text
+        assert loads(bytearray(text.encode("utf-8"))) == sample
+        assert loads(b"[1,2.5e3,{\"a\":-Infinity}]")[1] == 2500.0
         try:
             dumps(float("nan"))
         except ValueError:
@@ -273,8 +285,19 @@ def _fast_json():
         else:
             raise AssertionError("NaN encoded")
     except Exception:  # pragma: no cover - another Python's json internals
-        return plain, json.loads
+        return _plain_json()
     return dumps, loads
+
+
+def _json_module():
+    import json
+
+    return json
+
+
+def _plain_json():  # pragma: no cover - only where _json is missing or differs
+    json = _json_module()
+    return json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode, json.loads
 
 
 _dumps, _loads = _fast_json()

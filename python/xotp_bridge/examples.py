@@ -1,10 +1,11 @@
 """Handlers the xotp tests and benchmarks use: echo, sleeping, raising, hard exits, noise on
 stdout/stderr, large payloads, and deliberate protocol violations."""
 
+import _thread
 import os
-import struct
 import sys
 import time
+from _struct import pack as _pack
 
 from . import OUT_FD, handler
 
@@ -85,7 +86,7 @@ def garbage(args):
 
 @handler
 def oversize(args):
-    _raw(struct.pack(">I", 2**31) + b"{")  # announces a 2 GiB frame
+    _raw(_pack(">I", 2**31) + b"{")  # announces a 2 GiB frame
     return "unreachable"
 
 
@@ -96,21 +97,21 @@ def unknown_reply(args):
 
 
 def _frame(body):
-    return struct.pack(">I", len(body)) + body
+    return _pack(">I", len(body)) + body
 
 
 # -- gates and probes used by the bridge tests (test/bridge) ----------------------------------
 # A test holds a call open until it releases it, so replies can be made to arrive in any order
 # (or never) without guessing durations.
 
-import threading  # noqa: E402
-
 _gates = {}
-_gates_lock = threading.Lock()
+_gates_lock = _thread.allocate_lock()  # threading is imported only once a gate is used
 _async_gates = {}
 
 
 def _gate(name):
+    import threading
+
     with _gates_lock:
         return _gates.setdefault(name, threading.Event())
 
