@@ -51,6 +51,29 @@ test.serial('regression: Python died on a frame that is not an object — it ans
   }
 });
 
+test.serial('regression: a body the C scanner rejects with a message (an unterminated string) killed Python with SystemError', async (t) => {
+  // Since frames are decoded through _json without importing the json package, the scanner
+  // (before Python 3.12) found no json.decoder in sys.modules to build its error from and
+  // returned NULL with no exception set: SystemError, uncaught, the process gone. The first
+  // bad frame must get json's own message, as every later one does.
+  const py = await rawPython();
+  try {
+    await py.nextFrame();
+    for (const body of ['{"id":1,"op":"echo","args":"abc', '{"id":1,"op":"echo","args":[1,', '{"id":1,"op":"echo","args":tru']) {
+      py.write(rawFrame(body));
+      const answer = await py.nextFrame();
+      t.is(answer?.type, 'protocol_error', body);
+      t.is(answer?.kind, 'invalid_json', body);
+      t.regex(String(answer?.message), /\(JSONDecodeError\)/, body);
+    }
+    py.send({ id: 1, op: 'echo', args: 'still serving' });
+    t.deepEqual(await py.nextFrame(), { id: 1, ok: true, result: 'still serving' });
+    t.notRegex(py.stderr(), /Traceback|SystemError/);
+  } finally {
+    py.proc.kill('SIGKILL');
+  }
+});
+
 test.serial('regression: Python ignored unknown frame types silently — it answers protocol_error unknown_type, with the id', async (t) => {
   const py = await rawPython();
   try {
