@@ -4,8 +4,9 @@
  * stdin/stdout, bench/ndjson_echo.py), all in the same run.
  *
  * Every figure is a median over interleaved rounds (the sides take turns within each round, in
- * an order that rotates), and every ratio is the median of the per-round ratios with its range
- * printed: Python wake-ups make single-sided runs swing by 2×.
+ * an order that rotates; sequential calls in blocks of 100 calls, 10 for 100 KB), and every
+ * ratio is the median of the per-round ratios with its range printed: Python wake-ups make
+ * single-sided runs swing by 2×.
  *
  * - sequential round trip p50 / p99, 100 B (targets: p50 ≤ 1.1× raw and ≤ python-shell; p99 ≤ 2× raw)
  * - 100 KB sequential p50 (target ≤ 1.05× raw)
@@ -111,15 +112,32 @@ class ShellEcho {
 
 type Call = (args: unknown) => Promise<unknown>;
 
-async function sequential(call: Call, n: number, payload: string): Promise<number[]> {
-  for (let i = 0; i < 50; i++) await call(payload);
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await call(payload);
-    out.push((performance.now() - t0) * 1000);
+/**
+ * Sequential round trips of every side in one round: `n` calls each, in blocks of `block`
+ * calls, the sides taking turns block by block (the first side rotating with `round`). Each
+ * side runs warm within a block, and a slow stretch of the machine (another process, a CPU
+ * frequency change) lands on every side alike instead of on whichever side ran a whole
+ * 2000-call run then: one such run per side swung a round's ratio to 1.8×. Returns each side's
+ * sorted times in µs.
+ */
+async function sequentialRound<K extends string>(sides: Record<K, Call>, n: number, block: number, payload: unknown, round: number): Promise<Record<K, number[]>> {
+  const keys = Object.keys(sides) as K[];
+  const order = keys.map((_, i) => keys[(i + round) % keys.length]!);
+  const out = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<K, number[]>;
+  for (const k of order) for (let i = 0; i < 50; i++) await sides[k](payload);
+  for (let done = 0; done < n; done += block) {
+    for (const k of order) {
+      const call = sides[k];
+      const xs = out[k];
+      for (let i = 0; i < block; i++) {
+        const t0 = performance.now();
+        await call(payload);
+        xs.push((performance.now() - t0) * 1000);
+      }
+    }
   }
-  return out.sort((a, b) => a - b);
+  for (const k of keys) out[k].sort((a, b) => a - b);
+  return out;
 }
 
 async function pipelined(call: Call, n: number): Promise<number> {
@@ -155,22 +173,25 @@ const rows: Row[] = [];
 // Sequential, 100 B: p50 and p99 of each side in each round.
 const p50 = { xotp: [] as number[], raw: [] as number[], shell: [] as number[] };
 const p99 = { xotp: [] as number[], raw: [] as number[], shell: [] as number[] };
-await interleaved(ROUNDS, Object.fromEntries((['xotp', 'raw', 'shell'] as const).map((side) => [side, async () => {
-  const xs = await sequential(calls[side], SEQ, small);
-  p50[side].push(percentile(xs, 50));
-  p99[side].push(percentile(xs, 99));
-  return 0;
-}])) as Record<'xotp' | 'raw' | 'shell', () => Promise<number>>);
+for (let round = 0; round < ROUNDS; round++) {
+  const times = await sequentialRound(calls, SEQ, 100, small, round);
+  for (const side of ['xotp', 'raw', 'shell'] as const) {
+    p50[side].push(percentile(times[side], 50));
+    p99[side].push(percentile(times[side], 99));
+  }
+}
 rows.push(ratioRow('sequential 100 B p50 vs raw', p50.xotp, p50.raw, 'µs', { text: '≤ 1.10×', ok: (r) => r <= 1.1 }));
 rows.push(ratioRow('sequential 100 B p50 vs python-shell', p50.xotp, p50.shell, 'µs', { text: '≤ 1.00×', ok: (r) => r <= 1 }));
 rows.push(ratioRow('sequential 100 B p99 vs raw', p99.xotp, p99.raw, 'µs', { text: '≤ 2.00×', ok: (r) => r <= 2 }));
 rows.push(ratioRow('python-shell sequential 100 B p50 vs raw', p50.shell, p50.raw, 'µs'));
 
 // Sequential, 100 KB (python-shell is not compared here: NDJSON of a 100 KB string is a different workload).
-const large50 = await interleaved(ROUNDS, {
-  xotp: async () => percentile(await sequential(calls.xotp, SEQ_LARGE, large), 50),
-  raw: async () => percentile(await sequential(calls.raw, SEQ_LARGE, large), 50),
-});
+const large50 = { xotp: [] as number[], raw: [] as number[] };
+for (let round = 0; round < ROUNDS; round++) {
+  const times = await sequentialRound({ xotp: calls.xotp, raw: calls.raw }, SEQ_LARGE, 10, large, round);
+  large50.xotp.push(percentile(times.xotp, 50));
+  large50.raw.push(percentile(times.raw, 50));
+}
 rows.push(ratioRow('sequential 100 KB p50 vs raw', large50.xotp, large50.raw, 'µs', { text: '≤ 1.05×', ok: (r) => r <= 1.05 }));
 
 // 64 in flight.
