@@ -81,6 +81,11 @@ function checkoutLease(
   const token = `k${++tokens}`;
   const request: PoolRequest = opts.session !== undefined ? { pool: 'checkout', token, session: opts.session } : { pool: 'checkout', token };
   const known = opts.checkoutTimeout ?? state?.s.checkoutTimeout;
+  // A caller with no session and no signal waits in the pool's queue from its own turn.
+  if (state !== undefined && known !== undefined && opts.session === undefined && opts.signal === undefined) {
+    const waiting = state.waitNow(token, known);
+    if (waiting !== undefined) return waiting;
+  }
   const ask = (timeout: number) =>
     runtime.call<Lease>(pool, request, opts.signal ? { timeout, signal: opts.signal } : { timeout }).catch((err: unknown) => {
       if (err instanceof TimeoutError || err instanceof AbortError) {

@@ -151,10 +151,10 @@ export function poolManagerMachine() {
                 const breaker = pool.s.breaker ? breakerOf(ctx.runtime, pool.s.breakerName) : undefined;
                 pool.recovery = new RecoveryOrchestrator(pool.s.name, ctx.runtime.clock, pool.s.retry, pool.s.recovery, breaker);
                 // Its timers go with it however it ends (killed included).
-                ctx.runtime.monitor(ctx.self, () => {
+                ctx.runtime.monitor(ctx.self, (down) => {
                   for (const t of pool.timers) ctx.runtime.clock.clearTimeout(t);
                   pool.timers = [];
-                  pool.detach();
+                  pool.detach(down.reason);
                 });
                 pool.attach(ctx);
                 if (pool.s.sessions) schedule(ctx, pool, 'sweep', pool.s.sessions.sweepInterval);
@@ -183,9 +183,7 @@ export function poolManagerMachine() {
             // Calls waiting for a retry end now, with the same error, and leave no timer behind.
             pool.recovery?.cancelAll(error);
             for (const from of pool.readyWaiters.splice(0)) rt.replyError(from, error);
-            for (const waiter of pool.waiters.splice(0)) rt.replyError(waiter.from, error);
-            for (const q of pool.bound.values()) for (const waiter of q) rt.replyError(waiter.from, error);
-            pool.bound.clear();
+            pool.failWaiters(rt, error);
           },
         },
       },

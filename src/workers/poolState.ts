@@ -6,11 +6,12 @@ import { startChild, terminateChild } from '../supervisor/childManagement.js';
 import { awaitBridgeReady, callBridge } from '../bridge/bridgeClient.js';
 import { BridgeStartupError, PythonError } from '../bridge/bridgeErrors.js';
 import { TimeoutError } from '../runtime/errors.js';
+import { Deadlines } from '../runtime/deadlines.js';
 import type { RecoveryOrchestrator } from '../recovery/recoveryOrchestrator.js';
 import { SessionTable, type SessionState } from './sessionTable.js';
 import { WorkerLifecycle } from './workerLifecycle.js';
-import { PoolBusyError, PoolStartError, SessionExpiredError, SessionLostError, SessionsDisabledError } from './poolErrors.js';
-import type { CheckinOutcome, Info, Lease, ManagerContext, PoolSettings, PoolStats, PoolStatus, PoolWorkerStatus, Waiter, Worker } from './poolTypes.js';
+import { CheckoutTimeoutError, PoolBusyError, PoolStartError, PoolStoppedError, SessionExpiredError, SessionLostError, SessionsDisabledError } from './poolErrors.js';
+import type { CheckinOutcome, Info, Lease, LocalWaiter, ManagerContext, PoolSettings, PoolStats, PoolStatus, PoolWorkerStatus, Waiter, Worker } from './poolTypes.js';
 import { listening, watchBreaker } from './poolTelemetry.js';
 import { bridgeSpawnEnv } from '../bridge/pythonBridge.js';
 import { PoolRun, defaultStateDir, runEnvironment, sweepOrphans } from './orphanSweep.js';
@@ -110,8 +111,13 @@ export class PoolState {
     if (run.write()) this.run = run;
   }
 
-  /** The pool's process ended (however): its run is over, its state file goes. */
-  detach(): void {
+  /**
+   * The pool's process ended (however): its run is over, its state file goes. Callers that
+   * joined the queue in their own turn are not calls to it: nothing else would tell them (a
+   * stop already did, in `failWaiters`; a kill did not).
+   */
+  detach(reason: unknown = 'normal'): void {
+    this.failWaiters(undefined, new PoolStoppedError(this.s.name, formatReason(reason)));
     this.#ctx = undefined;
     this.run?.remove();
     this.run = undefined;
@@ -249,7 +255,59 @@ export class PoolState {
     if (this.inFlight > 0) return;
     const error = this.startError(ctx);
     for (const from of this.readyWaiters.splice(0)) ctx.runtime.replyError(from, error);
-    if (this.readyCount === 0) for (const waiter of this.waiters.splice(0)) ctx.runtime.replyError(waiter.from, error);
+    if (this.readyCount === 0) for (const waiter of this.waiters.splice(0)) this.#refuse(ctx.runtime, waiter, error);
+  }
+
+  /** Every waiter (queued, and queued for a session's worker) gets `error`. */
+  failWaiters(rt: Runtime | undefined, error: unknown): void {
+    for (const waiter of this.waiters.splice(0)) this.#refuse(rt, waiter, error);
+    for (const q of this.bound.values()) for (const waiter of q) this.#refuse(rt, waiter, error);
+    this.bound.clear();
+  }
+
+  /** A waiter's checkout fails with `error` (a caller that asked the manager: only while it runs). */
+  #refuse(rt: Runtime | undefined, waiter: Waiter, error: unknown): void {
+    const local = waiter.local;
+    if (local !== undefined) {
+      if (local.deadline !== undefined) this.#deadlines?.cancel(local.deadline);
+      local.reject(error);
+    } else if (rt !== undefined) {
+      rt.replyError(waiter.from!, error);
+    }
+  }
+
+  /** Checkout deadlines of callers that joined the queue in their own turn. */
+  #deadlines: Deadlines | undefined;
+
+  /**
+   * Joins the queue in the caller's own turn, with no message to the manager: what `checkout`
+   * does for a caller with no session, for a caller that must wait. Each such checkout was a
+   * call to the manager (a macrostep, a kernel call with its own deadline): a third of the Node
+   * time of a Pool.run on a saturated pool. The deadline is the same (runtime clock); FIFO is
+   * the same queue; the check-in that frees a worker hands it over in its own turn (`#grant`).
+   * Undefined where the manager decides: not running (yet, or any more), a lazy pool (it
+   * starts a worker for the caller), an idle worker left (only with session-bound waiters).
+   */
+  waitNow(token: string, timeout: number): Promise<Lease> | undefined {
+    const ctx = this.#ctx;
+    if (ctx === undefined || this.stopping || this.s.lazy || this.idle.length > 0) return undefined;
+    if (this.cannotStart && this.nextAttemptAt !== undefined) return Promise.reject(this.startError(ctx));
+    if (this.#queued() >= this.s.maxQueue) {
+      this.stats.busyRejects++;
+      return Promise.reject(new PoolBusyError(this.s.name, this.s.maxQueue));
+    }
+    return new Promise<Lease>((resolve, reject) => {
+      const local: LocalWaiter = { resolve, reject, deadline: undefined };
+      const waiter: Waiter = { from: undefined, token, session: undefined, local };
+      if (timeout !== Infinity) {
+        local.deadline = (this.#deadlines ??= new Deadlines(ctx.runtime.clock)).add(timeout, () => {
+          local.deadline = undefined;
+          this.cancel(token);
+          reject(new CheckoutTimeoutError(this.s.name, timeout));
+        });
+      }
+      this.waiters.push(waiter);
+    });
   }
 
   /** Start attempts under way: asked of the supervisor, or spawned and not yet ready. */
@@ -299,7 +357,7 @@ export class PoolState {
     }
     if (listening(rt, 'pool.sessionLost')) for (const session of lost) rt.events.emit('pool.sessionLost', { pool: this.s.name, session, worker: pid, reason: why });
     for (const waiter of this.bound.get(pid.id) ?? []) {
-      ctx.runtime.replyError(waiter.from, new SessionLostError(this.s.name, waiter.session ?? '?', why));
+      this.#refuse(ctx.runtime, waiter, new SessionLostError(this.s.name, waiter.session ?? '?', why));
     }
     this.bound.delete(pid.id);
     if (lost.length > 0) ctx.runtime.logger.warn(`pool '${this.s.name}': ${lost.length} session(s) lost: ${why}`);
@@ -402,8 +460,16 @@ export class PoolState {
   /** Hands `w` to a waiter; if the waiter already gave up, the worker goes to the next one. */
   #grant(ctx: ManagerContext, w: Worker, waiter: Waiter): void {
     const lease = ++this.#lease;
+    const local = waiter.local;
+    if (local !== undefined) {
+      // Still waiting (a deadline that fired took it out of the queue): it gets the worker.
+      if (local.deadline !== undefined) this.#deadlines!.cancel(local.deadline);
+      this.#lend(ctx, w, lease, undefined);
+      local.resolve({ lease, worker: w.pid });
+      return;
+    }
     const rt = ctx.runtime;
-    if (!rt.reply(waiter.from, { lease, worker: w.pid } satisfies Lease)) {
+    if (!rt.reply(waiter.from!, { lease, worker: w.pid } satisfies Lease)) {
       this.#release(ctx, w);
       return;
     }
@@ -522,15 +588,16 @@ export class PoolState {
       if (waiter.session !== undefined && this.sessions) {
         const st = this.sessions.lookup(waiter.session, ctx.runtime.clock.now());
         if (st.state === 'expired') {
-          ctx.runtime.replyError(waiter.from, new SessionExpiredError(this.s.name, waiter.session));
+          this.#refuse(ctx.runtime, waiter, new SessionExpiredError(this.s.name, waiter.session));
           continue;
         }
         if (st.state === 'lost') {
-          ctx.runtime.replyError(waiter.from, new SessionLostError(this.s.name, waiter.session, st.reason));
+          this.#refuse(ctx.runtime, waiter, new SessionLostError(this.s.name, waiter.session, st.reason));
           continue;
         }
         if (st.state === 'bound' && st.worker.id !== w.pid.id) {
-          this.checkout(ctx, waiter.from, waiter.session, waiter.token);
+          // Session callers always ask the manager (waitNow takes none): `from` is theirs.
+          this.checkout(ctx, waiter.from!, waiter.session, waiter.token);
           continue;
         }
       }

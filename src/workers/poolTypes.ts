@@ -2,6 +2,7 @@ import type { AnyActorLogic } from 'xstate';
 import type { Pid } from '../runtime/pid.js';
 import type { CallFrom, DownMessage } from '../runtime/messages.js';
 import type { Runtime } from '../runtime/runtime.js';
+import type { Deadline } from '../runtime/deadlines.js';
 import type { RetryPolicy } from '../recovery/retry.js';
 import type { BreakerSettings, BreakerStatus } from '../recovery/breakerCore.js';
 import type { RecoveryStatus } from '../recovery/recoveryOrchestrator.js';
@@ -156,11 +157,23 @@ export interface Worker {
   busyMs: number;
 }
 
-/** @internal */
+/**
+ * @internal A caller waiting for a worker: one that asked the manager (`from`: answered with
+ * `rt.reply`), or one that joined the queue in its own turn (`local`: its promise settled
+ * directly, its checkout deadline on the pool's own Deadlines).
+ */
 export interface Waiter {
-  readonly from: CallFrom;
+  readonly from: CallFrom | undefined;
   readonly token: string;
   readonly session: string | undefined;
+  readonly local?: LocalWaiter;
+}
+
+/** @internal */
+export interface LocalWaiter {
+  readonly resolve: (lease: Lease) => void;
+  readonly reject: (error: unknown) => void;
+  deadline: Deadline | undefined;
 }
 
 /** @internal What the manager hears besides calls and casts: its helpers, its timers, DOWNs. */
