@@ -344,8 +344,11 @@ class _Writer:
             raise FrameTooLarge(f"reply of {n} bytes exceeds maxFrameBytes ({self.max_frame})")
         if n > _LARGE_FRAME:
             # Header and body in one writev, not concatenated: a 100 KB copy kept alive beside
-            # the body costs page faults on every call (see _Reader._large).
-            if self.held:
+            # the body costs page faults on every call (see _Reader._large). Only the main thread
+            # flushes what it holds (its order is the one to keep): from another thread a flush
+            # races the main thread's append, and the frame appended to the list just written
+            # is never sent.
+            if self.held and _thread.get_ident() == self.main:
                 self.flush()
             if self.lock is None:
                 self._writev(_pack(">I", n), body)

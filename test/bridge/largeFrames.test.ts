@@ -6,11 +6,16 @@
  * multi-byte UTF-8 across read boundaries, a bad large body, and the pipe closing mid-body.
  */
 import test from 'ava';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createTestRuntime } from '../../src/testing/index.js';
-import { callBridge } from '../../src/index.js';
+import { callBridge, pythonPackageDir, resolvePython } from '../../src/index.js';
 import { encodeFrame } from '../../src/bridge/frameCodec.js';
+import { defaultPython } from '../../src/bridge/pythonInterpreter.js';
 import { startBridge } from '../helpers/bridge.js';
 import { rawFrame, rawPython } from './rawPython.js';
+
+const run = promisify(execFile);
 
 const MB = 1 << 20;
 
@@ -105,4 +110,63 @@ test.serial('a live bridge: large calls in flight among small ones come back who
   const calls = Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? callBridge(rt, b.pid, 'echo', large(i)) : callBridge(rt, b.pid, 'echo', i)));
   const results = await Promise.all(calls);
   results.forEach((r, i) => t.true(r === (i % 3 === 0 ? large(i) : i), `call ${i}`));
+});
+
+test.serial('regression: a large reply from another thread does not lose a reply the main thread is holding', async (t) => {
+  // An executor or asyncio thread's large reply flushed the main thread's held replies: when
+  // the main thread had read `held` and was about to append to it, its frame went into a list
+  // already written, and was never sent (that call never answered). The interleaving the GIL
+  // allows between those two steps is forced here: the main thread's `_thread.get_ident()` in
+  // send, called between them, runs the other thread's send to its end first.
+  const code = `
+import os
+from xotp_bridge import _core
+from xotp_bridge._core import _Writer
+real = _core._thread
+r, w = os.pipe()
+writer = _Writer(w, threaded=True)
+chunks = []
+reading = real.allocate_lock(); reading.acquire()
+def drain():
+    while True:
+        c = os.read(r, 1 << 20)
+        if not c:
+            break
+        chunks.append(c)
+    reading.release()
+real.start_new_thread(drain, ())
+class Shim:
+    allocate_lock = staticmethod(real.allocate_lock)
+    calls = 0
+    @staticmethod
+    def get_ident():
+        me = real.get_ident()
+        if me == writer.main:
+            Shim.calls += 1
+            if Shim.calls == 2:
+                done = real.allocate_lock(); done.acquire()
+                def other():
+                    writer.send({"id": 2, "ok": True, "result": "x" * 70000})
+                    done.release()
+                real.start_new_thread(other, ())
+                done.acquire()
+        return me
+_core._thread = Shim
+writer.hold()
+writer.send({"id": 1, "ok": True, "result": 1})
+writer.send({"id": 3, "ok": True, "result": 3})
+writer.flush()
+os.close(w)
+reading.acquire()
+data = b"".join(chunks)
+ids = []
+while data:
+    n = int.from_bytes(data[:4], "big")
+    ids.append(_core._loads(data[4 : 4 + n].decode())["id"])
+    data = data[4 + n :]
+print(sorted(ids))
+`;
+  const exe = await resolvePython(defaultPython());
+  const { stdout } = await run(exe, ['-c', code], { env: { ...process.env, PYTHONPATH: pythonPackageDir } });
+  t.is(stdout.trim(), '[1, 2, 3]');
 });
