@@ -781,7 +781,6 @@ def main(argv):
         sys.stderr.write("usage: python -m xotp_bridge (--module MODULE | --script PATH) [--concurrency N] [-- ARGS...]\n")
         return 2
     if script is not None:
-        import os
         import runpy
 
         # As `python path.py`: the script's directory first on sys.path, its args in sys.argv.
@@ -790,6 +789,11 @@ def main(argv):
         runpy.run_path(script, run_name="__main__")
         return 0
     sys.argv = [module, *rest]
+    if sys.path and sys.path[0] == "":
+        # Started with -c (the bridge does): "" is the directory at each import, and a handler
+        # that changes directory could no longer import its module's siblings. -m puts the
+        # start directory there as an absolute path; so do we.
+        sys.path[0] = os.getcwd()
     import importlib
 
     if module.startswith("xotp_bridge."):

@@ -19,6 +19,7 @@ import {
   PythonError,
   TimeoutError,
   InvalidOptionError,
+  pythonBridge,
 } from '../../src/index.js';
 import { examples, rejectionOf, startBridge, stateOf, track } from '../helpers/bridge.js';
 
@@ -297,5 +298,24 @@ test.serial('maxPending bounds the calls in flight once ready too', async (t) =>
   await Promise.all([one.promise, two.promise]);
   t.true(one.error instanceof TimeoutError && two.error instanceof TimeoutError);
   t.is(await callBridge(rt, b.pid, 'echo', 'room again'), 'room again');
+  await rt.stop(b.pid);
+});
+
+test.serial('regression: a module served from cwd still imports its siblings after a handler changes directory', async (t) => {
+  // The bridge starts Python with -c (since 5f3bf0b), which puts '' first on sys.path: the
+  // directory at each import, not the one Python started in. A handler that changed directory
+  // could no longer import the modules beside its own; under -m (before) sys.path[0] was the
+  // absolute start directory.
+  const dir = mkdtempSync(join(tmpdir(), 'xotp-bridge-'));
+  const elsewhere = mkdtempSync(join(tmpdir(), 'xotp-bridge-'));
+  t.teardown(() => [dir, elsewhere].forEach((d) => rmSync(d, { recursive: true, force: true })));
+  writeFileSync(
+    join(dir, 'xotp_cwd_handlers.py'),
+    ['import os', 'from xotp_bridge import handler', '', '@handler', 'def chdir_then_import(args):', '    os.chdir(args)', '    import xotp_cwd_sibling', '    return xotp_cwd_sibling.VALUE', ''].join('\n'),
+  );
+  writeFileSync(join(dir, 'xotp_cwd_sibling.py'), 'VALUE = "sibling"\n');
+  await using rt = createTestRuntime();
+  const b = await startBridge(rt, pythonBridge({ module: 'xotp_cwd_handlers', cwd: dir }));
+  t.is(await callBridge(rt, b.pid, 'chdir_then_import', elsewhere), 'sibling');
   await rt.stop(b.pid);
 });
