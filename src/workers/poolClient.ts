@@ -199,7 +199,8 @@ function checkin(runtime: Runtime, pool: string, state: PoolState | undefined, l
   // Given back in this turn while the manager runs (it would only apply the same change later).
   if (state !== undefined && state.checkinNow(lease.lease, outcome, abandoned)) return;
   try {
-    runtime.cast(pool, (abandoned ? { pool: 'checkin', lease: lease.lease, outcome, abandoned } : { pool: 'checkin', lease: lease.lease, outcome }) satisfies PoolCast);
+    const worker = lease.worker.id;
+    runtime.cast(pool, (abandoned ? { pool: 'checkin', lease: lease.lease, worker, outcome, abandoned } : { pool: 'checkin', lease: lease.lease, worker, outcome }) satisfies PoolCast);
   } catch {
     // The pool is gone: nothing to give back.
   }

@@ -123,7 +123,7 @@ export function poolManagerMachine() {
         'xotp.cast': {
           actions: ({ context, event }) => {
             const message = (event as CastMessage<PoolCast>).message;
-            if (message?.pool === 'checkin') context.pool.checkin(context.ctx!, message.lease, message.outcome, message.abandoned === true);
+            if (message?.pool === 'checkin') context.pool.checkin(context.ctx!, message.lease, message.outcome, message.abandoned === true, message.worker);
             else if (message?.pool === 'cancel') context.pool.cancel(message.token);
           },
         },

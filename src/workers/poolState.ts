@@ -497,9 +497,10 @@ export class PoolState {
     return l;
   }
 
-  checkin(ctx: ManagerContext, lease: number, outcome: CheckinOutcome, abandoned = false): void {
+  /** `worker`: the pid id the caller was lent (a cast); another is a lease of an earlier manager's. */
+  checkin(ctx: ManagerContext, lease: number, outcome: CheckinOutcome, abandoned = false, worker?: number): void {
     const l = this.leases.get(lease);
-    if (!l) return;
+    if (!l || (worker !== undefined && l.worker.id !== worker)) return;
     this.leases.delete(lease);
     const w = this.workers.get(l.worker.id);
     if (!w) return;

@@ -125,7 +125,9 @@ export type PoolRequest =
 /** @internal */
 export type PoolCast =
   // abandoned: the caller stopped waiting for its call (timed out, aborted); Python may still run it.
-  | { pool: 'checkin'; lease: number; outcome: CheckinOutcome; abandoned?: boolean }
+  // worker: the lent worker's pid id. Lease numbers start again in a restarted manager: a check-in
+  // sent late to the pool's name may meet a lease of the same number lent to another worker.
+  | { pool: 'checkin'; lease: number; worker: number; outcome: CheckinOutcome; abandoned?: boolean }
   | { pool: 'cancel'; token: string };
 
 /** @internal One worker as the manager sees it. */

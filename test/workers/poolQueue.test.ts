@@ -9,7 +9,7 @@ import test from 'ava';
 import { createTestRuntime } from '../../src/testing/index.js';
 import { Pool, CheckoutTimeoutError, PoolStoppedError, type Pid } from '../../src/index.js';
 import { track } from '../helpers/bridge.js';
-import { hold, startPool } from '../helpers/pool.js';
+import { hold, nextEvent, startPool } from '../helpers/pool.js';
 
 /** How many snapshots the pool manager emits from now on: one per event it processes. */
 function countSteps(rt: ReturnType<typeof createTestRuntime>, name: string): () => number {
@@ -79,4 +79,27 @@ test.serial('the pool manager killed while callers wait: each gets PoolStoppedEr
   }
   h.release();
   await h.done.promise.catch(() => undefined);
+});
+
+test.serial('regression: a lease of a killed pool manager, given back after its restart, does not free a worker its successor lent', async (t) => {
+  // The check-in of a lease whose manager was gone went to the pool's name as a cast: the new
+  // manager numbers its leases from 1 again, and checked in the lease of that number, its own
+  // caller's, handing that caller's worker to the next one while still in use.
+  await using rt = createTestRuntime();
+  await startPool(rt, { name: 'p', size: 1 });
+  const old = hold(rt, 'p');
+  await old.got;
+  const restarted = nextEvent(rt, 'pool.workerStarted');
+  rt.exit(rt.whereis('p') as Pid, 'kill');
+  await restarted;
+  const current = hold(rt, 'p');
+  await current.got;
+  old.release();
+  await old.done.promise;
+  const st = await Pool.status(rt, 'p');
+  t.is(st.busy, 1, "the successor's lease still holds its worker");
+  t.is(st.idle, 0);
+  current.release();
+  await current.done.promise;
+  t.is((await Pool.status(rt, 'p')).idle, 1);
 });
