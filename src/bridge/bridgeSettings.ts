@@ -79,20 +79,21 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const pythonPackageDir = resolvePath(here, '..', '..', 'python');
 
 /**
+ * How the bridge starts Python: `python -m xotp_bridge`'s entry point (the same `main`), run as
+ * `-c` code (fixed text, never data: the module, script and args follow as argv). `-m` imports
+ * runpy, which imports importlib.util, contextlib, collections and functools: about 10 ms of a
+ * 40 ms start on an interpreter whose site imports little. `-c` puts '' first on sys.path;
+ * main() makes it the absolute working directory, as `-m` puts it, so user modules resolve the
+ * same way (also after a handler changes directory).
+ */
+const ENTRY = ['-c', 'import sys; from xotp_bridge._core import main; sys.exit(main(sys.argv[1:]))'] as const;
+
+/**
  * Validates `pythonBridge()`'s options.
  *
  * @throws InvalidOptionError naming the key.
  * @internal
  */
-/**
- * How the bridge starts Python: `python -m xotp_bridge`'s entry point (the same `main`), run as
- * `-c` code (fixed text, never data: the module, script and args follow as argv). `-m` imports
- * runpy, which imports importlib.util, contextlib, collections and functools: about 10 ms of a
- * 40 ms start on an interpreter whose site imports little. `-c` puts the working directory
- * first on sys.path, as `-m` does, so user modules resolve the same way.
- */
-const ENTRY = ['-c', 'import sys; from xotp_bridge._core import main; sys.exit(main(sys.argv[1:]))'] as const;
-
 export function parseBridgeOptions(options: unknown): BridgeSettings {
   const o = validateOptions('pythonBridge', options, {
     module: optional(isString),
