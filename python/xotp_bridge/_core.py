@@ -793,7 +793,10 @@ def main(argv):
         # Started with -c (the bridge does): "" is the directory at each import, and a handler
         # that changes directory could no longer import its module's siblings. -m puts the
         # start directory there as an absolute path; so do we.
-        sys.path[0] = os.getcwd()
+        try:
+            sys.path[0] = os.getcwd()
+        except OSError:  # the working directory was removed: nothing there to import anyway
+            pass
     import importlib
 
     if module.startswith("xotp_bridge."):
