@@ -14,6 +14,18 @@ interface Lane {
   head: number;
   live: number;
   timer: unknown;
+  /** No live deadline, its timer kept armed but unref'd for the next one (see `cancel`). */
+  idle: boolean;
+}
+
+/** A timer handle that can stop holding the process open: Node's `Timeout`. */
+interface Unrefable {
+  ref(): unknown;
+  unref(): unknown;
+}
+
+function unrefable(handle: unknown): handle is Unrefable {
+  return typeof (handle as Unrefable | undefined)?.unref === 'function' && typeof (handle as Unrefable).ref === 'function';
 }
 
 /**
@@ -22,6 +34,13 @@ interface Lane {
  * head; cancelling only marks an entry. A call with the default 5000 ms timeout then costs an
  * array push instead of a `setTimeout` + `clearTimeout` pair, which on Node was most of the
  * cost of a call.
+ *
+ * A lane whose last deadline is cancelled keeps its timer when the clock's handles can be
+ * unref'd (Node's timers): the timer stops holding the process open and the next deadline of
+ * that duration takes it over (ref'd again), re-armed when it fires early. Sequential calls
+ * otherwise created and cleared a Node timer each, with its lane: 1.2-3 µs of a 40 µs bridge
+ * round trip. An idle lane whose timer fires goes away. Handles without `unref` (the simulated
+ * clock's) are cleared at once, as before, so a test sees no timer after its last call.
  *
  * @internal
  */
@@ -37,13 +56,18 @@ export class Deadlines {
   add(ms: number, fire: () => void): Deadline {
     let lane = this.#lanes.get(ms);
     if (lane === undefined) {
-      lane = { ms, queue: [], head: 0, live: 0, timer: undefined };
+      lane = { ms, queue: [], head: 0, live: 0, timer: undefined, idle: false };
       this.#lanes.set(ms, lane);
     }
     const deadline: Deadline = { due: this.#clock.now() + ms, fire, lane, done: false };
     lane.queue.push(deadline);
     lane.live++;
     if (lane.timer === undefined) this.#arm(lane, ms);
+    else if (lane.idle) {
+      // Armed for an earlier due time: it fires first and re-arms for this one.
+      lane.idle = false;
+      (lane.timer as Unrefable).ref();
+    }
     return deadline;
   }
 
@@ -53,11 +77,16 @@ export class Deadlines {
     const lane = deadline.lane;
     lane.live--;
     if (lane.live === 0) {
+      lane.queue = [];
+      lane.head = 0;
+      if (unrefable(lane.timer)) {
+        lane.idle = true;
+        lane.timer.unref();
+        return;
+      }
       this.#clock.clearTimeout(lane.timer);
       this.#lanes.delete(lane.ms);
       lane.timer = undefined;
-      lane.queue = [];
-      lane.head = 0;
       return;
     }
     this.#skipDone(lane);
@@ -84,6 +113,7 @@ export class Deadlines {
 
   #expire(lane: Lane): void {
     lane.timer = undefined;
+    lane.idle = false;
     const now = this.#clock.now();
     const q = lane.queue;
     while (lane.head < q.length) {

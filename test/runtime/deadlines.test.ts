@@ -49,3 +49,78 @@ test('a cancelled head does not delay the next deadline, and thousands of cancel
   t.deepEqual(fired, [4999]);
   t.is(clock.pending, 0);
 });
+
+/**
+ * A clock whose handles can be unref'd, as Node's timers can: the simulated clock's timers,
+ * each handle recording whether it still holds the process open.
+ */
+function unrefableClock() {
+  const clock = new SimulatedClock();
+  const handles: Array<{ id: unknown; refed: boolean; ref(): void; unref(): void }> = [];
+  return {
+    clock,
+    handles,
+    setTimeout(fn: (...args: unknown[]) => void, ms: number) {
+      const h = {
+        id: clock.setTimeout(fn, ms),
+        refed: true,
+        ref() {
+          h.refed = true;
+        },
+        unref() {
+          h.refed = false;
+        },
+      };
+      handles.push(h);
+      return h;
+    },
+    clearTimeout(handle: unknown) {
+      clock.clearTimeout((handle as { id: unknown }).id);
+    },
+    now: () => clock.now(),
+  };
+}
+
+test('regression: each sequential call made and cleared a timer — with unref-able handles a lane keeps its timer, unref\'d while idle', (t) => {
+  const c = unrefableClock();
+  const d = new Deadlines(c);
+  for (let i = 0; i < 100; i++) {
+    const x = d.add(5000, () => t.fail());
+    t.true(c.handles[0]!.refed, 'a live deadline holds the process open');
+    c.clock.tick(1);
+    d.cancel(x);
+    t.false(c.handles[0]!.refed, 'an idle lane does not');
+  }
+  t.is(c.handles.length, 1, 'one timer for 100 calls');
+  t.is(c.clock.pending, 1);
+});
+
+test('a deadline taken over by an idle lane fires at its own due time; an idle lane whose timer fires goes away', (t) => {
+  const c = unrefableClock();
+  const d = new Deadlines(c);
+  const fired: number[] = [];
+  d.cancel(d.add(1000, () => t.fail())); // idle lane, timer due at 1000
+  c.clock.tick(600);
+  d.add(1000, () => fired.push(c.clock.now())); // due at 1600
+  c.clock.tick(400); // the old timer fires early: re-armed for 1600
+  t.deepEqual(fired, []);
+  t.is(c.handles.length, 2);
+  t.true(c.handles[1]!.refed);
+  c.clock.tick(600);
+  t.deepEqual(fired, [1600]);
+  t.is(c.clock.pending, 0, 'nothing live: no timer left');
+  d.cancel(d.add(1000, () => t.fail())); // idle again
+  t.is(c.clock.pending, 1);
+  c.clock.tick(1000); // its timer fires with nothing due
+  t.is(c.clock.pending, 0, 'the idle lane went away');
+  d.add(1000, () => fired.push(c.clock.now()));
+  c.clock.tick(1000);
+  t.deepEqual(fired, [1600, 3600], 'a new lane after it works as before');
+});
+
+test('handles without unref (the simulated clock) are cleared as soon as a lane has nothing live', (t) => {
+  const clock = new SimulatedClock();
+  const d = new Deadlines(clock);
+  d.cancel(d.add(5000, () => t.fail()));
+  t.is(clock.pending, 0);
+});
