@@ -7,7 +7,7 @@ import { isCleanExit, formatReason } from '../runtime/exitReason.js';
 import { isPlainObject } from '../runtime/validate.js';
 import { processMachine, type ProcessMachineEvent } from '../runtime/processMachine.js';
 import { BridgeCore, type BridgeCallRequest, type BridgeWedgedMessage } from './bridgeCore.js';
-import { pythonProcess, type PythonProcessEvent } from './pythonProcess.js';
+import { launchNow, pythonProcess, type PythonProcessEvent } from './pythonProcess.js';
 import { parseBridgeOptions, spawnInput, type PythonBridgeOptions } from './bridgeSettings.js';
 
 // The bridge's public face: its options, and where its Python package lives, go with it.
@@ -158,7 +158,8 @@ const refuse =
  */
 export function pythonBridge(options: PythonBridgeOptions) {
   const settings = parseBridgeOptions(options);
-  const proc = processMachine({ init: INIT, label: settings.label });
+  // Python is spawned as the runtime spawns the bridge, before its actor is built (see PreparedLaunch).
+  const proc = processMachine({ init: INIT, label: settings.label, prepare: (input, id) => launchNow(spawnInput(settings, id, spawnEnvOf(input))) });
   const stopSignal = mustStop(proc);
   const failAll = ({ context, self }: Args, error: unknown) => context.core.failAll(rt(self), error);
 

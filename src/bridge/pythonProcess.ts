@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { fromCallback, type AnyActorRef } from 'xstate';
 import { runtimeOf } from '../runtime/runtime.js';
+import { recordOf } from '../runtime/processRecord.js';
+import type { Prepared } from '../runtime/messages.js';
 import { FrameDecoder, encodeFrame } from './frameCodec.js';
 import { resolvePython, resolvePythonNow } from './pythonInterpreter.js';
 
@@ -59,16 +61,13 @@ export const pythonProcess = fromCallback<{ type: string }, PythonProcessInput>(
   let exited = false;
   const rt = runtimeOf(self as AnyActorRef);
 
-  const lookup = input.cwd === undefined ? { env: input.env } : { env: input.env, cwd: input.cwd };
+  const lookup = lookupOf(input);
   const start = (exe: string) => {
     if (stopped) return;
-    child = spawn(exe, input.argv, {
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
-      env: { ...input.env, ...input.bridgeEnv },
-      cwd: input.cwd,
-      windowsHide: true,
-    });
-    const proc = child;
+    attach(spawnPython(exe, input));
+  };
+  const attach = (proc: ChildProcess) => {
+    child = proc;
     // Alive until the bridge has been told of the exit ('close', below), not merely until the
     // OS process ended ('exit'): in between, an event from outside is still on its way, and a
     // test runtime that took the process for gone would let simulated timeouts fire first.
@@ -154,15 +153,20 @@ export const pythonProcess = fromCallback<{ type: string }, PythonProcessInput>(
   };
   // Reported from a later turn, as a failed spawn always is: never while the bridge is starting.
   const failed = (err: unknown) => void Promise.reject(err).catch((e: unknown) => sendBack({ type: 'process.failed', error: e instanceof Error ? e : new Error(String(e)) }));
-  // Python takes tens of ms to start: it is spawned in this turn whenever the interpreter is known
+  // Python takes tens of ms to start: it was spawned before the bridge's actor was built when it
+  // could be (PreparedLaunch), else it is spawned in this turn whenever the interpreter is known
   // without waiting (a pyenv shim read from its files, or resolved before), so its start-up
   // overlaps the rest of the bridge's start instead of following it.
-  try {
-    const now = resolvePythonNow(input.python, lookup);
-    if (now !== undefined) start(now);
-    else resolvePython(input.python, lookup).then(start).catch(failed);
-  } catch (err) {
-    failed(err);
+  const prepared = takePrepared(self as AnyActorRef, input);
+  if (prepared !== undefined) attach(prepared);
+  else {
+    try {
+      const now = resolvePythonNow(input.python, lookup);
+      if (now !== undefined) start(now);
+      else resolvePython(input.python, lookup).then(start).catch(failed);
+    } catch (err) {
+      failed(err);
+    }
   }
 
   return () => {
@@ -170,6 +174,71 @@ export const pythonProcess = fromCallback<{ type: string }, PythonProcessInput>(
     if (child && !exited) child.kill('SIGKILL');
   };
 });
+
+function lookupOf(input: PythonProcessInput): { env: NodeJS.ProcessEnv; cwd?: string } {
+  return input.cwd === undefined ? { env: input.env } : { env: input.env, cwd: input.cwd };
+}
+
+function spawnPython(exe: string, input: PythonProcessInput): ChildProcess {
+  return spawn(exe, input.argv, {
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+    env: { ...input.env, ...input.bridgeEnv },
+    cwd: input.cwd,
+    windowsHide: true,
+  });
+}
+
+/**
+ * A Python process spawned before its bridge's actor was built (the bridge logic's `prepare`,
+ * run by the runtime at spawn): the first bridge of a Node process spent 6-10 ms compiling and
+ * running xstate's start path before its Python started. Taken by the bridge's process actor in
+ * the same turn (no event of the child can arrive before); killed if nobody takes it.
+ *
+ * @internal
+ */
+export class PreparedLaunch implements Prepared {
+  readonly input: PythonProcessInput;
+  readonly child: ChildProcess;
+
+  constructor(input: PythonProcessInput, child: ChildProcess) {
+    this.input = input;
+    this.child = child;
+    // Until the process actor wires it: a failed spawn must not be an unhandled 'error'.
+    child.on('error', () => undefined);
+  }
+
+  discard(): void {
+    this.child.kill('SIGKILL');
+    for (const stream of this.child.stdio) stream?.destroy();
+  }
+}
+
+/** Spawns Python for `input` now if its interpreter is known without waiting; else undefined. @internal */
+export function launchNow(input: PythonProcessInput): PreparedLaunch | undefined {
+  const exe = resolvePythonNow(input.python, lookupOf(input));
+  return exe === undefined ? undefined : new PreparedLaunch(input, spawnPython(exe, input));
+}
+
+/** The launch prepared for this process actor's bridge, if it was made for the same input. */
+function takePrepared(self: AnyActorRef, input: PythonProcessInput): ChildProcess | undefined {
+  const bridge = (self as { _parent?: AnyActorRef })._parent;
+  const rec = bridge === undefined ? undefined : recordOf(bridge);
+  const prepared = rec?.prepared;
+  if (!(prepared instanceof PreparedLaunch) || !sameLaunch(prepared.input, input)) return undefined;
+  rec!.prepared = undefined;
+  return prepared.child;
+}
+
+function sameLaunch(a: PythonProcessInput, b: PythonProcessInput): boolean {
+  if (a.python !== b.python || a.cwd !== b.cwd || a.argv.length !== b.argv.length) return false;
+  for (let i = 0; i < a.argv.length; i++) if (a.argv[i] !== b.argv[i]) return false;
+  const ea = { ...a.env, ...a.bridgeEnv };
+  const eb = { ...b.env, ...b.bridgeEnv };
+  const keys = Object.keys(ea);
+  if (keys.length !== Object.keys(eb).length) return false;
+  for (const k of keys) if (ea[k] !== eb[k]) return false;
+  return true;
+}
 
 function lines(stream: Readable, onLine: (line: string) => void): void {
   stream.setEncoding('utf8');

@@ -78,11 +78,21 @@ export type KernelMessage = RuntimeMessage | ReplyMessage;
  * - `acksStart`: the process reports when its initialisation finished (`runtime.start` waits
  *   for it) through `ackStart`.
  * - `label`: a readable name used in the process's id (`app/label-7`).
+ * - `prepare`: work begun before the process's actor is built, from the spawn input and the
+ *   process's id (a bridge spawns its OS process, so that its tens of ms of start-up overlap
+ *   building and starting the actor). The result waits on the process's record (`prepared`)
+ *   for the process to take it while it starts; one it did not take is discarded.
  */
 export interface ProcessProtocol {
   readonly gracefulStop?: boolean;
   readonly acksStart?: boolean;
   readonly label?: string;
+  readonly prepare?: (input: unknown, id: string) => Prepared | undefined;
+}
+
+/** What `ProcessProtocol.prepare` began; `discard` undoes it if the process never took it. */
+export interface Prepared {
+  discard(): void;
 }
 
 /** The key under which a logic object carries its `ProcessProtocol`. */

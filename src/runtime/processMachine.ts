@@ -18,6 +18,8 @@ export interface ProcessMachineOptions<TInit extends string> {
   readonly gracefulStop?: boolean;
   /** Whether `runtime.start` waits until the machine calls `ack`. Default true. */
   readonly acksStart?: boolean;
+  /** Work to begin before the actor is built (see `ProcessProtocol.prepare`). */
+  readonly prepare?: ProcessProtocol['prepare'];
 }
 
 /**
@@ -115,6 +117,7 @@ export function processMachine<TInit extends string>(options: ProcessMachineOpti
     gracefulStop: options.gracefulStop ?? true,
     acksStart: options.acksStart ?? true,
     label: options.label,
+    ...(options.prepare ? { prepare: options.prepare } : {}),
   };
   const init = options.init;
   return {

@@ -1,7 +1,7 @@
 import type { AnyActorRef } from 'xstate';
 import type { Pid } from './pid.js';
 import type { ExitReason } from './exitReason.js';
-import type { ProcessProtocol, StartAck, DownMessage } from './messages.js';
+import type { ProcessProtocol, Prepared, StartAck, DownMessage } from './messages.js';
 
 /** @internal */
 export const enum Status {
@@ -60,6 +60,8 @@ export class ProcessRecord {
   ack: ((ack: StartAck) => void) | undefined = undefined;
   /** A behaviour's per-process state (for example a server instance). */
   behaviour: unknown = undefined;
+  /** What its logic's `prepare` began, until the process takes it while it starts. */
+  prepared: Prepared | undefined = undefined;
 
   constructor(
     owner: RecordOwner,

@@ -148,11 +148,19 @@ export class ProcessTable implements RecordOwner {
         ack(result, rec);
       };
     }
+    if (protocol?.prepare !== undefined) {
+      try {
+        rec.prepared = protocol.prepare(opts?.input, path);
+      } catch {
+        // Only a head start: the process does the work itself when it starts.
+      }
+    }
     let actor: AnyActorRef;
     try {
       actor = createActor(this.#delivery.logicFor(logic), { id: path, parent: parent ? parent.actor : host.root, input: opts?.input });
     } catch (err) {
       // Nothing ran yet: undo the bookkeeping so the failed spawn leaves no trace.
+      discardPrepared(rec);
       this.records.delete(id);
       if (name !== undefined) names.unclaim(name);
       if (linkTo) linkTo.links?.delete(rec);
@@ -172,6 +180,8 @@ export class ProcessTable implements RecordOwner {
         actor.start();
       } finally {
         this.#delivery.leave(outer);
+        // Taken while it started, or never.
+        discardPrepared(rec);
       }
     });
     if (ack && !protocol?.acksStart) {
@@ -519,4 +529,16 @@ function plainSpawnOptions(options: SpawnOptions): SpawnOptions | undefined {
   if (id !== undefined && (typeof id !== 'string' || !/^[^/\s]+$/.test(id))) return undefined;
   if (trapExit !== undefined && typeof trapExit !== 'boolean') return undefined;
   return options;
+}
+
+/** Undoes what a logic's `prepare` began, when its process did not take it. */
+function discardPrepared(rec: ProcessRecord): void {
+  const prepared = rec.prepared;
+  if (prepared === undefined) return;
+  rec.prepared = undefined;
+  try {
+    prepared.discard();
+  } catch {
+    // Best effort: nothing else holds it.
+  }
 }

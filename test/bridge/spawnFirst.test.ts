@@ -9,6 +9,7 @@ import { basename, dirname } from 'node:path';
 import { createTestRuntime } from '../../src/testing/index.js';
 import { callBridge, resolvePython, type Pid } from '../../src/index.js';
 import { examples } from '../helpers/bridge.js';
+import { pythonChildren } from '../helpers/pool.js';
 
 test.serial('regression: a bridge awaited before spawning Python — with its interpreter already resolved, the process is spawned within start', async (t) => {
   await using rt = createTestRuntime();
@@ -31,5 +32,25 @@ test.serial('a command that has to be run to be resolved is spawned once it answ
   t.is(rt.stats().resources, before, 'not spawned while the command is being resolved');
   const pid = (await started) as Pid;
   t.is(await callBridge(rt, pid, 'echo', 'y'), 'y');
+  await rt.stop(pid);
+});
+
+test.serial('regression: Python started only once the bridge actor was built (6-10 ms of cold xstate code first) — it is spawned before', async (t) => {
+  await using rt = createTestRuntime();
+  await resolvePython(process.env.XOTP_PYTHON || 'python3');
+  const logic = examples();
+  const before = pythonChildren();
+  let atBuild: Set<number> | undefined;
+  // xstate asks the logic for its initial snapshot while it builds the actor.
+  const initial = logic.getInitialSnapshot;
+  logic.getInitialSnapshot = function (this: typeof logic, ...args: Parameters<typeof initial>) {
+    atBuild ??= pythonChildren();
+    return initial.apply(this, args);
+  };
+  const pid = (await rt.start(logic)) as Pid;
+  const spawned = [...atBuild!].filter((p) => !before.has(p));
+  t.is(spawned.length, 1, 'one Python process existed before the actor was built');
+  t.is(await callBridge(rt, pid, 'echo', 'z'), 'z', 'and the bridge uses it');
+  t.deepEqual([...pythonChildren()].filter((p) => !before.has(p)), spawned, 'no second process');
   await rt.stop(pid);
 });
