@@ -246,6 +246,7 @@ export class BridgeCore {
     for (const c of this.#cancelling.values()) if (c.grace) this.#deadlines!.cancel(c.grace);
     this.#cancelling.clear();
     for (const w of this.waiting.splice(0)) if (w.deadline) this.#deadlines!.cancel(w.deadline);
+    this.#deadlines?.release();
   }
 
   /** Sends a call to Python, with its deadline (or the one it already had while queued). */

@@ -98,6 +98,21 @@ export class Deadlines {
     }
   }
 
+  /**
+   * Clears the timers idle lanes keep for reuse: for an owner that will add no more deadlines
+   * (a bridge that ended), whose idle timer would otherwise hold it in memory until it fires,
+   * up to its duration later (an hour, for an hour-long call timeout). Live deadlines stay.
+   */
+  release(): void {
+    for (const lane of this.#lanes.values()) {
+      if (!lane.idle) continue;
+      this.#clock.clearTimeout(lane.timer);
+      lane.timer = undefined;
+      lane.idle = false;
+      this.#lanes.delete(lane.ms);
+    }
+  }
+
   #skipDone(lane: Lane): void {
     const q = lane.queue;
     while (lane.head < q.length && q[lane.head]!.done) lane.head++;

@@ -118,6 +118,7 @@ export class PoolState {
    */
   detach(reason: unknown = 'normal'): void {
     this.failWaiters(undefined, new PoolStoppedError(this.s.name, formatReason(reason)));
+    this.#deadlines?.release();
     this.#ctx = undefined;
     this.run?.remove();
     this.run = undefined;

@@ -124,3 +124,20 @@ test('handles without unref (the simulated clock) are cleared as soon as a lane 
   d.cancel(d.add(5000, () => t.fail()));
   t.is(clock.pending, 0);
 });
+
+test('regression: an idle lane kept its timer (and its owner) alive until it fired, an hour later for an hour-long timeout — release() clears idle lanes, live ones stay', (t) => {
+  const c = unrefableClock();
+  const d = new Deadlines(c);
+  const fired: number[] = [];
+  d.cancel(d.add(3_600_000, () => t.fail())); // idle
+  d.add(1000, () => fired.push(c.clock.now())); // live
+  t.is(c.clock.pending, 2);
+  d.release();
+  t.is(c.clock.pending, 1, 'the idle lane timer is gone');
+  c.clock.tick(1000);
+  t.deepEqual(fired, [1000], 'the live deadline still fires');
+  t.is(c.clock.pending, 0);
+  d.add(3_600_000, () => fired.push(c.clock.now()));
+  c.clock.tick(3_600_000);
+  t.deepEqual(fired, [1000, 3_601_000], 'the duration works again after a release');
+});
