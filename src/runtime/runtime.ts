@@ -17,6 +17,7 @@ import { ProcessTable, type SpawnOptions } from './processTable.js';
 import { stopAllProcesses, checkStopArguments, withTimeout, shutdownSchema, type ShutdownOptions, type StopOptions } from './shutdown.js';
 import { Delivery } from './delivery.js';
 import { isolateInspector } from './isolateInspector.js';
+import { RuntimeEvents } from './runtimeEvents.js';
 import { parseRuntimeOptions, type RuntimeOptions } from './runtimeOptions.js';
 import { Distribution } from './distribution.js';
 
@@ -107,7 +108,7 @@ export class Runtime {
   readonly clock: RuntimeClock;
   readonly logger: Logger;
   /** The typed event bus. Other layers add events to `RuntimeEventMap`. */
-  readonly events = new EventEmitter<RuntimeEventMap>();
+  readonly events: EventEmitter<RuntimeEventMap> = new RuntimeEvents(() => this.logger);
   /** The root's pid (`<name.0>`): the sender of signals that come from outside any process. */
   readonly self: Pid;
   /** Tells this runtime's pids from those of another runtime of the same name. */

@@ -1,0 +1,47 @@
+/**
+ * `runtime.events` listeners cannot break the runtime: events are emitted from inside kernel
+ * and supervisor steps, and a listener that throws is logged once and ignored; the other
+ * listeners still run; `off` takes the function that was added.
+ */
+import test from 'ava';
+import { createTestRuntime } from '../../src/testing/index.js';
+import { supervisor, defineServer, whichChildren, type Logger } from '../../src/index.js';
+
+const server = defineServer<null, undefined, 'ping', string, never>({ name: 's', init: () => ({ state: null }), handleCall: () => ({ reply: 'pong' }) });
+
+function recordingLogger(): Logger & { errors: string[] } {
+  const errors: string[] = [];
+  return { errors, debug() {}, info() {}, warn() {}, error: (message: string) => void errors.push(message) };
+}
+
+test('regression: a runtime.events listener that threw failed the supervisor it was listening to ("failed to start: listener bug")', async (t) => {
+  const logger = recordingLogger();
+  await using rt = createTestRuntime({ logger });
+  const seen: string[] = [];
+  rt.events.on('supervisor.childStarted', () => {
+    throw new Error('listener bug');
+  });
+  rt.events.on('supervisor.childStarted', (e) => void seen.push(e.id));
+  await rt.start(supervisor({ children: [{ id: 'a', start: server }, { id: 'b', start: server }] }), { name: 'sup' });
+  t.deepEqual((await whichChildren(rt, 'sup')).map((c) => c.id).sort(), ['a', 'b']);
+  t.deepEqual(seen, ['a', 'b'], 'the other listener ran for both');
+  t.is(logger.errors.length, 1, 'logged once, not per event');
+  t.regex(logger.errors[0]!, /a listener of runtime event 'supervisor\.childStarted' threw .*listener bug/);
+});
+
+test('off removes a listener by the function that was added; once runs once', (t) => {
+  const rt = createTestRuntime();
+  let n = 0;
+  const fn = () => void n++;
+  const base = rt.events.listenerCount('name.registered'); // the test runtime's own
+  rt.events.on('name.registered', fn);
+  rt.events.once('name.registered', fn);
+  t.is(rt.events.listenerCount('name.registered'), base + 2);
+  rt.events.emit('name.registered', { name: 'x', pid: rt.self });
+  t.is(n, 2);
+  t.is(rt.events.listenerCount('name.registered'), base + 1, 'the once listener is gone');
+  rt.events.off('name.registered', fn);
+  t.is(rt.events.listenerCount('name.registered'), base);
+  rt.events.emit('name.registered', { name: 'x', pid: rt.self });
+  t.is(n, 2);
+});
