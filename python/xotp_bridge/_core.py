@@ -320,14 +320,13 @@ class FrameTooLarge(ValueError):
 
 
 class _Writer:
-    """Writes frames to fd 4; safe to share between threads."""
+    """Writes frames to fd 4; safe to share between threads (executor and asyncio handlers
+    reply from their own threads), so every write is made under its lock."""
 
-    def __init__(self, fd, threaded):
+    def __init__(self, fd):
         self.fd = fd
         self.max_frame = int(os.environ.get("XOTP_BRIDGE_MAX_FRAME_BYTES", str(2**31 - 1)))
-        self.lock = None
-        if threaded:
-            self.lock = _thread.allocate_lock()
+        self.lock = _thread.allocate_lock()
 
     # Frames the main thread wrote while more calls were already waiting in the read buffer:
     # written together, in one os.write, when the buffer runs dry (or before a handler that may
@@ -350,29 +349,19 @@ class _Writer:
             # is never sent.
             if self.held and _thread.get_ident() == self.main:
                 self.flush()
-            if self.lock is None:
+            with self.lock:
                 self._writev(_pack(">I", n), body)
-            else:
-                with self.lock:
-                    self._writev(_pack(">I", n), body)
             return
         data = _pack(">I", n) + body  # header and body in one write
         held = self.held
         if held is not None and _thread.get_ident() == self.main:
             held.append(data)
-            if len(held) >= _HOLD_MAX:
-                self.held = []
-                data = b"".join(held)
-                if self.lock is None:
-                    self._write(data)
-                else:
-                    with self.lock:
-                        self._write(data)
-        elif self.lock is None:
+            if len(held) < _HOLD_MAX:
+                return
+            self.held = []
+            data = b"".join(held)
+        with self.lock:
             self._write(data)
-        else:
-            with self.lock:
-                self._write(data)
 
     def hold(self):
         """From now on the main thread's frames wait for flush()."""
@@ -385,11 +374,8 @@ class _Writer:
         self.held = None
         if held:
             data = held[0] if len(held) == 1 else b"".join(held)
-            if self.lock is None:
+            with self.lock:
                 self._write(data)
-            else:
-                with self.lock:
-                    self._write(data)
 
     def _writev(self, header, body):
         try:
@@ -517,7 +503,7 @@ def _preview(body):
 class _Server:
     def __init__(self, concurrency):
         self.concurrency = max(1, int(concurrency))
-        self.writer = _Writer(OUT_FD, threaded=True)
+        self.writer = _Writer(OUT_FD)
         self.executor = None
         self.loop = None
         self.inflight = {}

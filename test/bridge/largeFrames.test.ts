@@ -124,7 +124,7 @@ from xotp_bridge import _core
 from xotp_bridge._core import _Writer
 real = _core._thread
 r, w = os.pipe()
-writer = _Writer(w, threaded=True)
+writer = _Writer(w)
 chunks = []
 reading = real.allocate_lock(); reading.acquire()
 def drain():
