@@ -292,11 +292,8 @@ export class PoolState {
   waitNow(token: string, timeout: number): Promise<Lease> | undefined {
     const ctx = this.#ctx;
     if (ctx === undefined || this.stopping || this.s.lazy || this.idle.length > 0) return undefined;
-    if (this.cannotStart && this.nextAttemptAt !== undefined) return Promise.reject(this.startError(ctx));
-    if (this.#queued() >= this.s.maxQueue) {
-      this.stats.busyRejects++;
-      return Promise.reject(new PoolBusyError(this.s.name, this.s.maxQueue));
-    }
+    const refused = this.#refusedWait(ctx);
+    if (refused !== undefined) return Promise.reject(refused);
     return new Promise<Lease>((resolve, reject) => {
       const local: LocalWaiter = { resolve, reject, deadline: undefined };
       const waiter: Waiter = { from: undefined, token, session: undefined, local };
@@ -391,7 +388,8 @@ export class PoolState {
           if (i >= 0) this.idle.splice(i, 1);
           return this.#grant(ctx, w, { from, token, session });
         }
-        if (this.#queued() >= this.s.maxQueue) return this.#busy(rt, from);
+        const full = this.#queueFull();
+        if (full !== undefined) return void rt.replyError(from, full);
         let q = this.bound.get(w.pid.id);
         if (!q) this.bound.set(w.pid.id, (q = []));
         q.push({ from, token, session });
@@ -400,10 +398,8 @@ export class PoolState {
     }
     const next = this.#takeIdle();
     if (next) return this.#grant(ctx, this.workers.get(next.id)!, { from, token, session });
-    // Waiting would only end at the checkout deadline: fail fast with the reason. (A lazy pool
-    // whose backoff has passed starts a new attempt for the caller instead.)
-    if (this.cannotStart && (this.nextAttemptAt !== undefined || !this.s.lazy)) return void rt.replyError(from, this.startError(ctx));
-    if (this.#queued() >= this.s.maxQueue) return this.#busy(rt, from);
+    const refused = this.#refusedWait(ctx);
+    if (refused !== undefined) return void rt.replyError(from, refused);
     this.waiters.push({ from, token, session });
     if (this.s.lazy) this.fill(ctx);
   }
@@ -431,9 +427,22 @@ export class PoolState {
     return n;
   }
 
-  #busy(rt: Runtime, from: CallFrom): void {
+  /**
+   * Why a caller with no session that finds no idle worker may not wait (the manager's
+   * `checkout` and `waitNow` alike), else undefined. Waiting would only end at the checkout
+   * deadline when no start can succeed: fail fast with the reason (a lazy pool whose backoff
+   * has passed starts a new attempt for the caller instead). A full queue is counted.
+   */
+  #refusedWait(ctx: ManagerContext): PoolStartError | PoolBusyError | undefined {
+    if (this.cannotStart && (this.nextAttemptAt !== undefined || !this.s.lazy)) return this.startError(ctx);
+    return this.#queueFull();
+  }
+
+  /** PoolBusyError (counted) when `maxQueue` callers already wait, else undefined. */
+  #queueFull(): PoolBusyError | undefined {
+    if (this.#queued() < this.s.maxQueue) return undefined;
     this.stats.busyRejects++;
-    rt.replyError(from, new PoolBusyError(this.s.name, this.s.maxQueue));
+    return new PoolBusyError(this.s.name, this.s.maxQueue);
   }
 
   /**
