@@ -11,15 +11,14 @@ type EventName = string | symbol;
  * the runtime. Events are emitted from inside kernel and supervisor steps; a listener's throw
  * went up through them — a supervisor whose `supervisor.childStarted` listener threw failed to
  * start, a half-done step left behind. As a crashing inspector is (`isolateInspector`), each
- * listener is run in its own `try`: its error is logged once (naming the event; later errors of
- * the same listener are not logged), and the other listeners still run.
+ * listener is run in its own `try`: its first error for an event is logged (naming the event;
+ * later ones are not), and the other listeners still run.
  *
  * Listeners are wrapped when added; `off`/`removeListener` take the function that was added.
  */
 export class RuntimeEvents extends EventEmitter<RuntimeEventMap> {
   readonly #logger: () => Logger;
   readonly #guards = new Map<EventName, WeakMap<Listener, Listener>>();
-  readonly #reported = new WeakSet<Listener>();
 
   /** `logger` is read when a listener fails (the runtime's, once it has one). */
   constructor(logger: () => Logger) {
@@ -33,18 +32,16 @@ export class RuntimeEvents extends EventEmitter<RuntimeEventMap> {
     if (byFn === undefined) this.#guards.set(event, (byFn = new WeakMap()));
     let guarded = byFn.get(fn);
     if (guarded === undefined) {
-      const report = (err: unknown) => {
-        if (this.#reported.has(fn)) return;
-        this.#reported.add(fn);
-        this.#logger().error(`a listener of runtime event '${String(event)}' threw (ignored; its later errors are not logged): ${formatReason(err)}`, {
-          event: String(event),
-        });
-      };
+      const logger = this.#logger;
+      let reported = false;
       guarded = function (this: unknown, ...args: unknown[]) {
         try {
           return fn.apply(this, args);
         } catch (err) {
-          report(err);
+          if (!reported) {
+            reported = true;
+            logger().error(`a listener of runtime event '${String(event)}' threw (ignored; its later errors are not logged): ${formatReason(err)}`, { event: String(event) });
+          }
           return undefined;
         }
       };
