@@ -506,20 +506,14 @@ export class SupervisorCore {
       if (rec === undefined && pid.node !== rt.name) {
         // A child on another node has no record here, and may end before a monitor set after
         // the signal reaches its node (noproc instead of its reason): monitor it first.
-        const ref = rt.monitor(pid, sup);
-        this.pending.set(ref, p);
-        this.#pendingPids.set(pid.id, p);
-        if (shutdown === 'brutal_kill') rt.unlink(sup, pid);
-        rt.exit(pid, shutdown === 'brutal_kill' ? 'kill' : 'shutdown', sup);
-        if (shutdown !== 'brutal_kill' && shutdown !== 'infinity' && !timeouts?.includes(shutdown)) (timeouts ??= []).push(shutdown);
+        this.#awaitDown(rt, sup, p);
+        signalShutdown(rt, sup, pid, shutdown);
+        timeouts = withShutdownTime(timeouts, shutdown);
         continue;
       }
       const alive = rec !== undefined && rec.status !== Status.Dead;
       if (alive) {
-        // A kill cannot be trapped, so unlinking first changes nothing the child can see; it
-        // spares the supervisor the EXIT that supervisor.erl flushes after the DOWN (unlink_flush).
-        if (shutdown === 'brutal_kill') rt.unlink(sup, pid);
-        rt.exit(pid, shutdown === 'brutal_kill' ? 'kill' : 'shutdown', sup);
+        signalShutdown(rt, sup, pid, shutdown);
         if (rec.status === Status.Dead) {
           this.#terminated(rt, self, p, rec.reason);
           continue;
@@ -527,13 +521,18 @@ export class SupervisorCore {
       }
       // Monitored, so a child that unlinked itself cannot hang the supervisor (child_unlink). Set
       // after the signal, which is the same as before it: the child has not ended in between.
-      const ref = rt.monitor(pid, sup);
-      this.pending.set(ref, p);
-      this.#pendingPids.set(pid.id, p);
-      if (alive && shutdown !== 'brutal_kill' && shutdown !== 'infinity' && !timeouts?.includes(shutdown)) (timeouts ??= []).push(shutdown);
+      this.#awaitDown(rt, sup, p);
+      if (alive) timeouts = withShutdownTime(timeouts, shutdown);
     }
     this.timeouts = timeouts ?? noTimeouts;
     return this.pending.size === 0;
+  }
+
+  /** `p` is waited for: its DOWN (by this monitor) ends its part of the terminate step. */
+  #awaitDown(rt: Runtime, sup: Pid, p: Pending): void {
+    const ref = rt.monitor(p.pid, sup);
+    this.pending.set(ref, p);
+    this.#pendingPids.set(p.pid.id, p);
   }
 
   /** Is this DOWN one the current terminate step waits for? */
@@ -741,6 +740,23 @@ export class SupervisorCore {
 }
 
 const noTimeouts: number[] = [];
+
+/**
+ * A child's shutdown signal: `kill` for brutal_kill, else `shutdown`. A kill cannot be trapped,
+ * so unlinking first changes nothing the child can see; it spares the supervisor the EXIT that
+ * supervisor.erl flushes after the DOWN (unlink_flush).
+ */
+function signalShutdown(rt: Runtime, sup: Pid, pid: Pid, shutdown: NormalizedChildSpec['shutdown']): void {
+  if (shutdown === 'brutal_kill') rt.unlink(sup, pid);
+  rt.exit(pid, shutdown === 'brutal_kill' ? 'kill' : 'shutdown', sup);
+}
+
+/** The step's distinct shutdown times (for its kill timers), with this child's if it has one. */
+function withShutdownTime(timeouts: number[] | undefined, shutdown: NormalizedChildSpec['shutdown']): number[] | undefined {
+  if (shutdown === 'brutal_kill' || shutdown === 'infinity' || timeouts?.includes(shutdown)) return timeouts;
+  (timeouts ??= []).push(shutdown);
+  return timeouts;
+}
 
 /**
  * Sends the supervisor one of its own messages through the kernel's send path, as itself, so an
