@@ -402,24 +402,90 @@ class _Writer:
             os._exit(0)  # Node is gone
 
 
+def _select_readable():
+    """select.select, imported when first needed (the module costs ~1 ms of a start)."""
+    global _select_readable
+    from select import select
+
+    _select_readable = lambda: select  # noqa: E731 - replaces this loader
+    return select
+
+
+_sched_yield = getattr(os, "sched_yield", lambda: None)
+# A yield that took longer than this gave the CPU to another process (an uncontended one returns
+# in about a microsecond); when that is frequent, polling pauses this long (see _Reader._poll).
+_SLOW_YIELD = 0.00002
+_CONTENDED_PAUSE = 0.1
+
+
 class _Reader:
     """Reads frames from fd 3 through one buffer: a burst of calls costs one read, not two per call."""
 
-    def __init__(self, fd, max_frame=2**31 - 1):
+    def __init__(self, fd, max_frame=2**31 - 1, busy_wait=0.0):
         self.fd = fd
         self.buf = bytearray()
         self.pos = 0
         self.max_frame = max_frame
+        # Seconds to poll the pipe before a read may sleep (0: never); see _poll.
+        self.busy_wait = busy_wait
+        # Whether the last wait for a frame was shorter than busy_wait: only then is it worth
+        # polling for the next one.
+        self.quick = False
+        # How often polling found the CPU taken (a decaying count), and the perf_counter time
+        # before which it does not poll after it found the CPU contended.
+        self.contended = 0.0
+        self.calm_at = 0.0
 
     def _fill(self, need):
         while len(self.buf) - self.pos < need:
-            chunk = os.read(self.fd, max(need, 1 << 16))
+            if not self.busy_wait:
+                chunk = os.read(self.fd, max(need, 1 << 16))
+            elif self.quick and _perf_counter() >= self.calm_at:
+                self.quick = self._poll()
+                chunk = os.read(self.fd, max(need, 1 << 16))
+            else:
+                # Timed instead: a frame that comes within the window turns polling on.
+                start = _perf_counter()
+                chunk = os.read(self.fd, max(need, 1 << 16))
+                self.quick = _perf_counter() - start < self.busy_wait
             if not chunk:
                 return False  # EOF: the control pipe closed
             if self.pos:
                 del self.buf[: self.pos]
                 self.pos = 0
             self.buf += chunk
+        return True
+
+    def _poll(self):
+        """Before a read that may sleep, while frames have been coming quickly: polls the pipe for
+        up to busy_wait seconds, as the BEAM's schedulers spin before they sleep (+sbwt). A
+        sleeping reader costs every call a wake-up: the writer's kernel call wakes this process
+        and the scheduler brings it back (sequential 100 B round trip 41 -> 36 us here, Node's
+        system time per call 15 -> 10 us). Each poll yields the CPU, so another process with work
+        to run gets it. Returns whether a frame came in time: if not, polling stops until one
+        again comes within the window (see _fill), so an idle worker polls once after its last
+        call."""
+        ready = _select_readable()
+        fd = (self.fd,)
+        end = _perf_counter() + self.busy_wait
+        while not ready(fd, (), (), 0)[0]:
+            now = _perf_counter()
+            if now >= end:
+                return False
+            _sched_yield()
+            if _perf_counter() - now < _SLOW_YIELD:
+                self.contended *= 0.875
+                continue
+            # Another process ran on this CPU meanwhile. Now and then that is the machine's own
+            # noise (0.5% of the yields of a sequential caller's worker here); when it is one in
+            # five or more, the machine has no core to spare (4 busy workers on 2 cores: 80%)
+            # and polling takes time from them and from Node (their throughput: -20%): no
+            # polling for a while.
+            self.contended += 1.0
+            if self.contended > 2.0:
+                self.contended = 0.0
+                self.calm_at = now + _CONTENDED_PAUSE
+                return False
         return True
 
     def _large(self, length):
@@ -507,6 +573,7 @@ class _Server:
         self.executor = None
         self.loop = None
         self.inflight = {}
+        self.reader = None
         # Operations whose handler last ran in under _QUICK_SECONDS (see finish_timed).
         self.quick = set()
 
@@ -561,6 +628,8 @@ class _Server:
             import threading
 
             self.loop = asyncio.new_event_loop()
+            if self.reader is not None:
+                self.reader.busy_wait = 0.0  # the loop's thread runs handlers now (see serve)
             threading.Thread(target=self.loop.run_forever, name="xotp-bridge-asyncio", daemon=True).start()
         return self.loop
 
@@ -736,7 +805,12 @@ def serve(concurrency=None):
     if concurrency is None:
         concurrency = int(os.environ.get("XOTP_BRIDGE_CONCURRENCY", "1"))
     max_frame = int(os.environ.get("XOTP_BRIDGE_MAX_FRAME_BYTES", str(2**31 - 1)))
-    _Server(concurrency).run(_Reader(IN_FD, max_frame))
+    # Polling only helps, and only costs nothing, while the main thread runs every handler: with
+    # a thread pool (or, later, an asyncio loop) it would contend with them for the GIL.
+    busy_wait = int(os.environ.get("XOTP_BRIDGE_BUSY_WAIT_US", "0")) / 1e6 if concurrency == 1 else 0.0
+    server = _Server(concurrency)
+    server.reader = reader = _Reader(IN_FD, max_frame, busy_wait)
+    server.run(reader)
 
 
 def main(argv):

@@ -47,6 +47,15 @@ export interface PythonBridgeOptions {
   maxPending?: number;
   /** Calls Python runs at once (a thread pool when > 1). Default 1. */
   concurrency?: number;
+  /**
+   * µs Python polls its pipe for the next call before it sleeps, while calls come that quickly
+   * (as the BEAM's schedulers spin before they sleep): a call that follows its predecessor's
+   * reply within this window is read without waking the process. Polling yields the CPU, stops
+   * once a wait outlasts the window (an idle worker polls once), pauses when the CPU turns out
+   * to be contended, and is off with `concurrency > 1` and once an `async` handler ran. `0`
+   * never polls. Default 50.
+   */
+  busyWaitMicros?: number;
   /** Label in the bridge's readable id. Default `'bridge'`. */
   label?: string;
 }
@@ -72,6 +81,7 @@ export interface BridgeSettings {
   maxFrameBytes: number;
   maxPending: number;
   concurrency: number;
+  busyWaitMicros: number;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -125,6 +135,7 @@ export function parseBridgeOptions(options: unknown): BridgeSettings {
     maxFrameBytes: optional(integer(16, 2 ** 31 - 1), 16 * 1024 * 1024),
     maxPending: optional(integer(1), 1024),
     concurrency: optional(integer(1, 1024), 1),
+    busyWaitMicros: optional(integer(0, 100_000), 50),
     label: optional(anything),
   });
   if ((o.module === undefined) === (o.script === undefined)) {
@@ -155,6 +166,7 @@ export function parseBridgeOptions(options: unknown): BridgeSettings {
     maxFrameBytes: o.maxFrameBytes,
     maxPending: o.maxPending,
     concurrency: o.concurrency,
+    busyWaitMicros: o.busyWaitMicros,
   };
 }
 
@@ -182,6 +194,7 @@ export function spawnInput(settings: BridgeSettings, owner: string, extraEnv?: R
       XOTP_BRIDGE_CONCURRENCY: String(settings.concurrency),
       // Python refuses (fails that call) a reply larger than we would accept.
       XOTP_BRIDGE_MAX_FRAME_BYTES: String(settings.maxFrameBytes),
+      XOTP_BRIDGE_BUSY_WAIT_US: String(settings.busyWaitMicros),
     },
     cwd: settings.cwd,
     maxFrameBytes: settings.maxFrameBytes,
