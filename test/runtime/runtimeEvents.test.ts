@@ -45,3 +45,39 @@ test('off removes a listener by the function that was added; once runs once', (t
   rt.events.emit('name.registered', { name: 'x', pid: rt.self });
   t.is(n, 2);
 });
+
+test('off removes every registration of a function, as EventEmitter3 does; a wrapper from listeners() works too', (t) => {
+  const rt = createTestRuntime();
+  let n = 0;
+  const fn = () => void n++;
+  const base = rt.events.listenerCount('name.registered');
+  rt.events.on('name.registered', fn);
+  rt.events.on('name.registered', fn);
+  rt.events.once('name.registered', fn);
+  t.is(rt.events.listenerCount('name.registered'), base + 3);
+  rt.events.off('name.registered', fn);
+  t.is(rt.events.listenerCount('name.registered'), base, 'all three registrations gone');
+  rt.events.off('name.registered', () => undefined); // never added: nothing happens
+  t.is(rt.events.listenerCount('name.registered'), base);
+
+  rt.events.on('name.registered', fn);
+  const added = rt.events.listeners('name.registered').at(-1)!;
+  rt.events.removeListener('name.registered', added);
+  t.is(rt.events.listenerCount('name.registered'), base);
+  rt.events.emit('name.registered', { name: 'x', pid: rt.self });
+  t.is(n, 0);
+});
+
+test('a listener added again logs its own first error', (t) => {
+  const logger = recordingLogger();
+  const rt = createTestRuntime({ logger });
+  const bad = () => {
+    throw new Error('bug');
+  };
+  rt.events.once('name.registered', bad);
+  rt.events.emit('name.registered', { name: 'x', pid: rt.self });
+  rt.events.once('name.registered', bad);
+  rt.events.emit('name.registered', { name: 'x', pid: rt.self });
+  t.is(logger.errors.length, 2, 'each registration reports its first error');
+  t.is(rt.events.listenerCount('name.registered'), rt.events.listeners('name.registered').length);
+});
