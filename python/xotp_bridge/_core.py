@@ -403,7 +403,8 @@ class _Writer:
 
 
 def _select_readable():
-    """select.select, imported when first needed (the module costs ~1 ms of a start)."""
+    """select.select, imported when first needed (a process xotp started has it already: the
+    pipe watch imports it; one started otherwise need not pay its ~1 ms unless it polls)."""
     global _select_readable
     from select import select
 
@@ -411,7 +412,8 @@ def _select_readable():
     return select
 
 
-_sched_yield = getattr(os, "sched_yield", lambda: None)
+# Without sched_yield (not a POSIX system) polling would only spin: serve() then never polls.
+_sched_yield = getattr(os, "sched_yield", None)
 # A yield that took longer than this gave the CPU to another process (an uncontended one returns
 # in about a microsecond); when that is frequent, polling pauses this long (see _Reader._poll).
 _SLOW_YIELD = 0.00002
@@ -806,8 +808,10 @@ def serve(concurrency=None):
         concurrency = int(os.environ.get("XOTP_BRIDGE_CONCURRENCY", "1"))
     max_frame = int(os.environ.get("XOTP_BRIDGE_MAX_FRAME_BYTES", str(2**31 - 1)))
     # Polling only helps, and only costs nothing, while the main thread runs every handler: with
-    # a thread pool (or, later, an asyncio loop) it would contend with them for the GIL.
-    busy_wait = int(os.environ.get("XOTP_BRIDGE_BUSY_WAIT_US", "0")) / 1e6 if concurrency == 1 else 0.0
+    # a thread pool (or, later, an asyncio loop) it would contend with them for the GIL. (Threads
+    # a handler module starts itself do contend; their GIL hand-offs make yields slow, which
+    # pauses polling as contention does.)
+    busy_wait = int(os.environ.get("XOTP_BRIDGE_BUSY_WAIT_US", "0")) / 1e6 if concurrency == 1 and _sched_yield else 0.0
     server = _Server(concurrency)
     server.reader = reader = _Reader(IN_FD, max_frame, busy_wait)
     server.run(reader)

@@ -15,8 +15,8 @@ type Guarded = Listener & { [ORIGINAL]?: Listener };
  * the runtime. Events are emitted from inside kernel and supervisor steps; a listener's throw
  * went up through them — a supervisor whose `supervisor.childStarted` listener threw failed to
  * start, a half-done step left behind. As a crashing inspector is (`isolateInspector`), each
- * listener is run in its own `try`: its first error is logged (naming the event; later ones are
- * not), and the other listeners still run.
+ * listener is run in its own `try`: the first error of each registration is logged (naming the
+ * event; later ones are not), and the other listeners still run.
  *
  * Each listener added is wrapped; the wrapper names the function it wraps, so `off` and
  * `removeListener` take the function that was added and remove every wrapper of it, as
@@ -37,6 +37,9 @@ export class RuntimeEvents extends EventEmitter<RuntimeEventMap> {
 
   #guard(event: EventName, fn: Listener): Listener {
     if (typeof fn !== 'function') return fn; // EventEmitter3 refuses it with its own TypeError
+    // A guard already (from listeners(), added again here or elsewhere): it guards itself, and
+    // off(event, it) must find it.
+    if ((fn as Guarded)[ORIGINAL] !== undefined) return fn;
     const logger = this.#logger;
     let reported = false;
     const guarded: Guarded = function (this: unknown, ...args: unknown[]) {
@@ -80,9 +83,10 @@ export class RuntimeEvents extends EventEmitter<RuntimeEventMap> {
   }
 
   override removeListener(event: any, fn?: any, context?: any, once?: boolean): this {
-    // A wrapper itself: what EventEmitter3 passes when a `once` listener has run (on every such
-    // emit, so without a scan), or what `listeners()` handed out.
-    if (fn === undefined || (fn as Guarded)[ORIGINAL] !== undefined) return super.removeListener(event, fn, context, once);
+    // No function: every listener of the event, as EventEmitter3 does for any falsy one. A
+    // guard itself: what EventEmitter3 passes when a `once` listener has run (on every such emit,
+    // so without a scan), or one `listeners()` handed out (guards are never wrapped again).
+    if (!fn || (fn as Guarded)[ORIGINAL] !== undefined) return super.removeListener(event, fn, context, once);
     for (const l of this.#registered(event, fn)) super.removeListener(event, l as never, context, once);
     return this;
   }

@@ -90,7 +90,8 @@ yield_cost[0] = 30e-6       # every yield gives the CPU away for 30 us: another 
 out["contended"] = call()
 out["calm"] = core._CONTENDED_PAUSE
 out["calm_at"] = reader.calm_at
-out["paused"] = call()      # within the pause: a timed read even though quick
+out["timed"] = call()       # not quick after the contended poll: a timed read (now quick)
+out["paused"] = call()      # quick, but within the pause: a timed read, no polling
 clock[0] = reader.calm_at
 yield_cost[0] = 1e-6
 readable_after[0] = 1
@@ -99,7 +100,8 @@ print(json.dumps(out))`);
   // Three slow yields in a row take the decaying count over 2: polling stops and pauses.
   t.deepEqual(out.contended, { selects: 3, yields: 3, quick: false });
   t.is(out.calm_at, 60e-6 + (out.calm as number));
-  t.deepEqual(out.paused, { selects: 0, yields: 0, quick: true });
+  t.deepEqual(out.timed, { selects: 0, yields: 0, quick: true });
+  t.deepEqual(out.paused, { selects: 0, yields: 0, quick: true }, 'no polling within the pause');
   t.deepEqual(out.resumed, { selects: 2, yields: 1, quick: true });
 });
 

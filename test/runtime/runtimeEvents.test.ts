@@ -79,5 +79,27 @@ test('a listener added again logs its own first error', (t) => {
   rt.events.once('name.registered', bad);
   rt.events.emit('name.registered', { name: 'x', pid: rt.self });
   t.is(logger.errors.length, 2, 'each registration reports its first error');
-  t.is(rt.events.listenerCount('name.registered'), rt.events.listeners('name.registered').length);
+});
+
+test('off with no function (undefined or null) removes every listener of the event, as EventEmitter3 does', (t) => {
+  const rt = createTestRuntime();
+  rt.events.on('name.unregistered', () => undefined);
+  rt.events.on('name.unregistered', () => undefined);
+  t.true(rt.events.listenerCount('name.unregistered') >= 2);
+  rt.events.off('name.unregistered', null as never);
+  t.is(rt.events.listenerCount('name.unregistered'), 0);
+});
+
+test('a listener taken from listeners() and added again is removed by off', (t) => {
+  const rt = createTestRuntime();
+  let n = 0;
+  const base = rt.events.listenerCount('name.unregistered'); // the test runtime's own
+  rt.events.on('name.registered', () => void n++);
+  const added = rt.events.listeners('name.registered').at(-1)!;
+  rt.events.on('name.unregistered', added as never);
+  t.is(rt.events.listenerCount('name.unregistered'), base + 1);
+  rt.events.off('name.unregistered', added as never);
+  t.is(rt.events.listenerCount('name.unregistered'), base);
+  rt.events.emit('name.registered', { name: 'x', pid: rt.self });
+  t.is(n, 1);
 });
