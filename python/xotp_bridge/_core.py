@@ -675,6 +675,11 @@ class _Server:
         sid = message.get("session")
         ctx = Context(op, sid if type(sid) is str else None)
         wants = op in _WANTS_CONTEXT
+        if self.writer.held and (self.concurrency > 1 or _is_coroutine_function(fn)):
+            # Another thread answers this call and writes its reply at once: what this thread
+            # still holds (replies, cancel acknowledgements of earlier frames) goes first, or the
+            # later call's reply could overtake it.
+            self.writer.flush()
         if _is_coroutine_function(fn):
             try:
                 coro = fn(args, ctx) if wants else fn(args)  # a wrong signature raises here, before any task exists

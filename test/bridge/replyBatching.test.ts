@@ -76,3 +76,71 @@ test('held replies are written before a handler not yet seen to be quick runs', 
 test('a lone call is answered at once, in its own write', async (t) => {
   t.deepEqual(await writesFor([ping(1)]), [1, 1]);
 });
+
+// Frames of a burst served with concurrency 2; prints on stderr, in order, each frame Python
+// writes to fd 4 ("ready", "cancelled:<id>", "reply:<id>"). The main thread is made slow right
+// after it hands `pending_tasks` to the asyncio loop (as a preempted thread is), so anything it
+// still holds is written late unless it was written before the hand-off.
+const ORDER_HARNESS = `
+import json, os, sys, struct, time
+import xotp_bridge._core as core
+import xotp_bridge.examples
+data = sys.stdin.buffer.read()
+null = os.open(os.devnull, os.O_RDWR)
+os.dup2(null, 3)
+os.dup2(null, 4)
+r, w = os.pipe()
+os.write(w, data)
+os.close(w)
+os.dup2(r, 3)
+os.close(r)
+r4, w4 = os.pipe()
+os.dup2(w4, 4)
+os.close(w4)
+real_write = os.write
+def logging_write(fd, b):
+    if fd == 4:
+        b = bytes(b)
+        at = 0
+        while at < len(b):
+            n = struct.unpack_from(">I", b, at)[0]
+            m = json.loads(b[at + 4 : at + 4 + n])
+            kind = m.get("type") or "reply"
+            real_write(2, ("F %s:%s\\n" % (kind, m.get("id"))).encode())
+            at += 4 + n
+    return real_write(fd, b)
+os.write = logging_write
+core._guard["armed"] = True
+dispatch = core._Server.dispatch
+def slow_after_async(self, body):
+    dispatch(self, body)
+    if b"pending_tasks" in body:
+        time.sleep(0.3)
+core._Server.dispatch = slow_after_async
+# Ends once everything was answered: the two sleeps (0.5 s) and the loop's reply.
+def stop_later():
+    time.sleep(1.5)
+    core.os._exit(0)
+import _thread
+_thread.start_new_thread(stop_later, ())
+core.serve(2)
+`;
+
+test('regression: a cancel acknowledgement held by the main thread was overtaken by the reply to a later async call', async (t) => {
+  const exe = await resolvePython(defaultPython());
+  const run = promisify(execFile)(exe, ['-c', ORDER_HARNESS], {
+    env: { ...process.env, PYTHONPATH: [pythonPackageDir, process.env.PYTHONPATH].filter(Boolean).join(delimiter) },
+  });
+  const frames = [
+    { id: 1, op: 'sleep', args: { seconds: 0.5 } }, // both pool threads busy
+    { id: 2, op: 'sleep', args: { seconds: 0.5 } },
+    { id: 3, op: 'echo', args: 'queued' }, // waits in the pool's queue
+    { type: 'cancel', id: 3 }, // dropped from the queue and acknowledged (a held frame)
+    { id: 4, op: 'pending_tasks', args: null }, // answered by the asyncio loop's thread
+  ];
+  run.child.stdin!.end(Buffer.concat(frames.map(encodeFrame)));
+  const { stderr } = await run.catch((e: { stderr: string }) => e);
+  const written = stderr.split('\n').filter((l) => l.startsWith('F ')).map((l) => l.slice(2));
+  t.true(written.includes('cancelled:3') && written.includes('reply:4'), written.join(', '));
+  t.true(written.indexOf('cancelled:3') < written.indexOf('reply:4'), `in the order of the frames they answer: ${written.join(', ')}`);
+});
