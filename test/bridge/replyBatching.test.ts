@@ -90,14 +90,14 @@ null = os.open(os.devnull, os.O_RDWR)
 os.dup2(null, 3)
 os.dup2(null, 4)
 r, w = os.pipe()
-os.write(w, data)
-os.close(w)
+os.write(w, data)  # and kept open: the harness ends when both answers were written, not at EOF
 os.dup2(r, 3)
 os.close(r)
 r4, w4 = os.pipe()
 os.dup2(w4, 4)
 os.close(w4)
 real_write = os.write
+expected = {"cancelled:3", "reply:4"}
 def logging_write(fd, b):
     if fd == 4:
         b = bytes(b)
@@ -105,9 +105,13 @@ def logging_write(fd, b):
         while at < len(b):
             n = struct.unpack_from(">I", b, at)[0]
             m = json.loads(b[at + 4 : at + 4 + n])
-            kind = m.get("type") or "reply"
-            real_write(2, ("F %s:%s\\n" % (kind, m.get("id"))).encode())
+            name = "%s:%s" % (m.get("type") or "reply", m.get("id"))
+            real_write(2, ("F %s\\n" % name).encode())
+            expected.discard(name)
             at += 4 + n
+        if not expected:
+            real_write(fd, b)
+            os._exit(0)  # both answered
     return real_write(fd, b)
 os.write = logging_write
 core._guard["armed"] = True
@@ -117,12 +121,6 @@ def slow_after_async(self, body):
     if b"pending_tasks" in body:
         time.sleep(0.3)
 core._Server.dispatch = slow_after_async
-# Ends once everything was answered: the two sleeps (0.5 s) and the loop's reply.
-def stop_later():
-    time.sleep(1.5)
-    core.os._exit(0)
-import _thread
-_thread.start_new_thread(stop_later, ())
 core.serve(2)
 `;
 
@@ -132,8 +130,8 @@ test('regression: a cancel acknowledgement held by the main thread was overtaken
     env: { ...process.env, PYTHONPATH: [pythonPackageDir, process.env.PYTHONPATH].filter(Boolean).join(delimiter) },
   });
   const frames = [
-    { id: 1, op: 'sleep', args: { seconds: 0.5 } }, // both pool threads busy
-    { id: 2, op: 'sleep', args: { seconds: 0.5 } },
+    { id: 1, op: 'sleep', args: { seconds: 0.5 } }, // both pool threads busy while the frames
+    { id: 2, op: 'sleep', args: { seconds: 0.5 } }, // after them are read (0.5 s is ample)
     { id: 3, op: 'echo', args: 'queued' }, // waits in the pool's queue
     { type: 'cancel', id: 3 }, // dropped from the queue and acknowledged (a held frame)
     { id: 4, op: 'pending_tasks', args: null }, // answered by the asyncio loop's thread
