@@ -5,19 +5,13 @@
  * checked from Node (validation, the environment a spawn gets, calls answered either way).
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { delimiter } from 'node:path';
 import { createTestRuntime } from '../../src/testing/index.js';
-import { InvalidOptionError, callBridge, pythonBridge, pythonPackageDir, resolvePython } from '../../src/index.js';
+import { InvalidOptionError, callBridge, pythonBridge } from '../../src/index.js';
 import { parseBridgeOptions, spawnInput } from '../../src/bridge/bridgeSettings.js';
-import { defaultPython } from '../../src/bridge/pythonInterpreter.js';
+import { runPythonCode } from './rawPython.js';
 
 async function runPython(code: string): Promise<Record<string, unknown>> {
-  const exe = await resolvePython(defaultPython());
-  const { stdout } = await promisify(execFile)(exe, ['-c', code], {
-    env: { ...process.env, PYTHONPATH: [pythonPackageDir, process.env.PYTHONPATH].filter(Boolean).join(delimiter) },
-  });
+  const { stdout } = await runPythonCode(code);
   return JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown>;
 }
 

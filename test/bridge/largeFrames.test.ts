@@ -6,16 +6,11 @@
  * multi-byte UTF-8 across read boundaries, a bad large body, and the pipe closing mid-body.
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { createTestRuntime } from '../../src/testing/index.js';
-import { callBridge, pythonPackageDir, resolvePython } from '../../src/index.js';
+import { callBridge } from '../../src/index.js';
 import { encodeFrame } from '../../src/bridge/frameCodec.js';
-import { defaultPython } from '../../src/bridge/pythonInterpreter.js';
 import { startBridge } from '../helpers/bridge.js';
-import { rawFrame, rawPython } from './rawPython.js';
-
-const run = promisify(execFile);
+import { rawFrame, rawPython, runPythonCode } from './rawPython.js';
 
 const MB = 1 << 20;
 
@@ -166,7 +161,6 @@ while data:
     data = data[4 + n :]
 print(sorted(ids))
 `;
-  const exe = await resolvePython(defaultPython());
-  const { stdout } = await run(exe, ['-c', code], { env: { ...process.env, PYTHONPATH: pythonPackageDir } });
+  const { stdout } = await runPythonCode(code);
   t.is(stdout.trim(), '[1, 2, 3]');
 });

@@ -3,8 +3,9 @@
  * the two frame pipes held by the test, so a test can write anything to Python (malformed
  * frames included) and read exactly what comes back. Not a test file (no `.test.ts`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { promisify } from 'node:util';
 import type { Readable, Writable } from 'node:stream';
 import { delimiter } from 'node:path';
 import { FrameDecoder, encodeFrame } from '../../src/bridge/frameCodec.js';
@@ -27,17 +28,28 @@ export interface RawPython {
   readonly exited: Promise<{ code: number | null; signal: string | null }>;
 }
 
+/** This process's environment for a test's Python, with `env` on top and xotp_bridge importable. */
+export function pythonEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    ...env,
+    PYTHONPATH: [pythonPackageDir, env.PYTHONPATH ?? process.env.PYTHONPATH].filter(Boolean).join(delimiter),
+  };
+}
+
+/** Runs `code` as `python -c` (xotp_bridge importable), with `stdin` as its input; its output. */
+export async function runPythonCode(code: string, stdin?: Buffer): Promise<{ stdout: string; stderr: string }> {
+  const exe = await resolvePython(defaultPython());
+  const run = promisify(execFile)(exe, ['-c', code], { env: pythonEnv() });
+  run.child.stdin!.end(stdin);
+  return run;
+}
+
 export async function rawPython(module = 'xotp_bridge.examples', env: Record<string, string> = {}, maxFrameBytes = 1 << 20): Promise<RawPython> {
   const exe = await resolvePython(defaultPython());
   const proc = spawn(exe, ['-m', 'xotp_bridge', '--module', module], {
     stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      ...env,
-      PYTHONPATH: [pythonPackageDir, env.PYTHONPATH ?? process.env.PYTHONPATH].filter(Boolean).join(delimiter),
-      XOTP_BRIDGE_PARENT_PID: String(process.pid),
-      XOTP_BRIDGE_MAX_FRAME_BYTES: String(maxFrameBytes),
-    },
+    env: { ...pythonEnv(env), XOTP_BRIDGE_PARENT_PID: String(process.pid), XOTP_BRIDGE_MAX_FRAME_BYTES: String(maxFrameBytes) },
   });
   const toPython = proc.stdio[3] as Writable;
   const fromPython = proc.stdio[4] as Readable;

@@ -5,12 +5,27 @@
  * so the result does not depend on how the pipe's reader happens to chunk what it reads.
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { delimiter } from 'node:path';
 import { encodeFrame } from '../../src/bridge/frameCodec.js';
-import { pythonPackageDir, resolvePython } from '../../src/index.js';
-import { defaultPython } from '../../src/bridge/pythonInterpreter.js';
+import { runPythonCode } from './rawPython.js';
+
+/**
+ * Python text that puts the harness's stdin (the frames) in a pipe on fd 3 and a pipe on fd 4 for
+ * the replies; fd 3's writer is closed (Python sees the end after the frames) or kept open.
+ */
+function pipes({ closeInput }: { closeInput: boolean }): string {
+  return `data = sys.stdin.buffer.read()
+null = os.open(os.devnull, os.O_RDWR)
+os.dup2(null, 3)  # fds 3 and 4 taken, so the pipes below get others
+os.dup2(null, 4)
+r, w = os.pipe()
+os.write(w, data)
+${closeInput ? 'os.close(w)' : '# w kept open: the harness ends on its own, not at the end of fd 3'}
+os.dup2(r, 3)
+os.close(r)
+r4, w4 = os.pipe()
+os.dup2(w4, 4)
+os.close(w4)`;
+}
 
 // Puts the given frames in fd 3 (all in one pipe, then closed), serves them, and prints on stderr
 // how many frames each write to fd 4 carried. Ends at the end of fd 3 (os._exit(0) from serve).
@@ -18,18 +33,7 @@ const HARNESS = `
 import os, sys, struct
 import xotp_bridge._core as core
 import xotp_bridge.examples
-data = sys.stdin.buffer.read()
-null = os.open(os.devnull, os.O_RDWR)
-os.dup2(null, 3)  # fds 3 and 4 taken, so the pipes below get others
-os.dup2(null, 4)
-r, w = os.pipe()
-os.write(w, data)
-os.close(w)
-os.dup2(r, 3)
-os.close(r)
-r4, w4 = os.pipe()
-os.dup2(w4, 4)
-os.close(w4)
+${pipes({ closeInput: true })}
 real_write = os.write
 def counting_write(fd, b):
     if fd == 4:
@@ -49,12 +53,7 @@ core.serve(1)
 `;
 
 async function writesFor(messages: unknown[]): Promise<number[]> {
-  const exe = await resolvePython(defaultPython());
-  const run = promisify(execFile)(exe, ['-c', HARNESS], {
-    env: { ...process.env, PYTHONPATH: [pythonPackageDir, process.env.PYTHONPATH].filter(Boolean).join(delimiter) },
-  });
-  run.child.stdin!.end(Buffer.concat(messages.map(encodeFrame)));
-  const { stderr } = await run;
+  const { stderr } = await runPythonCode(HARNESS, Buffer.concat(messages.map(encodeFrame)));
   return stderr.split('\n').filter((l) => l.startsWith('W')).map((l) => Number(l.slice(1)));
 }
 
@@ -85,17 +84,7 @@ const ORDER_HARNESS = `
 import json, os, sys, struct, time
 import xotp_bridge._core as core
 import xotp_bridge.examples
-data = sys.stdin.buffer.read()
-null = os.open(os.devnull, os.O_RDWR)
-os.dup2(null, 3)
-os.dup2(null, 4)
-r, w = os.pipe()
-os.write(w, data)  # and kept open: the harness ends when both answers were written, not at EOF
-os.dup2(r, 3)
-os.close(r)
-r4, w4 = os.pipe()
-os.dup2(w4, 4)
-os.close(w4)
+${pipes({ closeInput: false })}
 real_write = os.write
 expected = {"cancelled:3", "reply:4"}
 def logging_write(fd, b):
@@ -125,10 +114,6 @@ core.serve(2)
 `;
 
 test('regression: a cancel acknowledgement held by the main thread was overtaken by the reply to a later async call', async (t) => {
-  const exe = await resolvePython(defaultPython());
-  const run = promisify(execFile)(exe, ['-c', ORDER_HARNESS], {
-    env: { ...process.env, PYTHONPATH: [pythonPackageDir, process.env.PYTHONPATH].filter(Boolean).join(delimiter) },
-  });
   const frames = [
     { id: 1, op: 'sleep', args: { seconds: 0.5 } }, // both pool threads busy while the frames
     { id: 2, op: 'sleep', args: { seconds: 0.5 } }, // after them are read (0.5 s is ample)
@@ -136,8 +121,7 @@ test('regression: a cancel acknowledgement held by the main thread was overtaken
     { type: 'cancel', id: 3 }, // dropped from the queue and acknowledged (a held frame)
     { id: 4, op: 'pending_tasks', args: null }, // answered by the asyncio loop's thread
   ];
-  run.child.stdin!.end(Buffer.concat(frames.map(encodeFrame)));
-  const { stderr } = await run.catch((e: { stderr: string }) => e);
+  const { stderr } = await runPythonCode(ORDER_HARNESS, Buffer.concat(frames.map(encodeFrame)));
   const written = stderr.split('\n').filter((l) => l.startsWith('F ')).map((l) => l.slice(2));
   t.true(written.includes('cancelled:3') && written.includes('reply:4'), written.join(', '));
   t.true(written.indexOf('cancelled:3') < written.indexOf('reply:4'), `in the order of the frames they answer: ${written.join(', ')}`);
