@@ -380,15 +380,14 @@ class _Writer:
     def _writev(self, header, body):
         try:
             n = os.writev(self.fd, (header, body))
-            if n == len(header) + len(body):
-                return
-            view = memoryview(body)[max(0, n - len(header)) :]
-            if n < len(header):
-                self._write(header[n:])
-            while view:
-                view = view[os.write(self.fd, view) :]
         except BrokenPipeError:
             os._exit(0)  # Node is gone
+        if n == len(header) + len(body):
+            return
+        # A short write (Node lags behind): the rest as _write writes anything.
+        if n < len(header):
+            self._write(header[n:])
+        self._write(memoryview(body)[max(0, n - len(header)) :])
 
     def _write(self, data):
         try:
@@ -675,12 +674,13 @@ class _Server:
         sid = message.get("session")
         ctx = Context(op, sid if type(sid) is str else None)
         wants = op in _WANTS_CONTEXT
-        if self.writer.held and (self.concurrency > 1 or _is_coroutine_function(fn)):
+        coroutine = _is_coroutine_function(fn)
+        if self.writer.held and (coroutine or self.concurrency > 1):
             # Another thread answers this call and writes its reply at once: what this thread
             # still holds (replies, cancel acknowledgements of earlier frames) goes first, or the
             # later call's reply could overtake it.
             self.writer.flush()
-        if _is_coroutine_function(fn):
+        if coroutine:
             try:
                 coro = fn(args, ctx) if wants else fn(args)  # a wrong signature raises here, before any task exists
             except BaseException as exc:  # noqa: BLE001
