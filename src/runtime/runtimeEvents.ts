@@ -57,13 +57,9 @@ export class RuntimeEvents extends EventEmitter<RuntimeEventMap> {
     return guarded;
   }
 
-  /** The registered listeners (wrappers) of `fn` for `event`, each once. */
-  #registered(event: EventName, fn: Listener): Listener[] {
-    const found: Listener[] = [];
-    for (const l of this.listeners(event as never) as Guarded[]) {
-      if ((l === fn || l[ORIGINAL] === fn) && !found.includes(l)) found.push(l);
-    }
-    return found;
+  /** The guards of `fn` registered for `event`, each once (every listener added is a guard). */
+  #registered(event: EventName, fn: Listener): Set<Listener> {
+    return new Set((this.listeners(event as never) as Guarded[]).filter((l) => l[ORIGINAL] === fn));
   }
 
   override on(event: any, fn: any, context?: any): this {
