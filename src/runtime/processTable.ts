@@ -140,14 +140,7 @@ export class ProcessTable implements RecordOwner {
       }
     }
     if (linkTo) this.addLink(rec, linkTo);
-    if (ack && protocol?.acksStart) {
-      rec.ack = (result) => {
-        // As in OTP ≥ 26, a start that fails or is ignored leaves no exit signal for the process
-        // it was linked to: the starter learns the outcome from the result alone.
-        if (!('ok' in result) && linkTo) this.dropLink(rec, linkTo);
-        ack(result, rec);
-      };
-    }
+    if (ack && protocol?.acksStart) rec.ack = this.#startAck(rec, linkTo, ack);
     if (protocol?.prepare !== undefined) {
       try {
         rec.prepared = protocol.prepare(opts?.input, path);
@@ -173,7 +166,30 @@ export class ProcessTable implements RecordOwner {
     // Payloads only for someone listening: a spawn is on every child start's path.
     if (events.listenerCount('process.spawned') > 0) events.emit('process.spawned', { pid, parent: parent ? parent.pid : host.self, id: path, name });
     if (name !== undefined) events.emit('name.registered', { name, pid });
-    this.drainAfter(() => {
+    this.drainAfter(this.#starter(rec, actor));
+    if (ack && !protocol?.acksStart) {
+      if (rec.status === Status.Dead) ack({ error: rec.reason }, rec);
+      else ack({ ok: true }, rec);
+    }
+    return rec;
+  }
+
+  // The start ack and the start job are made here, not as arrows inside `spawn`: there they
+  // shared one closure context with everything else `spawn` captured, and on the restart loop of
+  // bench/supervisor that context kept each dead child (its actor, record and exit reason)
+  // alive through scavenges: 4.5 KB of the 11 KB a restart allocates survived one, against
+  // 1.1 KB with a context of its own for each (the row "bytes a restart leaves to a scavenge").
+  #startAck(rec: ProcessRecord, linkTo: ProcessRecord | undefined, ack: (a: StartAck, rec: ProcessRecord) => void): (result: StartAck) => void {
+    return (result) => {
+      // As in OTP ≥ 26, a start that fails or is ignored leaves no exit signal for the process
+      // it was linked to: the starter learns the outcome from the result alone.
+      if (!('ok' in result) && linkTo) this.dropLink(rec, linkTo);
+      ack(result, rec);
+    };
+  }
+
+  #starter(rec: ProcessRecord, actor: AnyActorRef): () => void {
+    return () => {
       // Its entry actions (and a server's init) run inside start: they send as this process.
       const outer = this.#delivery.enter(rec);
       try {
@@ -183,12 +199,7 @@ export class ProcessTable implements RecordOwner {
         // Taken while it started, or never.
         discardPrepared(rec);
       }
-    });
-    if (ack && !protocol?.acksStart) {
-      if (rec.status === Status.Dead) ack({ error: rec.reason }, rec);
-      else ack({ ok: true }, rec);
-    }
-    return rec;
+    };
   }
 
   // ---------------------------------------------------------------------------------------------
