@@ -103,12 +103,13 @@ type Collect = (options?: { type: 'minor' | 'major' }) => void;
 const gcOf = () => (globalThis as { gc?: Collect }).gc;
 
 /**
- * Bytes a restart leaves alive through a scavenge. A scavenge costs what it copies, and the
- * restart mean is mostly scavenges: this row shows a retention before the mean moves. It starts
- * from a full collection (nothing dead in the old generation), runs `n` restarts and forces a
- * scavenge: what the heap gained, beyond the one live child, is garbage that a dead old object
- * or an obsolete hash table kept alive. (4.5 KB a restart, before a closure context that the
- * start ack and the start job of `ProcessTable.spawn` shared was split.)
+ * Bytes a restart leaves alive through a scavenge. A scavenge costs what it copies, and what
+ * survives it fills the old generation until a mark-compact: this row shows a retention before
+ * the mean moves. It starts from a full collection (nothing dead in the old generation), runs `n`
+ * restarts and forces a scavenge: what the heap gained, beyond the one live child, is garbage,
+ * kept alive by a dead old object or an obsolete hash table, or allocated old to begin with (the
+ * maps xstate makes for each actor, about half of what is left). It was 4.5 KB a restart before
+ * the start ack and the start job of `ProcessTable.spawn` stopped sharing a closure context.
  */
 async function survivorsPerRestart(n: number, restart: () => Promise<void> | void): Promise<number> {
   const gc = gcOf()!;
