@@ -3,14 +3,16 @@ import type { RuntimeClock } from './clock.js';
 /** A pending deadline; pass it to `Deadlines.cancel`. @internal */
 export interface Deadline {
   readonly due: number;
-  readonly fire: () => void;
+  /** Dropped once the deadline is done (fired or cancelled): see `cancel`. */
+  fire: (() => void) | undefined;
   readonly lane: Lane;
   done: boolean;
 }
 
 interface Lane {
   readonly ms: number;
-  queue: Deadline[];
+  /** Entries before `head` are emptied as the head passes them. */
+  queue: Array<Deadline | undefined>;
   head: number;
   live: number;
   timer: unknown;
@@ -74,6 +76,11 @@ export class Deadlines {
   cancel(deadline: Deadline): void {
     if (deadline.done) return;
     deadline.done = true;
+    // A cancelled deadline stays queued until the head reaches it, possibly long after its call
+    // ended (64 calls in flight keep the queue from emptying): without its callback it no longer
+    // holds that call (its promise, its caller) alive. With the callback, 630 B of every call
+    // survived a scavenge on a loop of 64 concurrent calls.
+    deadline.fire = undefined;
     const lane = deadline.lane;
     lane.live--;
     if (lane.live === 0) {
@@ -93,7 +100,7 @@ export class Deadlines {
     // Entries cancelled behind a long-lived head pile up; drop them once they dominate.
     const dead = lane.queue.length - lane.head - lane.live;
     if (dead > 1024 && dead > 2 * lane.live) {
-      lane.queue = lane.queue.slice(lane.head).filter((d) => !d.done);
+      lane.queue = lane.queue.slice(lane.head).filter((d) => !d!.done);
       lane.head = 0;
     }
   }
@@ -115,7 +122,7 @@ export class Deadlines {
 
   #skipDone(lane: Lane): void {
     const q = lane.queue;
-    while (lane.head < q.length && q[lane.head]!.done) lane.head++;
+    while (lane.head < q.length && q[lane.head]!.done) q[lane.head++] = undefined;
     if (lane.head > 1024 && lane.head * 2 > q.length) {
       lane.queue = q.slice(lane.head);
       lane.head = 0;
@@ -134,14 +141,16 @@ export class Deadlines {
     while (lane.head < q.length) {
       const d = q[lane.head]!;
       if (d.done) {
-        lane.head++;
+        q[lane.head++] = undefined;
         continue;
       }
       if (d.due > now) break;
-      lane.head++;
+      q[lane.head++] = undefined;
       d.done = true;
       lane.live--;
-      d.fire();
+      const fire = d.fire!;
+      d.fire = undefined;
+      fire();
     }
     if (lane.live === 0) {
       if (lane.timer !== undefined) this.#clock.clearTimeout(lane.timer);

@@ -1,4 +1,6 @@
 import test from 'ava';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Deadlines } from '../../src/runtime/deadlines.js';
 import { SimulatedClock } from '../../src/testing/index.js';
 
@@ -140,4 +142,48 @@ test('regression: an idle lane kept its timer (and its owner) alive until it fir
   d.add(3_600_000, () => fired.push(c.clock.now()));
   c.clock.tick(3_600_000);
   t.deepEqual(fired, [1000, 3_601_000], 'the duration works again after a release');
+});
+
+test('regression: a cancelled deadline kept its callback (and what the call behind it held) until the head of its lane passed it', async (t) => {
+  // 64 calls in flight keep a lane's queue from emptying: each cancelled entry waited behind the
+  // oldest live one, with its callback, its pending call and the caller's promise, and 630 B of
+  // every call survived a scavenge. A full collection shows it: the payload must be gone.
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const clock = new SimulatedClock();
+  const d = new Deadlines(clock);
+  const head = d.add(1000, () => {});
+  let payload: { bytes: number[] } | undefined = { bytes: new Array<number>(1000).fill(1) };
+  const watched = new WeakRef(payload);
+  const cancelled = d.add(1000, ((held: object) => () => t.fail(`fired for ${String(held)}`))(payload));
+  payload = undefined;
+  d.cancel(cancelled);
+  // WeakRef targets are kept until the current job ends.
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  t.is(watched.deref(), undefined);
+  d.cancel(head);
+  t.is(clock.pending, 0);
+});
+
+test('regression: an expired deadline kept its callback until its lane emptied', async (t) => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const clock = new SimulatedClock();
+  const d = new Deadlines(clock);
+  let payload: object | undefined = { bytes: new Array<number>(1000).fill(1) };
+  const watched = new WeakRef(payload);
+  let fired = 0;
+  d.add(1000, ((held: object) => () => void (fired += held ? 1 : 0))(payload));
+  payload = undefined;
+  clock.tick(500);
+  // Same lane, still live after the first fires: the lane's queue is not dropped.
+  const later = d.add(1000, () => {});
+  clock.tick(500);
+  t.is(fired, 1);
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  t.is(watched.deref(), undefined);
+  d.cancel(later);
+  t.is(clock.pending, 0);
 });
