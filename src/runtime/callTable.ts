@@ -3,7 +3,7 @@ import { AbortError, NoProcessError, TimeoutError } from './errors.js';
 import type { RuntimeClock } from './clock.js';
 import type { RuntimeEventMap } from './events.js';
 import type { CallFrom, CallMessage } from './messages.js';
-import type { ProcessRecord } from './processRecord.js';
+import type { CallLink, ProcessRecord } from './processRecord.js';
 import type { Delivery } from './delivery.js';
 import type { Target } from './nameTable.js';
 import { Deadlines, type Deadline } from './deadlines.js';
@@ -21,7 +21,7 @@ const DEFAULT_CALL_TIMEOUT = 5000;
 const callSchema = { timeout: optional(isTimeout, DEFAULT_CALL_TIMEOUT), signal: optional(instanceOf(AbortSignal, 'an AbortSignal')) };
 
 /** One call waiting for its reply. @internal */
-export interface PendingCall {
+export interface PendingCall extends CallLink {
   readonly ref: number;
   readonly target: ProcessRecord;
   readonly given: Target;
@@ -77,12 +77,15 @@ export class CallTable {
         deadline: undefined,
         signal,
         onAbort: undefined,
+        prevCall: undefined,
+        nextCall: rec.calls,
       };
       this.#calls.set(ref, pending);
       // The caller waits on the target's death too (what a monitor does in gen:call), but
-      // through a per-target set: a full monitor per call would cost a ref, an object and
+      // through a per-target list: a full monitor per call would cost a ref, an object and
       // two map entries on the hottest path.
-      (rec.calls ??= new Set()).add(pending);
+      if (rec.calls !== undefined) rec.calls.prevCall = pending;
+      rec.calls = pending;
       const event: CallMessage<TRequest> = { type: 'xotp.call', request, from: { ref } };
       delivery.send(pending.caller, rec, event);
       // A server that answers synchronously has already settled the call: no deadline needed.
@@ -133,7 +136,7 @@ export class CallTable {
     const pending = this.#calls.get(ref);
     if (!pending) return undefined;
     this.#calls.delete(ref);
-    pending.target.calls?.delete(pending);
+    unlinkCall(pending);
     if (pending.deadline !== undefined) this.#deadlines.cancel(pending.deadline);
     if (pending.onAbort) pending.signal!.removeEventListener('abort', pending.onAbort);
     return pending;
@@ -169,3 +172,13 @@ export function parseCallOptions(options: CallOptions): { timeout: number; signa
 }
 
 export { DEFAULT_CALL_TIMEOUT };
+
+/** Takes a settled call out of its target's list (a target that died has let go of its list already). */
+function unlinkCall(pending: PendingCall): void {
+  const { prevCall, nextCall } = pending;
+  if (prevCall !== undefined) prevCall.nextCall = nextCall;
+  else if (pending.target.calls === pending) pending.target.calls = nextCall;
+  if (nextCall !== undefined) nextCall.prevCall = prevCall;
+  pending.prevCall = undefined;
+  pending.nextCall = undefined;
+}

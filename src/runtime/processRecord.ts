@@ -23,6 +23,16 @@ export interface Monitor {
   readonly watcher: ProcessRecord | ((down: DownMessage) => void);
 }
 
+/**
+ * A pending call as the target's record lists it: unlinked (both pointers cleared) when it is
+ * settled, so that an answered call points at no other. @internal
+ */
+export interface CallLink {
+  readonly ref: number;
+  prevCall: CallLink | undefined;
+  nextCall: CallLink | undefined;
+}
+
 /** The subset of the kernel a record calls back into when its actor ends. @internal */
 export interface RecordOwner {
   onActorEnded(rec: ProcessRecord, kind: 'complete' | 'error', error?: unknown): void;
@@ -55,8 +65,12 @@ export class ProcessRecord {
   /** Monitors this process holds on others (removed when it dies). */
   watching: Set<Monitor> | undefined = undefined;
   waiters: Array<(reason: ExitReason) => void> | undefined = undefined;
-  /** Calls waiting for a reply from this process; they fail when it dies. */
-  calls: Set<{ readonly ref: number }> | undefined = undefined;
+  /**
+   * Calls waiting for a reply from this process, newest first; they fail when it dies. A list
+   * through the calls themselves, not a `Set`: a server's set churned with every call, and its
+   * obsolete hash tables kept answered calls alive through scavenges (see `CallLink`).
+   */
+  calls: CallLink | undefined = undefined;
   ack: ((ack: StartAck) => void) | undefined = undefined;
   /** A behaviour's per-process state (for example a server instance). */
   behaviour: unknown = undefined;

@@ -6,7 +6,7 @@ import { AlreadyRegisteredError, InvalidOptionError, ProcessExitError } from './
 import { silentLogger, type Logger } from './logger.js';
 import type { RuntimeEventMap } from './events.js';
 import { processProtocol, type DownMessage, type ExitMessage, type ProcessProtocol, type StartAck, type StopRequestMessage } from './messages.js';
-import { ProcessRecord, Status, attachRecord, type Monitor, type RecordOwner } from './processRecord.js';
+import { ProcessRecord, Status, attachRecord, type CallLink, type Monitor, type RecordOwner } from './processRecord.js';
 import { validateOptions, optional, matching, isBoolean, anything } from './validate.js';
 import { isExitWith } from './exitWith.js';
 import { isViaName, type ViaName } from './nameService.js';
@@ -444,10 +444,14 @@ export class ProcessTable implements RecordOwner {
     }
     if (rec.calls) {
       const calls = this.#calls;
-      for (const pending of rec.calls) {
-        jobs.push(() => calls.settle(pending.ref)?.reject(new ProcessExitError(rec.pid, reason, 'call')));
-      }
+      // The list is newest first; they fail oldest first, in the order they were made.
+      const refs: number[] = [];
+      for (let p: CallLink | undefined = rec.calls; p !== undefined; p = p.nextCall) refs.push(p.ref);
       rec.calls = undefined;
+      for (let i = refs.length - 1; i >= 0; i--) {
+        const ref = refs[i]!;
+        jobs.push(() => calls.settle(ref)?.reject(new ProcessExitError(rec.pid, reason, 'call')));
+      }
     }
     if (rec.watching) {
       for (const mon of rec.watching) {

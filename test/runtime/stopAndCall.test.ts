@@ -238,6 +238,25 @@ test('§1.12 rule 77: call rejects with ProcessExitError (carrying the reason) w
   t.is(rt.clock.pending, 0);
 });
 
+test('§1.12 rule 77: calls pending on a server that exits fail in the order they were made; one answered or timed out meanwhile is not failed again', async (t) => {
+  await using rt = createTestRuntime();
+  const p = rt.spawn(probeServer);
+  await rt.flush();
+  const order: number[] = [];
+  const calls = [0, 1, 2, 3, 4].map((i) =>
+    rt.call(p, 'never', { timeout: i === 2 ? 100 : 'infinity' }).then(
+      () => order.push(-i),
+      (err: unknown) => order.push(err instanceof ProcessExitError ? i : 100 + i),
+    ),
+  );
+  rt.clock.advance(100); // the third times out first (TimeoutError: 100 + 2)
+  await rt.flush();
+  rt.exit(p, 'boom');
+  await Promise.all(calls);
+  t.deepEqual(order, [102, 0, 1, 3, 4]);
+  t.is(rt.clock.pending, 0);
+});
+
 test('§1.12 rule 77: call rejects with AbortError when its signal aborts (or was already aborted)', async (t) => {
   await using rt = createTestRuntime();
   const p = rt.spawn(probeServer);
