@@ -144,12 +144,21 @@ test('regression: an idle lane kept its timer (and its owner) alive until it fir
   t.deepEqual(fired, [1000, 3_601_000], 'the duration works again after a release');
 });
 
+/**
+ * A full collection, after the current job: `gc` comes from a fresh context once the flag is set,
+ * and a `WeakRef` keeps its target until the job that made or read it ends.
+ */
+async function collectGarbage(): Promise<void> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+}
+
 test('regression: a cancelled deadline kept its callback (and what the call behind it held) until the head of its lane passed it', async (t) => {
   // 64 calls in flight keep a lane's queue from emptying: each cancelled entry waited behind the
   // oldest live one, with its callback, its pending call and the caller's promise, and 630 B of
   // every call survived a scavenge. A full collection shows it: the payload must be gone.
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
   const clock = new SimulatedClock();
   const d = new Deadlines(clock);
   const head = d.add(1000, () => {});
@@ -158,17 +167,13 @@ test('regression: a cancelled deadline kept its callback (and what the call behi
   const cancelled = d.add(1000, ((held: object) => () => t.fail(`fired for ${String(held)}`))(payload));
   payload = undefined;
   d.cancel(cancelled);
-  // WeakRef targets are kept until the current job ends.
-  await new Promise((resolve) => setImmediate(resolve));
-  gc();
+  await collectGarbage();
   t.is(watched.deref(), undefined);
   d.cancel(head);
   t.is(clock.pending, 0);
 });
 
 test('regression: an expired deadline kept its callback until its lane emptied', async (t) => {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
   const clock = new SimulatedClock();
   const d = new Deadlines(clock);
   let payload: object | undefined = { bytes: new Array<number>(1000).fill(1) };
@@ -181,8 +186,7 @@ test('regression: an expired deadline kept its callback until its lane emptied',
   const later = d.add(1000, () => {});
   clock.tick(500);
   t.is(fired, 1);
-  await new Promise((resolve) => setImmediate(resolve));
-  gc();
+  await collectGarbage();
   t.is(watched.deref(), undefined);
   d.cancel(later);
   t.is(clock.pending, 0);
