@@ -6,8 +6,10 @@ import type { CallMessage, CastMessage, ExitMessage, StopRequestMessage } from '
 import { isCleanExit, formatReason } from '../runtime/exitReason.js';
 import { isPlainObject } from '../runtime/validate.js';
 import { processMachine, type ProcessMachineEvent } from '../runtime/processMachine.js';
+import { deferredLogic } from '../runtime/deferredLogic.js';
 import { BridgeCore, type BridgeCallRequest, type BridgeWedgedMessage } from './bridgeCore.js';
-import { launchNow, pythonProcess, type PythonProcessEvent } from './pythonProcess.js';
+import { launchNow, pythonProcess, type PythonProcessEvent, type PythonProcessSpec } from './pythonProcess.js';
+import { defaultPython } from './pythonInterpreter.js';
 import { parseBridgeOptions, spawnInput, type PythonBridgeOptions } from './bridgeSettings.js';
 
 // The bridge's public face: its options, and where its Python package lives, go with it.
@@ -163,7 +165,8 @@ export function pythonBridge(options: PythonBridgeOptions) {
   const stopSignal = mustStop(proc);
   const failAll = ({ context, self }: Args, error: unknown) => context.core.failAll(rt(self), error);
 
-  const machine = setup({
+  // Built on first use, once Python was spawned (see deferredLogic).
+  const build = () => setup({
     types: {} as { context: Context; events: BridgeEvent; input: unknown },
     actors: { pythonProcess },
     delays: {
@@ -190,11 +193,11 @@ export function pythonBridge(options: PythonBridgeOptions) {
     invoke: {
       id: 'process',
       src: 'pythonProcess',
-      // Evaluated when the bridge is spawned: the environment is read now (see spawnInput).
-      input: ({ self, context }) => {
-        const input = spawnInput(settings, self.id, context.env);
-        context.core.command = input.python;
-        return input;
+      // The environment is read at each spawn (see spawnInput): by the runtime's spawn, which
+      // prepared the launch, else by the process actor as it starts.
+      input: ({ self, context }): PythonProcessSpec => {
+        context.core.command = settings.python ?? defaultPython();
+        return { settings, owner: self.id, extraEnv: context.env };
       },
     },
     initial: 'starting',
@@ -411,6 +414,7 @@ export function pythonBridge(options: PythonBridgeOptions) {
     },
     output: ({ context }) => proc.exitWith(context.core.crash ?? context.core.stopReason ?? 'normal'),
   });
-  Object.assign(machine, { [bridgeSpawnEnv]: true });
-  return proc.mark(machine);
+  const logic = deferredLogic(build);
+  Object.defineProperty(logic, bridgeSpawnEnv, { value: true });
+  return proc.mark(logic);
 }

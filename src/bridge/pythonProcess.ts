@@ -6,6 +6,7 @@ import { recordOf } from '../runtime/processRecord.js';
 import type { Prepared } from '../runtime/messages.js';
 import { FrameDecoder, encodeFrame } from './frameCodec.js';
 import { resolvePython, resolvePythonNow } from './pythonInterpreter.js';
+import { spawnInput, type BridgeSettings } from './bridgeSettings.js';
 
 /** What the bridge machine needs to start its OS process. @internal */
 export interface PythonProcessInput {
@@ -20,6 +21,18 @@ export interface PythonProcessInput {
   bridgeEnv: Record<string, string>;
   cwd: string | undefined;
   maxFrameBytes: number;
+}
+
+/**
+ * What the bridge machine gives its process actor: what the spawn's input is made from, when the
+ * runtime's spawn did not prepare it (see `PreparedLaunch`). @internal
+ */
+export interface PythonProcessSpec {
+  settings: BridgeSettings;
+  /** The bridge's id. */
+  owner: string;
+  /** Variables from the bridge's spawn input (see `bridgeSpawnEnv`). */
+  extraEnv: Record<string, string> | undefined;
 }
 
 /** Writes frames to, and signals, the running OS process. @internal */
@@ -55,7 +68,9 @@ export type PythonProcessEvent =
  *
  * @internal
  */
-export const pythonProcess = fromCallback<{ type: string }, PythonProcessInput>(({ input, sendBack, self }) => {
+export const pythonProcess = fromCallback<{ type: string }, PythonProcessSpec>(({ input: spec, sendBack, self }) => {
+  const prepared = takePrepared(self as AnyActorRef);
+  const input = prepared?.input ?? spawnInput(spec.settings, spec.owner, spec.extraEnv);
   let child: ChildProcess | undefined;
   let stopped = false;
   let exited = false;
@@ -157,8 +172,7 @@ export const pythonProcess = fromCallback<{ type: string }, PythonProcessInput>(
   // could be (PreparedLaunch), else it is spawned in this turn whenever the interpreter is known
   // without waiting (a pyenv shim read from its files, or resolved before), so its start-up
   // overlaps the rest of the bridge's start instead of following it.
-  const prepared = takePrepared(self as AnyActorRef, input);
-  if (prepared !== undefined) attach(prepared);
+  if (prepared?.child !== undefined) attach(prepared.child);
   else {
     try {
       const now = resolvePythonNow(input.python, lookup);
@@ -189,55 +203,48 @@ function spawnPython(exe: string, input: PythonProcessInput): ChildProcess {
 }
 
 /**
- * A Python process spawned before its bridge's actor was built (the bridge logic's `prepare`,
- * run by the runtime at spawn): the first bridge of a Node process spent 6-10 ms compiling and
- * running xstate's start path before its Python started. Taken by the bridge's process actor in
- * the same turn (no event of the child can arrive before); killed if nobody takes it.
+ * What a bridge's spawn prepared before its actor was built (the bridge logic's `prepare`, run by
+ * the runtime at spawn): the spawn's input, made once (it copies `process.env`, slow to read:
+ * made twice, it was the largest item of a warm bridge start's profile), and the Python process,
+ * started right away when the interpreter is known without waiting: the first bridge of a Node
+ * process spent 6-10 ms compiling and running xstate's start path before its Python started.
+ * Taken by the bridge's process actor as it starts, in the same turn (no event of the child can
+ * arrive before); a process nobody took is killed.
  *
  * @internal
  */
 export class PreparedLaunch implements Prepared {
   readonly input: PythonProcessInput;
-  readonly child: ChildProcess;
+  readonly child: ChildProcess | undefined;
 
-  constructor(input: PythonProcessInput, child: ChildProcess) {
+  constructor(input: PythonProcessInput, child: ChildProcess | undefined) {
     this.input = input;
     this.child = child;
     // Until the process actor wires it: a failed spawn must not be an unhandled 'error'.
-    child.on('error', () => undefined);
+    child?.on('error', () => undefined);
   }
 
   discard(): void {
+    if (this.child === undefined) return;
     this.child.kill('SIGKILL');
     for (const stream of this.child.stdio) stream?.destroy();
   }
 }
 
-/** Spawns Python for `input` now if its interpreter is known without waiting; else undefined. @internal */
-export function launchNow(input: PythonProcessInput): PreparedLaunch | undefined {
+/** Prepares a spawn of `input`: Python is started now if its interpreter is known without waiting. @internal */
+export function launchNow(input: PythonProcessInput): PreparedLaunch {
   const exe = resolvePythonNow(input.python, lookupOf(input));
-  return exe === undefined ? undefined : new PreparedLaunch(input, spawnPython(exe, input));
+  return new PreparedLaunch(input, exe === undefined ? undefined : spawnPython(exe, input));
 }
 
-/** The launch prepared for this process actor's bridge, if it was made for the same input. */
-function takePrepared(self: AnyActorRef, input: PythonProcessInput): ChildProcess | undefined {
+/** What the runtime's spawn prepared for this process actor's bridge, taken (see PreparedLaunch). */
+function takePrepared(self: AnyActorRef): PreparedLaunch | undefined {
   const bridge = (self as { _parent?: AnyActorRef })._parent;
   const rec = bridge === undefined ? undefined : recordOf(bridge);
   const prepared = rec?.prepared;
-  if (!(prepared instanceof PreparedLaunch) || !sameLaunch(prepared.input, input)) return undefined;
+  if (!(prepared instanceof PreparedLaunch)) return undefined;
   rec!.prepared = undefined;
-  return prepared.child;
-}
-
-function sameLaunch(a: PythonProcessInput, b: PythonProcessInput): boolean {
-  if (a.python !== b.python || a.cwd !== b.cwd || a.argv.length !== b.argv.length) return false;
-  for (let i = 0; i < a.argv.length; i++) if (a.argv[i] !== b.argv[i]) return false;
-  const ea = { ...a.env, ...a.bridgeEnv };
-  const eb = { ...b.env, ...b.bridgeEnv };
-  const keys = Object.keys(ea);
-  if (keys.length !== Object.keys(eb).length) return false;
-  for (const k of keys) if (ea[k] !== eb[k]) return false;
-  return true;
+  return prepared;
 }
 
 function lines(stream: Readable, onLine: (line: string) => void): void {

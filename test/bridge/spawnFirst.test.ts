@@ -54,3 +54,26 @@ test.serial('regression: Python started only once the bridge actor was built (6-
   t.deepEqual([...pythonChildren()].filter((p) => !before.has(p)), spawned, 'no second process');
   await rt.stop(pid);
 });
+
+test.serial('regression: a bridge start copied the whole environment twice (its launch and its process actor each read process.env) — once now', async (t) => {
+  await using rt = createTestRuntime();
+  await resolvePython(process.env.XOTP_PYTHON || 'python3');
+  const real = process.env;
+  let copies = 0;
+  // Copying an object enumerates its keys: count that, the slow part of reading process.env.
+  process.env = new Proxy(real, {
+    ownKeys(target) {
+      copies++;
+      return Reflect.ownKeys(target);
+    },
+  });
+  let pid: Pid;
+  try {
+    pid = (await rt.start(examples())) as Pid;
+  } finally {
+    process.env = real;
+  }
+  t.is(copies, 1);
+  t.is(await callBridge(rt, pid, 'echo', 'w'), 'w');
+  await rt.stop(pid);
+});
