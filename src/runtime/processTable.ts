@@ -150,7 +150,11 @@ export class ProcessTable implements RecordOwner {
     }
     let actor: AnyActorRef;
     try {
-      actor = createActor(this.#delivery.logicFor(logic), { id: path, parent: parent ? parent.actor : host.root, input: opts?.input });
+      // No `input` key without an input: xstate's Actor spreads these options over its defaults,
+      // and in V8 every key that spread adds makes a new hidden class for that one object.
+      const input = opts?.input;
+      const actorParent = parent ? parent.actor : host.root;
+      actor = createActor(this.#delivery.logicFor(logic), input === undefined ? { id: path, parent: actorParent } : { id: path, parent: actorParent, input });
     } catch (err) {
       // Nothing ran yet: undo the bookkeeping so the failed spawn leaves no trace.
       discardPrepared(rec);
