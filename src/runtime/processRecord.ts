@@ -1,3 +1,4 @@
+import type { LinkSet } from './linkSet.js';
 import type { AnyActorRef } from 'xstate';
 import type { Pid } from './pid.js';
 import type { ExitReason } from './exitReason.js';
@@ -59,7 +60,7 @@ export class ProcessRecord {
   /** Pending (while exiting) or final (once dead) exit reason. */
   reason: ExitReason = undefined;
   protocol: ProcessProtocol | undefined;
-  links: Set<ProcessRecord> | undefined = undefined;
+  links: LinkSet<ProcessRecord> = undefined;
   /** Monitors of which this process is the target. */
   monitors: Map<string, Monitor> | undefined = undefined;
   /** Monitors this process holds on others (removed when it dies). */

@@ -7,6 +7,7 @@ import { silentLogger, type Logger } from './logger.js';
 import type { RuntimeEventMap } from './events.js';
 import { processProtocol, type DownMessage, type ExitMessage, type ProcessProtocol, type StartAck, type StopRequestMessage } from './messages.js';
 import { ProcessRecord, Status, attachRecord, type CallLink, type Monitor, type RecordOwner } from './processRecord.js';
+import { linkAdd, linkDelete, linkHas, linkList } from './linkSet.js';
 import { validateOptions, optional, matching, isBoolean, anything } from './validate.js';
 import { isExitWith } from './exitWith.js';
 import { isViaName, type ViaName } from './nameService.js';
@@ -135,7 +136,7 @@ export class ProcessTable implements RecordOwner {
       } catch (err) {
         this.records.delete(id);
         if (name !== undefined) names.unclaim(name);
-        for (const other of rec.links ?? []) other.links?.delete(rec);
+        for (const other of linkList(rec.links)) other.links = linkDelete(other.links, rec);
         throw err;
       }
     }
@@ -160,7 +161,7 @@ export class ProcessTable implements RecordOwner {
       discardPrepared(rec);
       this.records.delete(id);
       if (name !== undefined) names.unclaim(name);
-      if (linkTo) linkTo.links?.delete(rec);
+      if (linkTo) linkTo.links = linkDelete(linkTo.links, rec);
       throw err;
     }
     attachRecord(actor, rec);
@@ -221,7 +222,7 @@ export class ProcessTable implements RecordOwner {
       parent: rec.parent ? rec.parent.pid : this.#host.self,
       status: rec.status === Status.Alive ? 'alive' : 'exiting',
       trapExit: rec.trapExit,
-      links: rec.links ? [...rec.links].map((l) => l.pid) : [],
+      links: linkList(rec.links).map((l) => l.pid),
       monitoredBy: rec.monitors ? rec.monitors.size : 0,
       snapshotStatus: rec.actor.getSnapshot().status,
     };
@@ -324,19 +325,25 @@ export class ProcessTable implements RecordOwner {
   }
 
   dropLink(a: ProcessRecord, b: ProcessRecord): void {
-    if (!a.links?.has(b)) return;
-    a.links.delete(b);
-    b.links?.delete(a);
+    if (!linkHas(a.links, b)) return;
+    a.links = linkDelete(a.links, b);
+    b.links = linkDelete(b.links, a);
     const events = this.#host.events;
     if (events.listenerCount('unlink') > 0) events.emit('unlink', { a: a.pid, b: b.pid });
   }
 
   addLink(a: ProcessRecord, b: ProcessRecord): void {
-    if (a === b || a.links?.has(b)) return;
-    (a.links ??= new Set()).add(b);
-    (b.links ??= new Set()).add(a);
+    if (a === b || linkHas(a.links, b)) return;
+    a.links = linkAdd(a.links, b);
+    b.links = linkAdd(b.links, a);
     const events = this.#host.events;
     if (events.listenerCount('link') > 0) events.emit('link', { a: a.pid, b: b.pid });
+  }
+
+  /** `other` loses its link to `rec`, which exited, and is signalled (in the exit's jobs). */
+  #unlinkExited(other: ProcessRecord, rec: ProcessRecord, reason: ExitReason, jobs: Array<() => void>): void {
+    other.links = linkDelete(other.links, rec);
+    jobs.push(() => this.#signal(other, rec.pid, rec, reason, true));
   }
 
   /** DOWN with `'noproc'` for a monitor of something that is not alive. */
@@ -439,12 +446,11 @@ export class ProcessTable implements RecordOwner {
       ack({ error: reason });
     }
     const jobs = this.#jobs;
-    if (rec.links) {
-      for (const other of rec.links) {
-        other.links?.delete(rec);
-        jobs.push(() => this.#signal(other, rec.pid, rec, reason, true));
-      }
+    const links = rec.links;
+    if (links !== undefined) {
       rec.links = undefined;
+      if (links instanceof Set) for (const other of links) this.#unlinkExited(other, rec, reason, jobs);
+      else this.#unlinkExited(links, rec, reason, jobs);
     }
     if (rec.calls) {
       const calls = this.#calls;
