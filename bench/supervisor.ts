@@ -241,7 +241,7 @@ if (gcOf() !== undefined) {
   const survivors = await interleaved(ROUNDS, { xotp: () => xotpSurvivors(1000), raw: () => rawSurvivors(1000) });
   const bytes = med(survivors.xotp);
   const row = ratioRow('bytes a restart leaves to a scavenge (vs bare xstate)', survivors.xotp, survivors.raw, 'B');
-  // About 0.9 KB now, most of it the maps xstate's Actor constructor makes for every actor
+  // About 0.6-0.7 KB now, most of it the maps xstate's Actor constructor makes for every actor
   // (DEVELOPERS.md); 4.5 KB before the fix the row was added for.
   rows.push({ ...row, target: '≤ 2048 B', pass: bytes <= 2048 });
 }
