@@ -8,7 +8,8 @@ import type { Runtime } from '../runtime/runtime.js';
 import type { TransportEndpoint } from '../runtime/transport.js';
 import { BridgeExitedError, BridgeNotRunningError, BridgeOverloadedError, BridgeStartupError, BridgeWedgedError, PayloadTooLargeError, ProtocolError, PythonError } from '../bridge/bridgeErrors.js';
 import { CircuitOpenError, RecoveryCapacityExceededError } from '../recovery/recoveryErrors.js';
-import { Pool, type PoolRunOptions } from '../workers/poolClient.js';
+import { Pool, poolSessionTtl, type PoolRunOptions } from '../workers/poolClient.js';
+import { SessionRoutes, type SessionRoute } from './sessionRoutes.js';
 import {
   CheckoutTimeoutError,
   PoolBusyError,
@@ -38,8 +39,11 @@ interface EndRequest {
   end: string;
 }
 
-/** The answer, naming the node that ran it (a session's calls go there from then on). */
-type RunAnswer = { node: string; ok: true; value: unknown } | { node: string; ok: false; error: unknown };
+/**
+ * The answer, naming the node that ran it (a session's calls go there from then on); to a
+ * session's call, with the pool's session TTL when it has sessions (see SessionRoutes).
+ */
+type RunAnswer = ({ node: string; ok: true; value: unknown } | { node: string; ok: false; error: unknown }) & { ttl?: number };
 
 const poolNamePattern = /^[A-Za-z0-9_-]+$/;
 const poolName = matching(poolNamePattern, 'a pool name of letters, digits, _ or - (it is part of a NATS subject)');
@@ -100,7 +104,9 @@ export function servePool(runtime: Runtime, pool: string): PoolService {
       runtime.logger.warn(`servePool '${name}': a request from another node was not JSON; dropped`);
       return;
     }
+    const ttl = 'end' in request || request.session === undefined ? undefined : poolSessionTtl(runtime, name);
     const answer = (a: RunAnswer) => {
+      if (ttl !== undefined) a.ttl = ttl;
       try {
         respond(JSON.stringify(a));
       } catch (err) {
@@ -167,14 +173,6 @@ export interface RemotePool<Ops extends PoolOps<Ops>> {
 
 type AnyOps = Record<string, readonly [unknown, unknown]>;
 
-interface SessionRoute {
-  /** The node that bound it; undefined while its first call is in flight. */
-  node: string | undefined;
-  /** How many times that node had gone away when it bound the session (a change: it is lost). */
-  departures: number;
-  /** Its first call (through the queue group), which the session's later calls wait for. */
-  first: Promise<void> | undefined;
-}
 
 /**
  * A pool reached over the runtime's transport, on whichever nodes serve it (`servePool`):
@@ -199,7 +197,10 @@ export function remotePool<Ops extends PoolOps<Ops> = AnyOps>(runtime: Runtime, 
   const distribution = distributionOf(runtime);
   if (distribution === undefined) throw new InvalidOptionError('remotePool.runtime', 'a runtime created with a transport', runtime.name);
   const endpoint = distribution.endpoint;
-  const sessions = new Map<string, SessionRoute>();
+  const sessions = new SessionRoutes(
+    () => runtime.clock.now(),
+    (route) => route.node !== undefined && distribution.departures(route.node) !== route.departures,
+  );
 
   const send = async (subject: string, node: string | undefined, message: unknown, wait: number, signal: AbortSignal | undefined): Promise<RunAnswer> => {
     // A session's call ends with its node (noconnection), as a remote call does.
@@ -245,12 +246,14 @@ export function remotePool<Ops extends PoolOps<Ops> = AnyOps>(runtime: Runtime, 
       route = sessions.get(session);
     }
     if (route?.node !== undefined) {
-      if (distribution.departures(route.node) !== route.departures) throw new SessionLostError(pool, session, `its node '${route.node}' is gone`);
-      return answered(await sendOrTranslate(nodeSubject(route.node, pool), route.node, request, wait, r.signal, session));
+      if (distribution.departures(route.node) !== route.departures) {
+        sessions.retire(session);
+        throw new SessionLostError(pool, session, `its node '${route.node}' is gone`);
+      }
+      return sessionAnswered(session, route, () => sendOrTranslate(nodeSubject(route.node!, pool), route.node, request, wait, r.signal, session));
     }
     let done!: () => void;
-    const entry: SessionRoute = { node: undefined, departures: 0, first: new Promise<void>((resolve) => (done = resolve)) };
-    sessions.set(session, entry);
+    const entry = sessions.open(session, new Promise<void>((resolve) => (done = resolve)));
     let answer: RunAnswer;
     try {
       answer = await sendOrTranslate(sharedSubject(pool), undefined, request, wait, r.signal, session);
@@ -265,7 +268,19 @@ export function remotePool<Ops extends PoolOps<Ops> = AnyOps>(runtime: Runtime, 
       entry.first = undefined;
       done();
     }
-    return answered(answer);
+    return sessionAnswered(session, entry, () => Promise.resolve(answer));
+  };
+
+  /** A session call's answer: its route notes it, and is retired when the session is not held there any more. */
+  const sessionAnswered = async (session: string, route: SessionRoute, call: () => Promise<RunAnswer>): Promise<unknown> => {
+    try {
+      const answer = await call();
+      sessions.answered(route, answer.ttl);
+      return answered(answer);
+    } catch (err) {
+      if (err instanceof SessionLostError || err instanceof SessionExpiredError || err instanceof SessionsDisabledError) sessions.retire(session);
+      throw err;
+    }
   };
 
   const sendOrTranslate = async (subject: string, node: string | undefined, message: RunRequest, wait: number, signal: AbortSignal | undefined, session: string | undefined) => {
@@ -290,8 +305,7 @@ export function remotePool<Ops extends PoolOps<Ops> = AnyOps>(runtime: Runtime, 
     run: run as RemotePool<Ops>['run'],
     sessionNode: (session) => sessions.get(session)?.node,
     async endSession(session) {
-      const route = sessions.get(session);
-      sessions.delete(session);
+      const route = sessions.delete(session);
       if (route?.node === undefined || distribution.departures(route.node) !== route.departures) return false;
       const answer = await send(nodeSubject(route.node, pool), route.node, { end: session } satisfies EndRequest, o.timeout === Infinity ? LONGEST_WAIT : o.timeout, undefined).catch(() => undefined);
       return answer?.ok === true && answer.value === true;

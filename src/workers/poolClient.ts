@@ -72,6 +72,16 @@ function poolStateOf(runtime: Runtime, pool: string): PoolState | undefined {
   return isPoolState(state) ? state : undefined;
 }
 
+/**
+ * The session TTL of the pool running under `pool` in this runtime (undefined without sessions,
+ * or without such a pool): `servePool` tells remote callers, whose session routes follow it.
+ *
+ * @internal
+ */
+export function poolSessionTtl(runtime: Runtime, pool: string): number | undefined {
+  return poolStateOf(runtime, pool)?.s.sessions?.ttl;
+}
+
 function checkoutLease(
   runtime: Runtime,
   pool: string,

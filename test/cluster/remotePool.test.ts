@@ -7,9 +7,10 @@
  */
 import test from 'ava';
 import { createTestRuntime } from '../../src/testing/index.js';
-import { InvalidOptionError, MemoryNetwork, PythonError, SessionLostError, SessionsDisabledError, TimeoutError, NotSerializableError } from '../../src/index.js';
+import { InvalidOptionError, MemoryNetwork, PythonError, SessionExpiredError, SessionLostError, SessionsDisabledError, TimeoutError, NotSerializableError } from '../../src/index.js';
 import { remotePool, servePool, PoolUnreachableError, type PoolService } from '../../src/cluster/index.js';
 import { startPool, workerOsPids } from '../helpers/pool.js';
+import { distributionOf } from '../../src/runtime/distribution.js';
 
 /** A call's outcome, readable before it settles. */
 function watch<T>(promise: Promise<T>) {
@@ -147,4 +148,31 @@ test('servePool and remotePool refuse a runtime without a transport and a pool n
   await using a = createTestRuntime({ name: 'a', transport: net });
   t.throws(() => remotePool(a, 'py.*'), { instanceOf: InvalidOptionError });
   t.throws(() => servePool(a, ''), { instanceOf: InvalidOptionError });
+});
+
+test.serial("a session that expired on its node keeps failing there with SessionExpiredError: its retired route still routes, it never binds afresh on another node", async (t) => {
+  const { a, b, c } = await cluster(t);
+  const py = remotePool<Ops>(a, 'py');
+  await py.run('pid', null, { session: 'idle' });
+  const home = py.sessionNode('idle')!;
+  // Past the TTL (60 s) and the sweep after it, on the serving nodes' clocks.
+  await b.advance(121_000);
+  await c.advance(121_000);
+  for (let i = 0; i < 2; i++) {
+    const err = await t.throwsAsync(py.run('pid', null, { session: 'idle' }), { instanceOf: SessionExpiredError });
+    t.is((err as unknown as { node: string }).node, home);
+  }
+  t.is(py.sessionNode('idle'), home);
+  t.false(await py.endSession('idle'));
+});
+
+test.serial("servePool's answer to a session's call carries the pool's session TTL (what the caller's routes follow); a call without a session gets none", async (t) => {
+  const { a } = await cluster(t);
+  const endpoint = distributionOf(a)!.endpoint;
+  const ask = async (session?: string) =>
+    JSON.parse(await endpoint.request('pool.py', JSON.stringify({ op: 'echo', args: 1, timeout: 5000, checkoutTimeout: 5000, ...(session ? { session } : {}) }), { timeout: 5000 })) as { ok: boolean; ttl?: number };
+  const withSession = await ask('w');
+  t.true(withSession.ok);
+  t.is(withSession.ttl, 60_000);
+  t.is((await ask()).ttl, undefined);
 });
