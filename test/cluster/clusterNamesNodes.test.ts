@@ -11,10 +11,9 @@
  * measure of speed. The takeover time is logged, not asserted.
  */
 import test, { type ExecutionContext } from 'ava';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { exited, natsServer, startNats } from './natsServer.js';
+import { ChildNode } from './childNode.js';
 import { pythonOf, until } from '../examples/childProcess.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/namesNode.ts', import.meta.url));
@@ -40,52 +39,14 @@ interface Line {
   replaced?: { pid: PidJson; expiresAt: number } | null;
 }
 
-/** A child node: its output lines, and a way to wait for one. */
-class NamesNode {
-  readonly child: ChildProcess;
-  readonly lines: Line[] = [];
-  readonly #waiting: Array<{ match: (l: Line) => boolean; resolve: (l: Line) => void; reject: (e: Error) => void }> = [];
-  #seq = 0;
-  exitedAt: number | undefined;
-
-  constructor(
-    readonly name: string,
-    url: string,
-  ) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', fixture, name, url, String(lease.leaseMs), String(lease.renewMs), String(lease.marginMs)], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    this.child.once('exit', () => {
-      this.exitedAt = Date.now();
-      for (const w of this.#waiting.splice(0)) w.reject(new Error(`node ${name} exited while a line was awaited`));
-    });
-    createInterface({ input: this.child.stdout! }).on('line', (text) => {
-      const line = JSON.parse(text) as Line;
-      this.lines.push(line);
-      for (const w of [...this.#waiting]) {
-        if (w.match(line)) {
-          this.#waiting.splice(this.#waiting.indexOf(w), 1);
-          w.resolve(line);
-        }
-      }
-    });
-  }
-
-  next(match: (l: Line) => boolean): Promise<Line> {
-    const seen = this.lines.find(match);
-    if (seen) return Promise.resolve(seen);
-    if (this.exitedAt !== undefined) return Promise.reject(new Error(`node ${this.name} has exited`));
-    return new Promise((resolve, reject) => this.#waiting.push({ match, resolve, reject }));
+/** A child node running the names fixture, with what its reports say about holding the name. */
+class NamesNode extends ChildNode<Line> {
+  constructor(name: string, url: string) {
+    super(name, fixture, [name, url, String(lease.leaseMs), String(lease.renewMs), String(lease.marginMs)]);
   }
 
   event(name: NonNullable<Line['event']>): Promise<Line> {
     return this.next((l) => l.event === name);
-  }
-
-  command(op: string): Promise<Line> {
-    const id = ++this.#seq;
-    this.child.stdin!.write(`${JSON.stringify({ id, op })}\n`);
-    return this.next((l) => l.id === id);
   }
 
   /** [gained, lost] intervals from this node's reports; an open one ends at `end`. */

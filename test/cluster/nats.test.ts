@@ -4,9 +4,8 @@
  * deliver `noconnection` when a node is SIGKILLed; its pids then answer `noproc`.
  */
 import test from 'ava';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { exited, natsServer, startNats } from './natsServer.js';
-import { createInterface } from 'node:readline';
+import { ChildNode } from './childNode.js';
 import { fileURLToPath } from 'node:url';
 
 const fixture = fileURLToPath(new URL('./fixtures/natsNode.ts', import.meta.url));
@@ -21,42 +20,8 @@ interface Line {
   reason?: unknown;
 }
 
-/** A child node: its output lines, and a way to wait for one. */
-class NodeProcess {
-  readonly child: ChildProcess;
-  readonly lines: Line[] = [];
-  readonly #waiting: Array<{ match: (l: Line) => boolean; resolve: (l: Line) => void }> = [];
-  #seq = 0;
-
-  constructor(name: string, url: string) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', fixture, name, url], { stdio: ['pipe', 'pipe', 'inherit'] });
-    createInterface({ input: this.child.stdout! }).on('line', (text) => {
-      const line = JSON.parse(text) as Line;
-      this.lines.push(line);
-      for (const w of [...this.#waiting]) {
-        if (w.match(line)) {
-          this.#waiting.splice(this.#waiting.indexOf(w), 1);
-          w.resolve(line);
-        }
-      }
-    });
-  }
-
-  next(match: (l: Line) => boolean): Promise<Line> {
-    const seen = this.lines.find(match);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      this.#waiting.push({ match, resolve });
-      this.child.once('exit', (code, signal) => reject(new Error(`node exited (${code ?? signal}) while a line was awaited`)));
-    });
-  }
-
-  command(op: string, extra: Record<string, unknown> = {}): Promise<Line> {
-    const id = ++this.#seq;
-    this.child.stdin!.write(`${JSON.stringify({ id, op, ...extra })}\n`);
-    return this.next((l) => l.id === id);
-  }
-}
+/** A child node running the NATS fixture. */
+const nodeProcess = (name: string, url: string) => new ChildNode<Line>(name, fixture, [name, url]);
 
 const natsTest = natsServer === undefined ? test.skip : test;
 if (natsServer === undefined) {
@@ -66,8 +31,8 @@ if (natsServer === undefined) {
 natsTest('over NATS: a remote call works both ways; monitor and link deliver noconnection when a node is SIGKILLed; its pids then answer noproc', async (t) => {
   t.timeout(45_000);
   const url = await startNats(t, natsServer!);
-  const a = new NodeProcess('alpha', url);
-  const b = new NodeProcess('beta', url);
+  const a = nodeProcess('alpha', url);
+  const b = nodeProcess('beta', url);
   t.teardown(async () => {
     for (const n of [a, b]) {
       if (n.child.exitCode === null && n.child.signalCode === null) n.child.kill('SIGKILL');

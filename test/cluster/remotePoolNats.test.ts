@@ -6,13 +6,12 @@
  * has gone. No Python process or server is left behind.
  */
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createRuntime, Pool, pool, PythonError, pythonBridge, SessionLostError, silentLogger } from '../../src/index.js';
 import { connectNats, remotePool, servePool, PoolUnreachableError } from '../../src/cluster/index.js';
 import { exited, natsServer, startNats } from './natsServer.js';
+import { ChildNode } from './childNode.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/poolNode.ts', import.meta.url));
 
@@ -24,18 +23,13 @@ if (natsServer === undefined) {
 natsTest('over NATS: a child node serves a Python pool; calls, a typed PythonError and a session work from this node; once it has gone the session is lost', async (t) => {
   t.timeout(60_000);
   const url = await startNats(t, natsServer!);
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture, 'gpu', url], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const node = new ChildNode<{ id?: number; ready?: { node: string; pythonPids: number[] } }>('gpu', fixture, ['gpu', url]);
+  const child = node.child;
   t.teardown(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited(child);
   });
-  const ready = await new Promise<{ node: string; pythonPids: number[] }>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (text) => {
-      const line = JSON.parse(text) as { ready?: { node: string; pythonPids: number[] } };
-      if (line.ready) resolve(line.ready);
-    });
-    child.once('exit', (code) => reject(new Error(`the pool node exited (${code}) before it was ready`)));
-  });
+  const ready = (await node.next((l) => l.ready !== undefined)).ready!;
   t.is(ready.pythonPids.length, 2);
 
   const rt = createRuntime({ name: 'front', logger: silentLogger, transport: await connectNats({ servers: url, cluster: 'test', heartbeatMs: 100, missedHeartbeats: 3 }) });
