@@ -275,7 +275,8 @@ export function remotePool<Ops extends PoolOps<Ops> = AnyOps>(runtime: Runtime, 
   const sessionAnswered = async (session: string, route: SessionRoute, call: () => Promise<RunAnswer>): Promise<unknown> => {
     try {
       const answer = await call();
-      sessions.answered(route, answer.ttl);
+      // Any answer is a use (a Python error too); one saying the session is gone retires it below.
+      sessions.answered(session, route, answer.ttl);
       return answered(answer);
     } catch (err) {
       if (err instanceof SessionLostError || err instanceof SessionExpiredError || err instanceof SessionsDisabledError) sessions.retire(session);

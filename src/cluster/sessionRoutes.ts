@@ -64,10 +64,18 @@ export class SessionRoutes {
     return route;
   }
 
-  /** An answer came from the session's node; `ttl` is the pool's session TTL if it said. */
-  answered(route: SessionRoute, ttl: number | undefined): void {
+  /**
+   * An answer came from the session's node; `ttl` is the pool's session TTL if it said. A
+   * retired route that answers again (its node forgot the session and bound it anew) is live
+   * again: forgetting it later would send the session's calls elsewhere.
+   */
+  answered(session: string, route: SessionRoute, ttl: number | undefined): void {
     route.lastUsed = this.#now();
     if (ttl !== undefined) route.ttl = ttl;
+    if (this.#retired.get(session) === route) {
+      this.#retired.delete(session);
+      this.#live.set(session, route);
+    }
   }
 
   /** The session is not held by its node any more (lost, expired, refused): keep its route, bounded. */

@@ -15,7 +15,7 @@ function routes(memory = 100) {
     const route = r.open(session, Promise.resolve());
     route.node = node;
     route.first = undefined;
-    r.answered(route, ttl);
+    r.answered(session, route, ttl);
     return route;
   };
   return { r, clock, left, bind };
@@ -83,4 +83,14 @@ test('delete forgets a route, live or retired; retire of an unknown or retired s
   t.is(r.delete('a')?.node, 'n');
   t.is(r.delete('b')?.node, 'n');
   t.deepEqual(r.counts(), { live: 0, retired: 0 });
+});
+
+test('a retired route that answers again is live again (its node bound the session anew)', (t) => {
+  const { r, bind } = routes();
+  const route = bind('a', 'n', 1000);
+  r.retire('a');
+  t.deepEqual(r.counts(), { live: 0, retired: 1 });
+  r.answered('a', route, 1000);
+  t.deepEqual(r.counts(), { live: 1, retired: 0 });
+  t.is(r.get('a'), route);
 });
