@@ -173,7 +173,6 @@ export interface RemotePool<Ops extends PoolOps<Ops>> {
 
 type AnyOps = Record<string, readonly [unknown, unknown]>;
 
-
 /**
  * A pool reached over the runtime's transport, on whichever nodes serve it (`servePool`):
  * `run(op, args, options)` as `Pool.run`, with the same typed errors.
@@ -197,10 +196,9 @@ export function remotePool<Ops extends PoolOps<Ops> = AnyOps>(runtime: Runtime, 
   const distribution = distributionOf(runtime);
   if (distribution === undefined) throw new InvalidOptionError('remotePool.runtime', 'a runtime created with a transport', runtime.name);
   const endpoint = distribution.endpoint;
-  const sessions = new SessionRoutes(
-    () => runtime.clock.now(),
-    (route) => route.node !== undefined && distribution.departures(route.node) !== route.departures,
-  );
+  /** Whether a session's node left (or restarted) since it bound the session: its state is gone. */
+  const departed = (route: SessionRoute) => route.node !== undefined && distribution.departures(route.node) !== route.departures;
+  const sessions = new SessionRoutes(() => runtime.clock.now(), departed);
 
   const send = async (subject: string, node: string | undefined, message: unknown, wait: number, signal: AbortSignal | undefined): Promise<RunAnswer> => {
     // A session's call ends with its node (noconnection), as a remote call does.
@@ -246,7 +244,7 @@ export function remotePool<Ops extends PoolOps<Ops> = AnyOps>(runtime: Runtime, 
       route = sessions.get(session);
     }
     if (route?.node !== undefined) {
-      if (distribution.departures(route.node) !== route.departures) {
+      if (departed(route)) {
         sessions.retire(session);
         throw new SessionLostError(pool, session, `its node '${route.node}' is gone`);
       }
@@ -307,7 +305,7 @@ export function remotePool<Ops extends PoolOps<Ops> = AnyOps>(runtime: Runtime, 
     sessionNode: (session) => sessions.get(session)?.node,
     async endSession(session) {
       const route = sessions.delete(session);
-      if (route?.node === undefined || distribution.departures(route.node) !== route.departures) return false;
+      if (route?.node === undefined || departed(route)) return false;
       const answer = await send(nodeSubject(route.node, pool), route.node, { end: session } satisfies EndRequest, o.timeout === Infinity ? LONGEST_WAIT : o.timeout, undefined).catch(() => undefined);
       return answer?.ok === true && answer.value === true;
     },
