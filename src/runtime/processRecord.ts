@@ -1,8 +1,8 @@
-import type { LinkSet } from './linkSet.js';
 import type { AnyActorRef } from 'xstate';
 import type { Pid } from './pid.js';
 import type { ExitReason } from './exitReason.js';
 import type { ProcessProtocol, Prepared, StartAck, DownMessage } from './messages.js';
+import type { LinkSet } from './linkSet.js';
 
 /** @internal */
 export const enum Status {
