@@ -1,6 +1,7 @@
 import { setup } from 'xstate';
 import { InvalidOptionError } from '../runtime/errors.js';
 import { processProtocol } from '../runtime/messages.js';
+import { definedLogic, definitionOf } from '../runtime/definedLogic.js';
 import { runtimeOf, type Runtime, type Target } from '../runtime/runtime.js';
 import { breakerSettings, BreakerCore, type BreakerEvent, type BreakerOptions, type BreakerStatus } from './breakerCore.js';
 
@@ -35,16 +36,30 @@ export function circuitBreaker(options: CircuitBreakerOptions) {
     throw new InvalidOptionError('circuitBreaker.name', 'a non-empty string', (options as { name?: unknown } | null)?.name);
   }
   const { name, ...rest } = options;
-  const settings = breakerSettings('circuitBreaker', rest);
-  const machine = setup({
-    types: {} as { context: BreakerContext; events: BreakerEvent },
+  const definition: BreakerDefinition = { name, settings: breakerSettings('circuitBreaker', rest) };
+  return definedLogic((machine ??= buildBreakerMachine()), definition);
+}
+
+/** What one `circuitBreaker()` call defines. */
+interface BreakerDefinition {
+  readonly name: string;
+  readonly settings: ReturnType<typeof breakerSettings>;
+}
+
+/** One machine for the whole Node process, built by the first definition (see `definedLogic`). */
+let machine: ReturnType<typeof buildBreakerMachine> | undefined;
+
+function buildBreakerMachine() {
+  const built = setup({
+    types: {} as { context: BreakerContext; events: BreakerEvent; input: unknown },
     delays: { resetTimeout: ({ context }) => context.core.s.resetTimeout },
     actions: {
       enter: ({ context }, state: 'closed' | 'open' | 'halfOpen') => context.core.entered(state),
     },
   }).createMachine({
     id: 'circuitBreaker',
-    context: ({ self }) => {
+    context: ({ self, input }) => {
+      const { name, settings } = definitionOf<BreakerDefinition>(input, 'a circuit breaker machine').definition;
       const core = new BreakerCore(name, settings, runtimeOf(self).clock);
       // A transition asked by a caller is an event to the machine (delivered in order by xstate).
       core.send = (event) => self.send(event);
@@ -68,8 +83,8 @@ export function circuitBreaker(options: CircuitBreakerOptions) {
     // An operator's reset closes the circuit from any state (re-entering closed clears its count).
     on: { 'breaker.reset': { target: '.closed', reenter: true } },
   });
-  Object.assign(machine, { [processProtocol]: { label: 'breaker' } });
-  return machine;
+  Object.assign(built, { [processProtocol]: { label: 'breaker' } });
+  return built;
 }
 
 /** The shared core of a running breaker process, or undefined. @internal */

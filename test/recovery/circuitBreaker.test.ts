@@ -137,3 +137,18 @@ test('a target that is not a running breaker is refused naming it', async (t) =>
   await using rt = createTestRuntime();
   t.is(t.throws(() => Circuit.status(rt, 'nope'), { instanceOf: InvalidOptionError })?.key, 'Circuit.target');
 });
+
+test('regression: every circuitBreaker() call built its own machine; breakers share one, each with its own name and settings', async (t) => {
+  const strict = circuitBreaker({ name: 'strict', failureThreshold: 1 });
+  const lenient = circuitBreaker({ name: 'lenient', failureThreshold: 3 });
+  // Compared as a boolean: ava would render a diff of two whole machines.
+  t.true(strict.root === lenient.root);
+  await using rt = createTestRuntime();
+  rt.spawn(strict, { name: 's' });
+  rt.spawn(lenient, { name: 'l' });
+  await Circuit.run(rt, 's', fail).catch(() => undefined);
+  await Circuit.run(rt, 'l', fail).catch(() => undefined);
+  await rt.flush();
+  t.like(Circuit.status(rt, 's'), { name: 'strict', state: 'open' });
+  t.like(Circuit.status(rt, 'l'), { name: 'lenient', state: 'closed' });
+});
