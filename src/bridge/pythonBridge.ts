@@ -7,10 +7,11 @@ import { isCleanExit, formatReason } from '../runtime/exitReason.js';
 import { isPlainObject } from '../runtime/validate.js';
 import { processMachine, type ProcessMachineEvent } from '../runtime/processMachine.js';
 import { deferredLogic } from '../runtime/deferredLogic.js';
+import { definedLogic, definitionOf } from '../runtime/definedLogic.js';
 import { BridgeCore, type BridgeCallRequest, type BridgeWedgedMessage } from './bridgeCore.js';
 import { launchNow, pythonProcess, type PythonProcessEvent, type PythonProcessSpec } from './pythonProcess.js';
 import { defaultPython } from './pythonInterpreter.js';
-import { parseBridgeOptions, spawnInput, type PythonBridgeOptions } from './bridgeSettings.js';
+import { parseBridgeOptions, spawnInput, type BridgeSettings, type PythonBridgeOptions } from './bridgeSettings.js';
 
 // The bridge's public face: its options, and where its Python package lives, go with it.
 export type { PythonBridgeOptions } from './bridgeSettings.js';
@@ -160,22 +161,48 @@ const refuse =
  */
 export function pythonBridge(options: PythonBridgeOptions) {
   const settings = parseBridgeOptions(options);
+  const bounded = { startup: settings.startupTimeout !== Infinity, shutdown: settings.shutdownTimeout !== Infinity };
+  const key = `${bounded.startup ? 'startup' : ''}/${bounded.shutdown ? 'shutdown' : ''}`;
+  // Built on first use, once Python was spawned (see deferredLogic), and shared by every
+  // definition with the same unbounded timeouts (see definedLogic).
+  let machine = machines.get(key);
+  if (machine === undefined) machines.set(key, (machine = deferredLogic(() => buildBridgeMachine(bounded))));
+  const logic = definedLogic(machine, settings);
+  Object.defineProperty(logic, bridgeSpawnEnv, { value: true });
   // Python is spawned as the runtime spawns the bridge, before its actor is built (see PreparedLaunch).
-  const proc = processMachine({ init: INIT, label: settings.label, prepare: (input, id) => launchNow(spawnInput(settings, id, spawnEnvOf(input))) });
-  const stopSignal = mustStop(proc);
-  const failAll = ({ context, self }: Args, error: unknown) => context.core.failAll(rt(self), error);
+  return processMachine({ init: INIT, label: settings.label, prepare: (input, id) => launchNow(spawnInput(settings, id, spawnEnvOf(input))) }).mark(logic);
+}
 
-  // Built on first use, once Python was spawned (see deferredLogic).
-  const build = () => setup({
+type BridgeMachine = ReturnType<typeof buildBridgeMachine>;
+
+/**
+ * The bridge machines of this Node process, by which timeouts they bound: an unbounded
+ * (`Infinity`) startup or shutdown timeout leaves its delayed transitions out (a timer cannot
+ * wait forever: Node fires one of more than 2^31-1 ms at once). Each definition is a small object
+ * over one (see definedLogic): built per `pythonBridge()` call, a machine cost about 0.8 ms and
+ * 49 KB kept for the definition's life.
+ */
+const machines = new Map<string, BridgeMachine>();
+
+/** The process protocol's helpers the machine's actions use (the label and prepare are each definition's). */
+const proc = processMachine({ init: INIT, label: 'bridge' });
+const stopSignal = mustStop(proc);
+const failAll = ({ context, self }: Args, error: unknown) => context.core.failAll(rt(self), error);
+
+function buildBridgeMachine(bounded: { startup: boolean; shutdown: boolean }) {
+  return setup({
     types: {} as { context: Context; events: BridgeEvent; input: unknown },
     actors: { pythonProcess },
     delays: {
-      startup: () => settings.startupTimeout,
-      shutdown: () => settings.shutdownTimeout,
+      startup: ({ context }) => context.core.settings.startupTimeout,
+      shutdown: ({ context }) => context.core.settings.shutdownTimeout,
     },
   }).createMachine({
     id: 'bridge',
-    context: ({ input }) => ({ core: new BridgeCore(settings), parent: undefined, env: spawnEnvOf(input) }),
+    context: ({ input }) => {
+      const { definition: settings, input: spawned } = definitionOf<BridgeSettings>(input, 'a Python bridge machine');
+      return { core: new BridgeCore(settings), parent: undefined, env: spawnEnvOf(spawned) };
+    },
     entry: [
       proc.entry,
       // However the bridge ends — even killed, when no action of its own runs — its call
@@ -196,6 +223,7 @@ export function pythonBridge(options: PythonBridgeOptions) {
       // The environment is read at each spawn (see spawnInput): by the runtime's spawn, which
       // prepared the launch, else by the process actor as it starts.
       input: ({ self, context }): PythonProcessSpec => {
+        const settings = context.core.settings;
         context.core.command = settings.python ?? defaultPython();
         return { settings, owner: self.id, extraEnv: context.env };
       },
@@ -212,16 +240,16 @@ export function pythonBridge(options: PythonBridgeOptions) {
     states: {
       starting: {
         initial: 'spawning',
-        ...(settings.startupTimeout === Infinity
-          ? {}
-          : {
+        ...(bounded.startup
+          ? {
               after: {
                 startup: {
                   target: 'crashing',
-                  actions: crashWith((c, self) => new BridgeStartupError(self.id, `no ready handshake within ${settings.startupTimeout} ms`, [...c.stderrTail])),
+                  actions: crashWith((c, self) => new BridgeStartupError(self.id, `no ready handshake within ${c.settings.startupTimeout} ms`, [...c.stderrTail])),
                 },
               },
-            }),
+            }
+          : {}),
         on: {
           'xotp.call': [
             { guard: isInfo, actions: (a) => onInfo(a, 'starting') },
@@ -336,7 +364,7 @@ export function pythonBridge(options: PythonBridgeOptions) {
           if (context.core.handle) context.core.handle.onReply = undefined;
         },
         always: { guard: ({ context }) => context.core.pending.size === 0, target: 'stopping' },
-        ...(settings.shutdownTimeout === Infinity ? {} : { after: { shutdown: 'stopping' } }),
+        ...(!bounded.shutdown ? {} : { after: { shutdown: 'stopping' } }),
         on: {
           'xotp.call': [{ guard: isInfo, actions: (a) => onInfo(a, 'draining') }, { actions: refuse('draining') }],
           'xotp.cast': { actions: onCast },
@@ -360,11 +388,11 @@ export function pythonBridge(options: PythonBridgeOptions) {
         states: {
           // A process that appears only now (stopped while spawning) gets where the others are.
           asking: {
-            ...(settings.shutdownTimeout === Infinity ? {} : { after: { shutdown: { target: 'terminating', actions: ({ context }) => context.core.handle?.kill('SIGTERM') } } }),
+            ...(!bounded.shutdown ? {} : { after: { shutdown: { target: 'terminating', actions: ({ context }) => context.core.handle?.kill('SIGTERM') } } }),
             on: { 'process.spawned': { actions: lateSpawn(null) } },
           },
           terminating: {
-            ...(settings.shutdownTimeout === Infinity ? {} : { after: { shutdown: { target: 'killing', actions: ({ context }) => context.core.handle?.kill('SIGKILL') } } }),
+            ...(!bounded.shutdown ? {} : { after: { shutdown: { target: 'killing', actions: ({ context }) => context.core.handle?.kill('SIGKILL') } } }),
             on: { 'process.spawned': { actions: lateSpawn('SIGTERM') } },
           },
           killing: { on: { 'process.spawned': { actions: lateSpawn('SIGKILL') } } },
@@ -414,7 +442,4 @@ export function pythonBridge(options: PythonBridgeOptions) {
     },
     output: ({ context }) => proc.exitWith(context.core.crash ?? context.core.stopReason ?? 'normal'),
   });
-  const logic = deferredLogic(build);
-  Object.defineProperty(logic, bridgeSpawnEnv, { value: true });
-  return proc.mark(logic);
 }

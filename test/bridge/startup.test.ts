@@ -142,6 +142,25 @@ test.serial('no ready within startupTimeout (simulated): the bridge crashes with
   t.true(rt.trace.exits().some((e) => e.reason instanceof BridgeStartupError), 'the exit is abnormal');
 });
 
+test.serial('regression: every pythonBridge() call built its own machine; definitions share one, each timing out on its own startupTimeout', async (t) => {
+  const short = examples({ startupTimeout: 300, env: SLOW_IMPORT });
+  const long = examples({ startupTimeout: 600, env: SLOW_IMPORT });
+  // Compared as booleans: ava would render a diff of two whole machines. An unbounded timeout
+  // leaves its timer out of the machine, so it has one of its own.
+  t.true(short.root === long.root);
+  t.false(short.root === examples({ startupTimeout: 'infinity' }).root);
+  await using rt = createTestRuntime();
+  const a = rt.spawn(short);
+  const b = rt.spawn(long);
+  const aExited = rt.exited(a);
+  await rt.advance(300);
+  t.regex(((await aExited) as Error).message, /no ready handshake within 300 ms/);
+  t.regex(stateOf(rt.actorOf(b)!), /^starting\./);
+  const bExited = rt.exited(b);
+  await rt.advance(300);
+  t.regex(((await bExited) as Error).message, /no ready handshake within 600 ms/);
+});
+
 test.serial('runtime.start rejects with StartError carrying the BridgeStartupError when the handshake times out', async (t) => {
   await using rt = createTestRuntime();
   const started = track(rt.start(examples({ startupTimeout: 500, env: SLOW_IMPORT })));
