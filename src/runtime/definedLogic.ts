@@ -24,21 +24,31 @@ export class DefinedInput<D> {
  * `supervisor:start_link(Module, Args)` takes a plain term; so does a definition here.
  *
  * The machine's own methods are bound to it by xstate, so they run on the shared machine whatever
- * object they are called through. `provide` returns a plain machine without the definition:
- * definitions are not meant to be re-implemented.
+ * object they are called through. `provide` returns the same definition over the re-implemented
+ * machine.
  *
  * @internal
  */
 export function definedLogic<M extends AnyStateMachine, D>(machine: M, definition: D): M {
   const logic = Object.create(machine) as M;
   logic.getInitialSnapshot = ((scope: never, input: unknown) => machine.getInitialSnapshot(scope, new DefinedInput(definition, input))) as M['getInitialSnapshot'];
+  // The same definition over the re-implemented machine, with the marks set on the machine and
+  // on this definition (the process protocol the runtime reads): xstate's own `provide` would
+  // return a bare machine.
+  logic.provide = ((implementations: Parameters<M['provide']>[0]) => {
+    const provided = definedLogic(machine.provide(implementations) as M, definition);
+    for (const from of [machine, logic]) {
+      for (const key of Object.getOwnPropertySymbols(from)) Object.defineProperty(provided, key, Object.getOwnPropertyDescriptor(from, key)!);
+    }
+    return provided;
+  }) as M['provide'];
   return logic;
 }
 
 /**
  * The definition and spawn input a shared machine's context receives (see `definedLogic`).
  *
- * @throws Error when the machine was started some other way (through `provide`, or directly).
+ * @throws Error when the machine was started some other way (the shared machine itself).
  * @internal
  */
 export function definitionOf<D>(input: unknown, what: string): DefinedInput<D> {

@@ -20,6 +20,7 @@ import {
   ProtocolError,
   StartError,
   TimeoutError,
+  type Pid,
 } from '../../src/index.js';
 import { BAD_HANDSHAKE_SCRIPT, examples, osExitOf, osPidGone, recordStates, rejectionOf, stateOf, track, whenState } from '../helpers/bridge.js';
 
@@ -159,6 +160,15 @@ test.serial('regression: every pythonBridge() call built its own machine; defini
   const bExited = rt.exited(b);
   await rt.advance(300);
   t.regex(((await bExited) as Error).message, /no ready handshake within 600 ms/);
+});
+
+test.serial('provide on a bridge definition keeps a working bridge with its own settings', async (t) => {
+  await using rt = createTestRuntime();
+  const pid = await rt.start(examples({ label: 'provided' }).provide({}));
+  t.not(pid, 'ignore');
+  t.is(await callBridge(rt, pid as Pid, 'echo', 'hi'), 'hi');
+  t.regex(rt.info(pid as Pid)!.id, /\/provided-\d+$/);
+  await rt.stop(pid as Pid);
 });
 
 test.serial('runtime.start rejects with StartError carrying the BridgeStartupError when the handshake times out', async (t) => {

@@ -84,3 +84,14 @@ test('an inspector sees each supervisor with the machine config, as before', asy
 test('regression: every pool() call built its own manager machine; pools share one', (t) => {
   t.true(poolManagerMachine() === poolManagerMachine());
 });
+
+test('provide on a definition gives the same definition over the re-implemented machine', async (t) => {
+  const sup = supervisor({ label: 'provided', children: [workerSpec('a')] }).provide({});
+  await using rt = createTestRuntime();
+  const top = await startSup(rt, supervisor({ children: [{ id: 'inner', start: sup }] }), 'top');
+  const [inner] = await whichChildren(rt, top);
+  // Still known as a supervisor (its marker came along), with its own children and label.
+  t.is(inner!.type, 'supervisor');
+  t.deepEqual((await whichChildren(rt, inner!.pid as Pid)).map((c) => c.id), ['a']);
+  t.regex(rt.info(inner!.pid as Pid)!.id, /\/inner$/);
+});
