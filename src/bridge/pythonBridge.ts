@@ -364,7 +364,7 @@ function buildBridgeMachine(bounded: { startup: boolean; shutdown: boolean }) {
           if (context.core.handle) context.core.handle.onReply = undefined;
         },
         always: { guard: ({ context }) => context.core.pending.size === 0, target: 'stopping' },
-        ...(!bounded.shutdown ? {} : { after: { shutdown: 'stopping' } }),
+        ...(bounded.shutdown ? { after: { shutdown: 'stopping' } } : {}),
         on: {
           'xotp.call': [{ guard: isInfo, actions: (a) => onInfo(a, 'draining') }, { actions: refuse('draining') }],
           'xotp.cast': { actions: onCast },
@@ -388,11 +388,11 @@ function buildBridgeMachine(bounded: { startup: boolean; shutdown: boolean }) {
         states: {
           // A process that appears only now (stopped while spawning) gets where the others are.
           asking: {
-            ...(!bounded.shutdown ? {} : { after: { shutdown: { target: 'terminating', actions: ({ context }) => context.core.handle?.kill('SIGTERM') } } }),
+            ...(bounded.shutdown ? { after: { shutdown: { target: 'terminating', actions: ({ context }) => context.core.handle?.kill('SIGTERM') } } } : {}),
             on: { 'process.spawned': { actions: lateSpawn(null) } },
           },
           terminating: {
-            ...(!bounded.shutdown ? {} : { after: { shutdown: { target: 'killing', actions: ({ context }) => context.core.handle?.kill('SIGKILL') } } }),
+            ...(bounded.shutdown ? { after: { shutdown: { target: 'killing', actions: ({ context }) => context.core.handle?.kill('SIGKILL') } } } : {}),
             on: { 'process.spawned': { actions: lateSpawn('SIGTERM') } },
           },
           killing: { on: { 'process.spawned': { actions: lateSpawn('SIGKILL') } } },
