@@ -162,11 +162,9 @@ const refuse =
 export function pythonBridge(options: PythonBridgeOptions) {
   const settings = parseBridgeOptions(options);
   const bounded = { startup: settings.startupTimeout !== Infinity, shutdown: settings.shutdownTimeout !== Infinity };
-  const key = `${bounded.startup ? 'startup' : ''}/${bounded.shutdown ? 'shutdown' : ''}`;
   // Built on first use, once Python was spawned (see deferredLogic), and shared by every
   // definition with the same unbounded timeouts (see definedLogic).
-  let machine = machines.get(key);
-  if (machine === undefined) machines.set(key, (machine = deferredLogic(() => buildBridgeMachine(bounded))));
+  const machine = (machines[`${bounded.startup}/${bounded.shutdown}`] ??= deferredLogic(() => buildBridgeMachine(bounded)));
   const logic = definedLogic(machine, settings);
   Object.defineProperty(logic, bridgeSpawnEnv, { value: true });
   // Python is spawned as the runtime spawns the bridge, before its actor is built (see PreparedLaunch).
@@ -182,7 +180,7 @@ type BridgeMachine = ReturnType<typeof buildBridgeMachine>;
  * over one (see definedLogic): built per `pythonBridge()` call, a machine cost about 0.8 ms and
  * 49 KB kept for the definition's life.
  */
-const machines = new Map<string, BridgeMachine>();
+const machines: Record<string, BridgeMachine> = {};
 
 /** The process protocol's helpers the machine's actions use (the label and prepare are each definition's). */
 const proc = processMachine({ init: INIT, label: 'bridge' });
