@@ -175,9 +175,13 @@ export class NameTable {
     this.#events.emit('name.registered', { name, pid: rec.pid });
   }
 
+  /**
+   * Frees a local name: the holder's, or one vacated by a holder that exited, which then no
+   * longer blocks `nameRegistries` and `resolvers` (see `#resolveName`). False when it was neither.
+   */
   unregister(name: string): boolean {
     const rec = this.#names.get(name);
-    if (!rec) return false;
+    if (!rec) return this.#vacated.delete(name);
     this.#names.delete(name);
     rec.name = undefined;
     this.#events.emit('name.unregistered', { name, pid: rec.pid });

@@ -524,7 +524,11 @@ export class Runtime {
     this.#names.register(name, this.#names.mustResolve(target, 'register'));
   }
 
-  /** Frees a local name; returns false if it was not registered. */
+  /**
+   * Frees a local name. A name whose holder exited resolves to nothing until it is registered
+   * again; unregistering it lets it resolve through `nameRegistries` and `resolvers` again.
+   * Returns false if the name was neither held nor vacated.
+   */
   unregister(name: string): boolean {
     return this.#names.unregister(name);
   }

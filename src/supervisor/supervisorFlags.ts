@@ -43,7 +43,8 @@ export interface DynamicSupervisorOptions {
 /**
  * Supervisor flags are malformed. `problem` is OTP's `supervisor_data` reason
  * (`invalid_strategy`, `invalid_intensity`, `invalid_period`, `invalid_auto_shutdown`,
- * `invalid_max_children`, `invalid_extra_input`). Code `invalid_supervisor_flags`.
+ * `invalid_max_children`, `invalid_extra_input`), or xotp's own `invalid_type` (not a plain
+ * object), `unknown_key` (a misspelt option) and `invalid_label`. Code `invalid_supervisor_flags`.
  */
 export class SupervisorFlagsError extends InvalidOptionError {
   readonly problem: string;
@@ -81,7 +82,8 @@ function parseFlags(options: unknown, mode: 'static' | 'dynamic'): SupervisorFla
   const known = mode === 'static' ? staticKeys : dynamicKeys;
   for (const key of Object.keys(o)) {
     if (!known.includes(key)) {
-      throw new InvalidOptionError(`${where}.${key}`, `a known option (${known.join(', ')})`, o[key], 'unknown option');
+      // Refused, where OTP ignores an unknown flag: a misspelt one would silently be its default.
+      throw new SupervisorFlagsError('unknown_key', `${where}.${key}`, `a known option (${known.join(', ')})`, o[key]);
     }
   }
   const strategy = o.strategy ?? 'one_for_one';
@@ -115,7 +117,7 @@ function parseFlags(options: unknown, mode: 'static' | 'dynamic'): SupervisorFla
   }
   const label = o.label ?? (mode === 'static' ? 'supervisor' : 'dynamic-supervisor');
   if (typeof label !== 'string' || !/^[^/\s]+$/.test(label)) {
-    throw new InvalidOptionError(`${where}.label`, "a label without '/' or spaces", o.label);
+    throw new SupervisorFlagsError('invalid_label', `${where}.label`, "a label without '/' or spaces", o.label);
   }
   const children = mode === 'static' ? normalizeChildSpecs(o.children, autoShutdown as AutoShutdown, `${where}.children`) : [];
   return {

@@ -60,7 +60,7 @@ interface EntryPoint {
 const saysReceived: Record<Received, RegExp> = {
   'a Map': /got a Map \(keys: pool_name, max_retries\)/,
   'an array': /got an array/,
-  'unknown option': /unknown option|child spec: unknown_key/,
+  'unknown option': /unknown option|(child spec|supervisor flags): unknown_key/,
   NaN: /got number NaN/,
   'a negative number': /got number -1/,
 };
@@ -119,7 +119,7 @@ const entryPoints: EntryPoint[] = [
     rows: [
       { given: 'a Map', run: () => supervisor(seedMap() as never), key: 'supervisor', code: 'invalid_supervisor_flags' },
       { given: 'an array', run: () => supervisor([] as never), key: 'supervisor', code: 'invalid_supervisor_flags' },
-      { given: 'unknown option', run: () => supervisor({ strategy: 'one_for_one', max_restarts: 3 } as never), key: 'supervisor.max_restarts' },
+      { given: 'unknown option', run: () => supervisor({ strategy: 'one_for_one', max_restarts: 3 } as never), key: 'supervisor.max_restarts', code: 'invalid_supervisor_flags' },
       { given: 'NaN', run: () => supervisor({ maxRestarts: NaN }), key: 'supervisor.maxRestarts', code: 'invalid_supervisor_flags' },
     ],
   },
@@ -128,7 +128,7 @@ const entryPoints: EntryPoint[] = [
     rows: [
       { given: 'a Map', run: () => dynamicSupervisor(seedMap() as never), key: 'dynamicSupervisor', code: 'invalid_supervisor_flags' },
       { given: 'an array', run: () => dynamicSupervisor([] as never), key: 'dynamicSupervisor', code: 'invalid_supervisor_flags' },
-      { given: 'unknown option', run: () => dynamicSupervisor({ max_children: 4 } as never), key: 'dynamicSupervisor.max_children' },
+      { given: 'unknown option', run: () => dynamicSupervisor({ max_children: 4 } as never), key: 'dynamicSupervisor.max_children', code: 'invalid_supervisor_flags' },
       { given: 'NaN', run: () => dynamicSupervisor({ maxChildren: NaN }), key: 'dynamicSupervisor.maxChildren', code: 'invalid_supervisor_flags' },
     ],
   },
@@ -137,7 +137,7 @@ const entryPoints: EntryPoint[] = [
     rows: [
       { given: 'a Map', run: () => dynamicSupervisor({ extraInput: seedMap() as never }), key: 'dynamicSupervisor.extraInput', code: 'invalid_supervisor_flags' },
       { given: 'an array', run: () => dynamicSupervisor({ extraInput: [] as never }), key: 'dynamicSupervisor.extraInput', code: 'invalid_supervisor_flags' },
-      { given: 'unknown option', run: () => dynamicSupervisor({ extra_input: {} } as never), key: 'dynamicSupervisor.extra_input' },
+      { given: 'unknown option', run: () => dynamicSupervisor({ extra_input: {} } as never), key: 'dynamicSupervisor.extra_input', code: 'invalid_supervisor_flags' },
       // extraInput is free-form: no number in it to get wrong.
     ],
   },

@@ -378,6 +378,23 @@ test('seed errors 1, 5, 12, 19, 22, 33: a local name whose process exited does n
   t.is(String(rt.whereis('adapter')), String(other.pid), 'only an explicit unregister frees the name for the fallback');
 });
 
+test('regression: a vacated local name could not be unregistered — unregister forgets it, and the name resolves through the registry and the fallback again', async (t) => {
+  const other = { pid: undefined as Pid | undefined };
+  await using rt = createTestRuntime({ nameRegistries: ['DSPex.Registry'], resolvers: [(name) => (name === 'adapter' ? other.pid : undefined)] });
+  await startRegistry(t, rt, { name: 'DSPex.Registry', keys: 'unique' });
+  other.pid = (await rt.start(worker)) as Pid;
+  const local = (await rt.start(worker, { name: 'adapter' })) as Pid;
+  await rt.stop(local);
+  const registered = (await rt.start(worker)) as Pid;
+  Registry.register(rt, 'DSPex.Registry', 'adapter', 'PythonPort', registered);
+  t.is(rt.whereis('adapter'), undefined, 'vacated: neither the registry nor the fallback answers');
+  t.true(rt.unregister('adapter'), 'the vacated name is forgotten');
+  t.false(rt.unregister('adapter'), 'once');
+  t.is(String(rt.whereis('adapter')), String(registered), 'the registry answers again');
+  Registry.unregister(rt, 'DSPex.Registry', 'adapter', registered);
+  t.is(String(rt.whereis('adapter')), String(other.pid), 'then the fallback');
+});
+
 /** What a resolution gave, as a comparable string: the pid, or the error's code. */
 function outcome(res: ResolveResult): string {
   return res.ok ? String(res.pid) : res.error.code;
