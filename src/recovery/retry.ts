@@ -1,6 +1,6 @@
 import type { RuntimeClock } from '../runtime/clock.js';
 import { AbortError, InvalidOptionError, XotpError } from '../runtime/errors.js';
-import { integer, optional, validateOptions, type Check } from '../runtime/validate.js';
+import { instanceOf, integer, isBoolean, isFunction, optional, validateOptions, type Check } from '../runtime/validate.js';
 import { backoffDelay, defaultBackoff, isBackoff, type Backoff, type BackoffKind, type BackoffOptions } from './backoff.js';
 
 /** Options of a retry policy (`pool({ retry })`, `Pool.run(..., { retry })`, `retry()`). */
@@ -97,12 +97,26 @@ export function retry<T>(
 ): Promise<T> {
   let policy: RetryPolicy;
   try {
+    if (typeof operation !== 'function') throw new InvalidOptionError('retry.operation', 'a function returning a promise', operation);
     policy = isRetryPolicy(options, 'retry') || { ...defaultRetryPolicy, maxAttempts: 1 };
+    validateOptions('retry.run', run, runSchema);
   } catch (err) {
     return Promise.reject(err);
   }
   return retryWith(clock, operation, policy, run);
 }
+
+/** `retry`'s fourth argument: checked like any options (a Map, a typo or a NaN deadline is refused). */
+const runSchema = {
+  idempotent: optional(isBoolean),
+  deadline: optional<number>((value, key) => {
+    if (typeof value !== 'number' || Number.isNaN(value)) throw new InvalidOptionError(key, 'a clock time in ms (a number, Infinity for none)', value);
+    return value;
+  }),
+  signal: optional(instanceOf(AbortSignal, 'an AbortSignal')),
+  onRetry: optional(isFunction),
+  random: optional(isFunction),
+};
 
 /** `retry` with an already validated policy. @internal */
 export async function retryWith<T>(clock: RuntimeClock, operation: (attempt: number) => Promise<T>, policy: RetryPolicy, run: RetryRun): Promise<T> {

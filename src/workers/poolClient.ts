@@ -38,7 +38,8 @@ export interface PoolRunOptions {
   idempotent?: boolean;
 }
 
-const runSchema = {
+/** `Pool.run`'s options, checked (also by `Service.run`, whatever its backend). @internal */
+export const runSchema = {
   session: optional(isString),
   timeout: optional(isTimeout),
   checkoutTimeout: optional(isTimeout),

@@ -8,7 +8,7 @@ import { pythonBridge } from '../bridge/pythonBridge.js';
 import { bridgeInfo, callBridge, type BridgeCallOptions } from '../bridge/bridgeClient.js';
 import type { BridgeInfo } from '../bridge/bridgeCore.js';
 import { pool, type PoolOptions } from './pool.js';
-import { Pool, type PoolRunOptions } from './poolClient.js';
+import { Pool, runSchema as poolRunSchema, type PoolRunOptions } from './poolClient.js';
 import type { PoolStatus } from './poolTypes.js';
 import { fakeBackend, fakeCoreOf, type FakeBackendOptions, type FakeStatus } from './fakeBackend.js';
 import { ServiceBackendError, type ServiceBackend } from './serviceErrors.js';
@@ -244,6 +244,15 @@ function mustRecord(runtime: Runtime, service: string, expected: ServiceBackend 
   return record;
 }
 
+const serviceRunSchema = { ...poolRunSchema, backend: optional(oneOf(...backends)) };
+
+/** `{}` (a call without options): nothing to check. */
+function isEmptyPlain(o: unknown): boolean {
+  if (typeof o !== 'object' || o === null || Object.getPrototypeOf(o) !== Object.prototype) return false;
+  for (const _ in o) return false;
+  return true;
+}
+
 const runSchema = {
   backend: optional(oneOf(...backends)),
   session: optional(isString),
@@ -279,9 +288,10 @@ export const Service = {
   run<R = unknown>(runtime: Runtime, service: string, op: string, args?: unknown, options: ServiceRunOptions = {}): Promise<R> {
     let record: ServiceRecord;
     try {
-      const expected = (options as { backend?: unknown } | null)?.backend;
-      if (expected !== undefined) oneOf(...backends)(expected, 'Service.run.backend');
-      record = mustRecord(runtime, service, expected as ServiceBackend | undefined);
+      // Every option is checked here, whichever backend runs: on the bridge and the fake the
+      // pool-only ones are ignored, but a typo, a Map or a NaN is not a call with defaults.
+      if (!isEmptyPlain(options)) validateOptions('Service.run', options, serviceRunSchema);
+      record = mustRecord(runtime, service, options.backend);
     } catch (err) {
       return Promise.reject(err);
     }

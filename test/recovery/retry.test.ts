@@ -123,3 +123,27 @@ test('retry options of the wrong shape are refused naming the key', async (t) =>
     t.is(err?.key, key);
   }
 });
+
+test('regression: retry() took any fourth argument and any operation — the run settings and the operation are checked too, naming the key', async (t) => {
+  const clock = new SimulatedClock();
+  let ran = 0;
+  const op = async () => {
+    ran++;
+    return 'ok';
+  };
+  for (const [run, key] of [
+    [new Map(), 'retry.run'],
+    [[], 'retry.run'],
+    [{ idempotnt: true }, 'retry.run.idempotnt'],
+    [{ deadline: Number.NaN }, 'retry.run.deadline'],
+    [{ signal: {} }, 'retry.run.signal'],
+    [{ onRetry: 'log' }, 'retry.run.onRetry'],
+  ] as const) {
+    const err = await t.throwsAsync(retry(clock, op, {}, run as never), { instanceOf: InvalidOptionError });
+    t.is(err?.key, key);
+  }
+  t.is(ran, 0, 'nothing ran');
+  const err = await t.throwsAsync(retry(clock, 5 as never), { instanceOf: InvalidOptionError });
+  t.is(err?.key, 'retry.operation');
+  t.is(await retry(clock, op, {}, { idempotent: true, deadline: Infinity }), 'ok', 'well-shaped settings still run');
+});

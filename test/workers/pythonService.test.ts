@@ -150,6 +150,26 @@ test('options are checked when the service is defined', (t) => {
   t.throws(() => pythonService({ name: 'py', fake: new Map() as unknown as PythonServiceOptions['fake'] }), { instanceOf: InvalidOptionError, message: /pythonService\.fake/ });
 });
 
+test.serial('regression: Service.run checked only timeout, session and signal on the fake and bridge backends — every option is checked, naming Service.run.<key>', async (t) => {
+  await using rt = createTestRuntime();
+  await start(rt, config({ backend: 'fake' }));
+  for (const [options, key] of [
+    [{ timout: 5 }, 'Service.run.timout'],
+    [new Map([['timeout', 1]]), 'Service.run'],
+    [[], 'Service.run'],
+    [{ retry: { maxAttempts: Number.NaN } }, 'Service.run.retry.maxAttempts'],
+    [{ checkoutTimeout: Number.NaN }, 'Service.run.checkoutTimeout'],
+    [{ idempotent: 'yes' }, 'Service.run.idempotent'],
+    [{ backend: 'gpu' }, 'Service.run.backend'],
+  ] as const) {
+    const err = await rejectionOf(Service.run(rt, 'py', 'echo', 1, options as never));
+    t.true(err instanceof InvalidOptionError, `${key}: ${String(err)}`);
+    t.is((err as InvalidOptionError).key, key);
+  }
+  t.is(await Service.run(rt, 'py', 'echo', 1, { retry: true, idempotent: true, checkoutTimeout: 10 }), 1, 'pool-only options are ignored here, not refused');
+  t.is(await Service.run(rt, 'py', 'echo', 2), 2);
+});
+
 test.serial('the fake: args and results through JSON, errors as a pool gives them, sessions with private state, TTL and end', async (t) => {
   await using rt = createTestRuntime();
   await start(rt, config({ backend: 'fake' }));
