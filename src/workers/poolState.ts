@@ -44,8 +44,14 @@ export class PoolState {
   readonly sessions: SessionTable | undefined;
   /** Workers asked of the supervisor and not spawned yet. */
   starting = 0;
-  /** Consecutive failed start attempts: the backoff grows with them; a handshake resets them. */
+  /** Consecutive failed start attempts; a handshake resets them. */
   startFailures = 0;
+  /**
+   * Backoffs waited since the last handshake: the next one doubles with them. Counted per
+   * backoff, not per failed attempt, so that a first round of parallel starts failing together
+   * (size 4: four failures at once) backs off 100 ms, then 200, 400..., as one failure would.
+   */
+  #backoffs = 0;
   lastStartError: unknown = undefined;
   /** Retries, breaker, capacity: consulted by `Pool.run` in the caller, never on the happy path. */
   recovery: RecoveryOrchestrator | undefined;
@@ -141,7 +147,10 @@ export class PoolState {
   fill(ctx: ManagerContext): void {
     // While starts are failing, the next attempt waits for its backoff.
     if (this.stopping || this.nextAttemptAt !== undefined) return;
-    while (this.workers.size + this.starting < this.s.size && this.starting + this.warming < this.s.startConcurrency) {
+    // After a failed start, one attempt at a time until a worker gets ready: a module that
+    // cannot be imported costs one Python start per backoff, not `startConcurrency` of them.
+    const concurrency = this.startFailures > 0 ? 1 : this.s.startConcurrency;
+    while (this.workers.size + this.starting < this.s.size && this.starting + this.warming < concurrency) {
       // Lazy pools start a worker only for a caller that no starting worker will serve.
       if (this.s.lazy && this.starting + this.warming >= this.waiters.length) break;
       this.#startOne(ctx);
@@ -214,6 +223,7 @@ export class PoolState {
   onWorkerReady(ctx: ManagerContext, pid: Pid): void {
     this.stats.started++;
     this.startFailures = 0;
+    this.#backoffs = 0;
     this.lastStartError = undefined;
     const w = this.workers.get(pid.id);
     if (!w) return this.fill(ctx); // died while starting
@@ -242,8 +252,8 @@ export class PoolState {
   #startFailed(ctx: ManagerContext, reason: unknown): void {
     this.startFailures++;
     this.lastStartError = reason;
-    // One retry at a time, backing off (100 ms doubling per failed attempt, at most 5 s), so a
-    // worker that can never start does not spin; `fill` waits for it.
+    // One retry at a time, backing off (100 ms doubling per backoff, at most 5 s), so a worker
+    // that can never start does not spin; `fill` waits for it.
     let nextAttemptInMs: number | null = null;
     if (this.nextAttemptAt === undefined) {
       nextAttemptInMs = this.#backoff();
@@ -328,7 +338,7 @@ export class PoolState {
 
   /** ms before the next start attempt after failed ones: 100 ms, doubling, at most 5 s. */
   #backoff(): number {
-    return Math.min(START_BACKOFF_MAX_MS, START_BACKOFF_BASE_MS * 2 ** Math.min(6, Math.max(0, this.startFailures - 1)));
+    return Math.min(START_BACKOFF_MAX_MS, START_BACKOFF_BASE_MS * 2 ** Math.min(6, this.#backoffs++));
   }
 
   /** The backoff retry came round. */

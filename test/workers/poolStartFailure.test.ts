@@ -105,6 +105,25 @@ test.serial('Pool.status shows the backoff: failures, the last error, when the n
   t.is((await Pool.status(rt, 'p')).stats.workerExits, 3);
 });
 
+test.serial('regression: a pool of 4 retried four attempts at a time and its backoff doubled per failed worker (100, 1600, 5000 ms) — one attempt at a time after the first round, 100 ms doubling per backoff', async (t) => {
+  await using rt = createTestRuntime();
+  const failed: Array<{ failures: number; nextAttemptInMs: number | null }> = [];
+  rt.events.on('pool.startFailed', ({ failures, nextAttemptInMs }) => void failed.push({ failures, nextAttemptInMs }));
+  await rt.start(pool({ name: 'p', size: 4, worker: badWorker() }));
+  await workerExits(rt, 4); // the first round starts all four at once
+  await rt.flush();
+  t.deepEqual(failed.map((f) => f.nextAttemptInMs), [100, null, null, null]);
+  for (const [i, backoff] of [100, 200, 400, 800].entries()) {
+    await rt.advance(backoff);
+    const st = await Pool.status(rt, 'p');
+    t.is(st.starting, 1, `retry ${i + 1}: one attempt`);
+    await workerExits(rt, 1);
+    await rt.flush();
+    t.deepEqual(failed.at(-1), { failures: 5 + i, nextAttemptInMs: backoff * 2 }, `retry ${i + 1} failed: the backoff doubles`);
+  }
+  t.is((await Pool.status(rt, 'p')).stats.workerExits, 8, 'eight Python starts in all, not 20');
+});
+
 test.serial('regression: a pool that cannot start hides why — no report of its own per failed start, one supervisor report each', async (t) => {
   await using rt = createTestRuntime();
   await rt.start(pool({ name: 'p', size: 1, worker: badWorker() }));
