@@ -102,6 +102,17 @@ export function callBridgeWith(runtime: Runtime, bridge: Target, op: string, arg
   return true;
 }
 
+/**
+ * Whether `bridge` names a live local process that is not a Python bridge (a server, a machine):
+ * refused at once, rather than sent a bridge request that one would ignore (and the caller wait
+ * forever, the bridge's own deadline never armed) or answer as if it were a bridge. A remote
+ * target cannot be told apart here: the other node's bridge answers.
+ */
+function notABridge(runtime: Runtime, bridge: Target): boolean {
+  const rec = runtime.recordFor(bridge);
+  return rec !== undefined && rec.status === Status.Alive && !(rec.behaviour instanceof BridgeCore);
+}
+
 async function callThroughKernel<R>(
   runtime: Runtime,
   bridge: Target,
@@ -111,6 +122,7 @@ async function callThroughKernel<R>(
   signal: AbortSignal | undefined,
   session: string | undefined,
 ): Promise<R> {
+  if (notABridge(runtime, bridge)) throw new BridgeNotRunningError(describeTarget(bridge), 'not a Python bridge');
   const token = `c${++tokenSeq}`;
   const request: BridgeCallRequest = { bridge: 'call', op, args, token, ...(timeout !== undefined ? { timeout } : {}), ...(session !== undefined ? { session } : {}) };
   try {
@@ -133,8 +145,13 @@ async function callThroughKernel<R>(
   }
 }
 
-/** The bridge's state, OS pid, handshake details and counters. */
+/**
+ * The bridge's state, OS pid, handshake details and counters.
+ *
+ * @throws NoProcessError when no bridge runs there (nothing, or a process that is not a bridge).
+ */
 export function bridgeInfo(runtime: Runtime, bridge: Target): Promise<BridgeInfo> {
+  if (notABridge(runtime, bridge)) return Promise.reject(new NoProcessError(bridge, 'bridgeInfo', 'A process runs there, but it is not a Python bridge'));
   return runtime.call<BridgeInfo>(bridge, { bridge: 'info' }, { timeout: 'infinity' });
 }
 
@@ -146,6 +163,7 @@ export function bridgeInfo(runtime: Runtime, bridge: Target): Promise<BridgeInfo
  *   ready; BridgeNotRunningError if it is stopping or gone.
  */
 export async function awaitBridgeReady(runtime: Runtime, bridge: Target): Promise<BridgeInfo> {
+  if (notABridge(runtime, bridge)) throw new BridgeNotRunningError(describeTarget(bridge), 'not a Python bridge');
   try {
     const info = await runtime.call<BridgeInfo>(bridge, { bridge: 'awaitReady' }, { timeout: 'infinity' });
     if (info.state !== 'ready') throw new BridgeNotRunningError(describeTarget(bridge), info.state);

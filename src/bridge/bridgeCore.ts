@@ -1,5 +1,5 @@
 import type { AnyActorRef } from 'xstate';
-import { TimeoutError } from '../runtime/errors.js';
+import { InvalidOptionError, NotSerializableError, TimeoutError } from '../runtime/errors.js';
 import { trimOldest } from '../runtime/trimOldest.js';
 import { Deadlines, type Deadline } from '../runtime/deadlines.js';
 import { runtimeOf, type Runtime } from '../runtime/runtime.js';
@@ -254,7 +254,7 @@ export class BridgeCore {
     // A queued call keeps its deadline; it is re-armed below against the new id.
     if (queuedDeadline) this.#deadlines!.cancel(queuedDeadline);
     if (typeof request.op !== 'string' || request.op.length === 0) {
-      answer(rt, from, false, new TypeError(`bridge call: op must be a non-empty string, got ${JSON.stringify(request.op)}`));
+      answer(rt, from, false, new InvalidOptionError('callBridge.op', 'a non-empty operation name', request.op));
       return;
     }
     if (this.pending.size >= this.settings.maxPending) {
@@ -267,7 +267,9 @@ export class BridgeCore {
       const session = request.session;
       frame = encodeFrame(session === undefined ? { id, op: request.op, args: request.args ?? null } : { id, op: request.op, args: request.args ?? null, session });
     } catch (err) {
-      answer(rt, from, false, err); // not JSON-serialisable (a cycle, a BigInt)
+      // Not JSON (a cycle, a BigInt): a typed refusal of this call; nothing was sent.
+      const why = err instanceof Error ? err.message : String(err);
+      answer(rt, from, false, new NotSerializableError(`bridge call '${request.op}'`, '$.args', `not JSON (${why})`, 'Python'));
       return;
     }
     if (frame.length - HEADER_BYTES > this.settings.maxFrameBytes) {

@@ -148,14 +148,15 @@ export class LeakError extends XotpError {
 }
 
 /**
- * A payload bound for another node cannot travel as JSON (a function, a Map, a cycle, ...).
- * `path` points at the offending value (`$.request.items[2]`).
+ * A payload bound for another node, or for Python, cannot travel as JSON (a function, a Map, a
+ * cycle, a BigInt, ...). `path` points at the offending value (`$.request.items[2]`), or at the
+ * payload (`$.args`) when only JSON itself could say what failed.
  */
 export class NotSerializableError extends XotpError {
   readonly path: string;
 
-  constructor(operation: string, path: string, what: string) {
-    super('not_serializable', `${operation} to another node: ${path} is ${what}; payloads between nodes must be JSON-serialisable`);
+  constructor(operation: string, path: string, what: string, destination: 'another node' | 'Python' = 'another node') {
+    super('not_serializable', `${operation} to ${destination}: ${path} is ${what}; payloads ${destination === 'Python' ? 'to Python' : 'between nodes'} must be JSON-serialisable`);
     this.path = path;
   }
 }

@@ -2,7 +2,9 @@ import type { Pid } from '../runtime/pid.js';
 import type { ExitReason } from '../runtime/exitReason.js';
 import type { Runtime, Target } from '../runtime/runtime.js';
 import type { ChildSpec, ChildSpecProblem, ChildType, NormalizedChildSpec } from './childSpec.js';
-import { idleSupervisorCore } from './idleSupervisor.js';
+import { idleSupervisorCore, isSupervisorActor } from './idleSupervisor.js';
+import { NoProcessError } from '../runtime/errors.js';
+import { Status } from '../runtime/processRecord.js';
 
 /** `startChild` results (otp-semantics §1.9 rule 51, §1.11 rule 67). */
 export type StartChildResult =
@@ -60,6 +62,19 @@ export type SupervisorRequest =
 const forever = { timeout: 'infinity' } as const;
 
 /**
+ * Sends a supervisor request. A live local process that is not a supervisor is refused at once
+ * (NoProcessError): a server would answer it as if it were one, a machine never would. A remote
+ * target is asked; its node's supervisor answers.
+ */
+function ask<R>(runtime: Runtime, supervisor: Target, request: SupervisorRequest): Promise<R> {
+  const rec = runtime.recordFor(supervisor);
+  if (rec !== undefined && rec.status === Status.Alive && !isSupervisorActor(rec.actor)) {
+    return Promise.reject(new NoProcessError(supervisor, request.supervisor, 'A process runs there, but it is not a supervisor'));
+  }
+  return runtime.call<R>(supervisor, request, forever);
+}
+
+/**
  * Adds a child and starts it. Static supervisors: the spec's `id` must be new (else
  * `already_started` / `already_present`); it becomes the last child. Dynamic supervisors: ids
  * are ignored; `max_children` when full.
@@ -67,7 +82,7 @@ const forever = { timeout: 'infinity' } as const;
  * @throws NoProcessError if the supervisor is not alive.
  */
 export function startChild(runtime: Runtime, supervisor: Target, spec: ChildSpec): Promise<StartChildResult> {
-  return runtime.call(supervisor, { supervisor: 'startChild', spec } satisfies SupervisorRequest, forever);
+  return ask(runtime, supervisor, { supervisor: 'startChild', spec } satisfies SupervisorRequest);
 }
 
 /**
@@ -75,17 +90,17 @@ export function startChild(runtime: Runtime, supervisor: Target, spec: ChildSpec
  * (deleted for temporary children), idempotent. Dynamic: by pid, the child is removed.
  */
 export function terminateChild(runtime: Runtime, supervisor: Target, child: string | Pid): Promise<TerminateChildResult> {
-  return runtime.call(supervisor, { supervisor: 'terminateChild', child } satisfies SupervisorRequest, forever);
+  return ask(runtime, supervisor, { supervisor: 'terminateChild', child } satisfies SupervisorRequest);
 }
 
 /** Starts a stopped child again (static supervisors only). */
 export function restartChild(runtime: Runtime, supervisor: Target, id: string): Promise<RestartChildResult> {
-  return runtime.call(supervisor, { supervisor: 'restartChild', id } satisfies SupervisorRequest, forever);
+  return ask(runtime, supervisor, { supervisor: 'restartChild', id } satisfies SupervisorRequest);
 }
 
 /** Removes a stopped child's spec (static supervisors only). */
 export function deleteChild(runtime: Runtime, supervisor: Target, id: string): Promise<DeleteChildResult> {
-  return runtime.call(supervisor, { supervisor: 'deleteChild', id } satisfies SupervisorRequest, forever);
+  return ask(runtime, supervisor, { supervisor: 'deleteChild', id } satisfies SupervisorRequest);
 }
 
 /**
@@ -96,14 +111,14 @@ export function deleteChild(runtime: Runtime, supervisor: Target, id: string): P
 export function whichChildren(runtime: Runtime, supervisor: Target): Promise<ChildInfo[]> {
   const core = idleSupervisorCore(runtime, supervisor);
   if (core !== undefined) return Promise.resolve(core.whichChildren());
-  return runtime.call(supervisor, { supervisor: 'whichChildren' } satisfies SupervisorRequest, forever);
+  return ask(runtime, supervisor, { supervisor: 'whichChildren' } satisfies SupervisorRequest);
 }
 
 /** Counts of specs, live children, supervisors and workers. */
 export function countChildren(runtime: Runtime, supervisor: Target): Promise<ChildCounts> {
   const core = idleSupervisorCore(runtime, supervisor);
   if (core !== undefined) return Promise.resolve(core.countChildren(runtime));
-  return runtime.call(supervisor, { supervisor: 'countChildren' } satisfies SupervisorRequest, forever);
+  return ask(runtime, supervisor, { supervisor: 'countChildren' } satisfies SupervisorRequest);
 }
 
 /** The full (defaulted) spec of a child, by id or pid. */
@@ -112,5 +127,5 @@ export function getChildSpec(
   supervisor: Target,
   child: string | Pid,
 ): Promise<{ ok: true; spec: NormalizedChildSpec } | { ok: false; error: 'not_found' }> {
-  return runtime.call(supervisor, { supervisor: 'getChildSpec', child } satisfies SupervisorRequest, forever);
+  return ask(runtime, supervisor, { supervisor: 'getChildSpec', child } satisfies SupervisorRequest);
 }

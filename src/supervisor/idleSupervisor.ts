@@ -20,9 +20,14 @@ export function idleSupervisorCore(runtime: Runtime, target: Target): Supervisor
   const rec = runtime.recordFor(target);
   if (rec === undefined || rec.status !== Status.Alive) return undefined;
   const actor = rec.actor;
-  if ((actor as { logic?: { [supervisorMarker]?: true } }).logic?.[supervisorMarker] !== true || !mailboxIdle(actor)) return undefined;
+  if (!isSupervisorActor(actor) || !mailboxIdle(actor)) return undefined;
   const snapshot = actor.getSnapshot() as { status: string; value: unknown; context: Context };
   if (snapshot.status !== 'active' || snapshot.value !== 'running') return undefined;
   const core = snapshot.context.core;
   return core.op === undefined && core.queue.length === 0 ? core : undefined;
+}
+
+/** Whether `actor` runs a supervisor (static or dynamic). @internal */
+export function isSupervisorActor(actor: unknown): boolean {
+  return (actor as { logic?: { [supervisorMarker]?: true } }).logic?.[supervisorMarker] === true;
 }

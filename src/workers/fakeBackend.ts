@@ -1,5 +1,5 @@
 import type { Pid } from '../runtime/pid.js';
-import { AbortError, InvalidOptionError, TimeoutError } from '../runtime/errors.js';
+import { AbortError, InvalidOptionError, NotSerializableError, TimeoutError } from '../runtime/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { validateOptions, optional, integer, isPlainObject, notPlain } from '../runtime/validate.js';
 import { defineServer } from '../server/defineServer.js';
@@ -64,9 +64,20 @@ function parse(options: unknown): { handlers: Record<string, FakeHandler>; ttl: 
   return { handlers: { ...o.handlers }, ttl: o.sessions === false ? undefined : o.sessions === true ? Infinity : o.sessions.ttl };
 }
 
-/** JSON in, JSON out, as over the bridge's pipe: a test cannot pass what Python would never get. */
-function overTheWire(value: unknown): unknown {
-  return value === undefined ? null : JSON.parse(JSON.stringify(value));
+/**
+ * JSON in, JSON out, as over the bridge's pipe: a test cannot pass what Python would never get,
+ * and what JSON refuses (a cycle, a BigInt) is the bridge's NotSerializableError.
+ */
+function overTheWire(value: unknown, op: string, what: 'args' | 'result'): unknown {
+  if (value === undefined) return null;
+  let json: string;
+  try {
+    json = JSON.stringify(value);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new NotSerializableError(`fake call '${op}'`, `$.${what}`, `not JSON (${why})`, 'Python');
+  }
+  return json === undefined ? null : JSON.parse(json);
 }
 
 /**
@@ -122,7 +133,7 @@ export class FakeCore {
         state = this.#state.get(session);
         if (!state) this.#state.set(session, (state = {}));
       }
-      return (await this.#call(runtime, op, fn, overTheWire(args), session, state, options)) as R;
+      return (await this.#call(runtime, op, fn, overTheWire(args, op, 'args'), session, state, options)) as R;
     } catch (err) {
       this.errors++;
       throw err;
@@ -157,7 +168,7 @@ export class FakeCore {
     try {
       const running = (async () => {
         try {
-          return overTheWire(await fn(args, ctx));
+          return overTheWire(await fn(args, ctx), op, 'result');
         } catch (err) {
           if (err instanceof PythonError) throw err;
           const e = err instanceof Error ? err : new Error(String(err));

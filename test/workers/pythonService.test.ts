@@ -18,6 +18,7 @@ import {
   StartError,
   TimeoutError,
   AbortError,
+  NotSerializableError,
   type PythonServiceOptions,
   type FakeCallContext,
 } from '../../src/index.js';
@@ -168,6 +169,8 @@ test.serial('regression: Service.run checked only timeout, session and signal on
   }
   t.is(await Service.run(rt, 'py', 'echo', 1, { retry: true, idempotent: true, checkoutTimeout: 10 }), 1, 'pool-only options are ignored here, not refused');
   t.is(await Service.run(rt, 'py', 'echo', 2), 2);
+  const notJson = await rejectionOf(Service.run(rt, 'py', 'echo', { n: 10n }));
+  t.true(notJson instanceof NotSerializableError, `a BigInt in the args, as over the bridge's pipe: ${String(notJson)}`);
 });
 
 test.serial('the fake: args and results through JSON, errors as a pool gives them, sessions with private state, TTL and end', async (t) => {
