@@ -121,6 +121,7 @@ export {
   BridgeNotRunningError,
   BridgeExitedError,
   BridgeStartupError,
+  PythonNotFoundError,
   BridgeWedgedError,
   ProtocolError,
   PythonError,
@@ -143,6 +144,10 @@ export { RecoveryOrchestrator } from './recovery/recoveryOrchestrator.js';
 export type { RecoveryOptions, RecoveryStatus, RecoveryStrategy } from './recovery/recoveryOrchestrator.js';
 export { CircuitOpenError, RecoveryCapacityExceededError } from './recovery/recoveryErrors.js';
 export { errorCodes, errorKindOf } from './runtime/errorTaxonomy.js';
+// errorCodes() lists every documented code, also those of the entry points not loaded yet
+// (xotp/cluster's pool_unreachable, xotp/testing's stalled): both modules are plain data.
+import './cluster/remotePoolErrors.js';
+import './testing/stalledError.js';
 export type { ErrorCategory, ErrorKind } from './runtime/errorTaxonomy.js';
 export { pool } from './workers/pool.js';
 export type { PoolOptions } from './workers/pool.js';

@@ -112,7 +112,21 @@ export class PayloadTooLargeError extends XotpError {
   }
 }
 
+/**
+ * A Python command could not be run to find the interpreter behind it (`resolvePython`): not on
+ * PATH, not executable, or it failed. `command` is what was named; `cause` is the OS's error.
+ */
+export class PythonNotFoundError extends XotpError {
+  readonly command: string;
+  constructor(command: string, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super('python_not_found', `could not run '${command}' to find its Python interpreter: ${why}`, { cause });
+    this.command = command;
+  }
+}
+
 defineErrorCodes({
+  python_not_found: { category: 'permanent', retryable: false },
   bridge_not_running: { category: 'transient', retryable: true },
   bridge_exited: { category: 'crashed', retryable: true },
   bridge_startup: { category: 'permanent', retryable: false },

@@ -1,7 +1,7 @@
 import { dirname, resolve as resolvePath, delimiter } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidOptionError } from '../runtime/errors.js';
-import { validateOptions, optional, isString, integer, isTimeout, anything, isPlainObject, notPlain } from '../runtime/validate.js';
+import { validateOptions, optional, isString, integer, isTimeout, anything, isPlainObject, notPlain, type Check } from '../runtime/validate.js';
 import { defaultPython } from './pythonInterpreter.js';
 import type { PythonProcessInput } from './pythonProcess.js';
 
@@ -98,6 +98,43 @@ export const pythonPackageDir = resolvePath(here, '..', '..', 'python');
  */
 const ENTRY = ['-c', 'import sys; from xotp_bridge._core import main; sys.exit(main(sys.argv[1:]))'] as const;
 
+/** A string with something in it: an empty module or interpreter would only fail at start. */
+const nonEmpty: Check<string> = (value, key) => {
+  if (typeof value !== 'string' || value.length === 0) throw new InvalidOptionError(key, 'a non-empty string', value);
+  return value;
+};
+
+/** CPython's short options that take a value: the rest of their argument (or the next one) is it. */
+const TAKES_VALUE = new Set(['W', 'X', 'Q']);
+
+/**
+ * The first of `args` that would change what runs (`-m`, `-c`, `-` for stdin) or hide the
+ * bridge's PYTHONPATH (`-E`, `-I`), read as CPython reads its options: short flags may be grouped
+ * (`-sE` is `-s -E`), `-W`/`-X` take the rest of their argument or the next one as a value
+ * (`-Xdev`, `-W error`), a long option (`--check-hash-based-pycs always`) takes the next
+ * argument, and a bare argument or `--` would make what follows (the bridge's own `-c`) a script.
+ */
+function forbiddenInterpreterOption(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-' || a === '--') return a; // stdin, or the bridge's own -c read as a script name
+    if (a.startsWith('--')) {
+      if (!a.includes('=')) i++; // --check-hash-based-pycs <mode>
+      continue;
+    }
+    if (!a.startsWith('-')) return a; // a script or module name would run instead of the bridge
+    for (let j = 1; j < a.length; j++) {
+      const flag = a[j]!;
+      if (flag === 'm' || flag === 'c' || flag === 'E' || flag === 'I') return a;
+      if (TAKES_VALUE.has(flag)) {
+        if (j === a.length - 1) i++; // the value is the next argument
+        break;
+      }
+    }
+  }
+  return undefined;
+}
+
 /**
  * Validates `pythonBridge()`'s options.
  *
@@ -106,18 +143,18 @@ const ENTRY = ['-c', 'import sys; from xotp_bridge._core import main; sys.exit(m
  */
 export function parseBridgeOptions(options: unknown): BridgeSettings {
   const o = validateOptions('pythonBridge', options, {
-    module: optional(isString),
-    script: optional(isString),
-    python: optional(isString),
+    module: optional(nonEmpty),
+    script: optional(nonEmpty),
+    python: optional(nonEmpty),
     args: optional((v, key) => {
       if (!Array.isArray(v) || !v.every((a) => typeof a === 'string')) throw new InvalidOptionError(key, 'an array of strings', v);
       return v as string[];
     }, []),
     pythonArgs: optional((v, key) => {
       if (!Array.isArray(v) || !v.every((a) => typeof a === 'string')) throw new InvalidOptionError(key, 'an array of strings', v);
-      const bad = (v as string[]).find((a) => /^-[mc]/.test(a) || a === '-E' || a === '-I' || a === '-');
+      const bad = forbiddenInterpreterOption(v as string[]);
       if (bad !== undefined) {
-        throw new InvalidOptionError(key, 'interpreter options other than -m, -c, -E and -I', v, `'${bad}' would change what runs or hide the bridge's PYTHONPATH`);
+        throw new InvalidOptionError(key, 'interpreter options other than -m, -c, -E and -I (grouped ones too), -, -- or a script', v, `'${bad}' would change what runs or hide the bridge's PYTHONPATH`);
       }
       return v as string[];
     }, []),

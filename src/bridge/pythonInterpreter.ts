@@ -1,6 +1,9 @@
 import { execFile } from 'node:child_process';
 import { isAbsolute } from 'node:path';
 import { resolvePyenvShim } from './pyenvShim.js';
+import { InvalidOptionError } from '../runtime/errors.js';
+import { isPlainObject, isString, notPlain, optional, validateOptions } from '../runtime/validate.js';
+import { PythonNotFoundError } from './bridgeErrors.js';
 
 /** Where a Python command is resolved: the environment and working directory it runs with. */
 export interface PythonLookup {
@@ -9,6 +12,14 @@ export interface PythonLookup {
   /** Default: `process.cwd()` when `resolvePython` is called. */
   cwd?: string;
 }
+
+const lookupSchema = {
+  env: optional((v, key) => {
+    if (v !== process.env && !isPlainObject(v)) throw notPlain(key, 'an environment object (string values)', v);
+    return v as NodeJS.ProcessEnv;
+  }),
+  cwd: optional(isString),
+};
 
 /**
  * Resolved interpreters, for the whole Node process rather than per runtime, on purpose: what
@@ -45,6 +56,12 @@ function cacheKey(command: string, env: NodeJS.ProcessEnv, cwd: string): string 
  * have run).
  */
 export function resolvePython(command: string, lookup: PythonLookup = {}): Promise<string> {
+  try {
+    if (typeof command !== 'string' || command.length === 0) throw new InvalidOptionError('resolvePython.command', 'a non-empty command', command);
+    validateOptions('resolvePython', lookup, lookupSchema);
+  } catch (err) {
+    return Promise.reject(err);
+  }
   const env = lookup.env ?? process.env;
   const cwd = lookup.cwd ?? process.cwd();
   const key = cacheKey(command, env, cwd);
@@ -86,7 +103,7 @@ function resolveByRunning(command: string, env: NodeJS.ProcessEnv, cwd: string, 
         if (err) {
           cache.delete(key);
           settled.delete(key);
-          reject(err);
+          reject(new PythonNotFoundError(command, err));
           return;
         }
         const trimmed = stdout.trim();

@@ -420,13 +420,13 @@ export class Runtime {
     // Who sends, for inspectors: the process named by `from`, else the one whose code runs.
     let source = this.#delivery.current;
     if (from !== undefined) {
-      if (typeof from === 'string') {
+      if (typeof from === 'string' || isViaName(from)) {
         source = this.#names.mustResolve(from, 'exit (from)');
         fromPid = source.pid;
       } else if (isPid(from)) {
         fromPid = Pid.from(from);
         source = this.#names.byPid(fromPid);
-      } else throw new InvalidOptionError('exit.from', 'a pid or a registered name', from);
+      } else throw new InvalidOptionError('exit.from', 'a pid, a registered name or a via name', from);
     }
     this.#procs.exit(rec, fromPid, source, reason);
     return true;
@@ -502,6 +502,8 @@ export class Runtime {
    * @throws NoProcessError if the process is not alive.
    */
   trapExit(target: Target, flag: boolean): boolean {
+    // OTP's process_flag(trap_exit, yes) is badarg: a truthy string is not a flag.
+    if (typeof flag !== 'boolean') throw new InvalidOptionError('trapExit.flag', 'true or false', flag);
     const rec = this.#names.mustResolve(target, 'trapExit');
     const previous = rec.trapExit;
     rec.trapExit = flag;

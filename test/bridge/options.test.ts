@@ -105,6 +105,27 @@ test('callBridge validates its options (timeout, unknown keys)', async (t) => {
   }
 });
 
+test('regression: grouped interpreter flags (-sE, -SI, -Sc) got past the pythonArgs refusal — read as CPython reads them; values of -W/-X are not flags', async (t) => {
+  for (const bad of [['-sE'], ['-SI'], ['-Sc', 'code'], ['-bm', 'http.server'], ['-X', 'dev', '-E'], ['--'], ['-'], ['script.py'], ['-W', 'error', 'run.py']]) {
+    const err = t.throws(() => pythonBridge({ module: 'm', pythonArgs: bad }), { instanceOf: InvalidOptionError }, bad.join(' '));
+    t.is(err?.key, 'pythonBridge.pythonArgs');
+  }
+  for (const good of [['-X', 'importtime'], ['-Ximporttime'], ['-W', 'error::DeprecationWarning:Mod'], ['-WError'], ['-OO', '-B', '-s'], ['-X', 'pycache_prefix=/Cache/Main'], ['--check-hash-based-pycs', 'never']]) {
+    t.notThrows(() => pythonBridge({ module: 'm', pythonArgs: good }), good.join(' '));
+  }
+});
+
+test('regression: an empty module, script or python passed the options check and failed only at start — refused naming the key', (t) => {
+  for (const [options, key] of [
+    [{ module: '' }, 'pythonBridge.module'],
+    [{ script: '' }, 'pythonBridge.script'],
+    [{ module: 'm', python: '' }, 'pythonBridge.python'],
+  ] as const) {
+    const err = t.throws(() => pythonBridge(options), { instanceOf: InvalidOptionError });
+    t.is(err?.key, key);
+  }
+});
+
 test('pythonArgs go to the interpreter before the module (-S: a stdlib-only worker starts without site); options that would change what runs are refused', async (t) => {
   await using rt = createTestRuntime();
   const pid = (await rt.start(pythonBridge({ module: 'xotp_bridge.examples', pythonArgs: ['-S', '-X', 'utf8'] }))) as Pid;

@@ -17,6 +17,9 @@ import {
   BridgeNotRunningError,
   BridgeOverloadedError,
   BridgeStartupError,
+  InvalidOptionError,
+  PythonNotFoundError,
+  XotpError,
   ProtocolError,
   StartError,
   TimeoutError,
@@ -311,4 +314,22 @@ test.serial('a process that appears after the stop reached killing is killed at 
   await stop;
   t.deepEqual(states, ['starting.spawning', 'stopping.asking', 'stopping.terminating', 'stopping.killing', 'exited']);
   t.is(osExitOf(actor)?.signal, 'SIGKILL', `expected SIGKILL at spawn, got ${JSON.stringify(osExitOf(actor))}`);
+});
+
+test('regression: resolvePython took a Map or a misspelt key as its lookup and failed with a plain ENOENT Error — InvalidOptionError naming the key, PythonNotFoundError naming the command', async (t) => {
+  for (const [lookup, key] of [
+    [new Map(), 'resolvePython'],
+    [{ evn: {} }, 'resolvePython.evn'],
+    [{ env: new Map() }, 'resolvePython.env'],
+    [{ cwd: 5 }, 'resolvePython.cwd'],
+  ] as const) {
+    const err = await t.throwsAsync(resolvePython('python3', lookup as never), { instanceOf: InvalidOptionError });
+    t.is(err?.key, key);
+  }
+  await t.throwsAsync(resolvePython(''), { instanceOf: InvalidOptionError });
+  const missing = await t.throwsAsync(resolvePython('/nonexistent/python3'), { instanceOf: PythonNotFoundError });
+  t.is(missing?.code, 'python_not_found');
+  t.is(missing?.command, '/nonexistent/python3');
+  t.true(missing instanceof XotpError);
+  t.is(typeof (await resolvePython('python3', { env: process.env })), 'string', 'process.env itself is an environment');
 });

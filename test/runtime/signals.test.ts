@@ -9,7 +9,8 @@
  */
 import test from 'ava';
 import { createTestRuntime } from '../../src/testing/index.js';
-import { Pid, isCleanExit, type DownMessage, type ExitMessage, type ExitReason } from '../../src/index.js';
+import { fromCallback } from 'xstate';
+import { InvalidOptionError, Pid, Registry, isCleanExit, registry, type DownMessage, type ExitMessage, type ExitReason } from '../../src/index.js';
 import { idle, recorder, finisher, inboxServer } from '../helpers/actors.js';
 import { probeServer, type TerminateRecord } from '../helpers/probe.js';
 
@@ -267,4 +268,28 @@ test('§1.1 rule 10: normal, shutdown and {shutdown, _} are clean (no crash repo
     if (c.killsLinks) t.deepEqual(exitReasonOf(rt, linked), c.reason);
     else t.false(hasExited(rt, linked));
   }
+});
+
+test('regression: trapExit(pid, flag) stored any value as the flag, and exit(target, reason, from) refused a via name as from — badarg for a non-boolean, via names work as names do', async (t) => {
+  await using rt = createTestRuntime();
+  const p = rt.spawn(idle);
+  for (const flag of ['yes', 1, undefined, null]) {
+    const err = t.throws(() => rt.trapExit(p, flag as never), { instanceOf: InvalidOptionError });
+    t.is(err?.key, 'trapExit.flag');
+  }
+  t.false(rt.info(p)?.trapExit, 'the flag is unchanged');
+  t.false(rt.trapExit(p, true));
+  t.true(rt.info(p)?.trapExit);
+
+  await rt.start(registry({ name: 'Reg', keys: 'unique' }));
+  const sender = rt.spawn(idle);
+  Registry.register(rt, 'Reg', 'sender', null, sender);
+  const seen: unknown[] = [];
+  const trapper = rt.spawn(
+    fromCallback(({ receive }) => receive((e: { type: string; from?: unknown }) => void seen.push(e.from))),
+    { trapExit: true },
+  );
+  t.true(rt.exit(trapper, 'bye', { via: 'Reg', key: 'sender' }));
+  await rt.flush();
+  t.is(String(seen[0]), String(sender), 'the signal came from the process the via name names');
 });
