@@ -123,11 +123,21 @@ export class StartError extends XotpError {
   readonly reason: unknown;
 
   constructor(what: string, reason: unknown) {
-    super('start_failed', `${what} failed to start: ${formatReason(reason)}`, {
-      cause: reason instanceof Error ? reason : undefined,
-    });
+    super('start_failed', `${what} failed to start: ${formatReason(reason)}`, { cause: errorWithin(reason) });
     this.reason = reason;
   }
+}
+
+/**
+ * The error a start failure comes down to, for `cause`: the reason itself, or the one inside a
+ * supervisor's `{ shutdown: { failedToStartChild, reason } }` (however deeply nested), so that
+ * `err.cause` names what went wrong rather than `err.reason.shutdown.reason.shutdown.reason`.
+ */
+function errorWithin(reason: unknown, depth = 0): Error | undefined {
+  if (reason instanceof Error) return reason;
+  if (depth > 16 || typeof reason !== 'object' || reason === null) return undefined;
+  const r = reason as { shutdown?: unknown; reason?: unknown };
+  return 'shutdown' in r ? errorWithin(r.shutdown, depth + 1) : 'reason' in r ? errorWithin(r.reason, depth + 1) : undefined;
 }
 
 /** The runtime has been shut down; nothing new can be spawned in it. */

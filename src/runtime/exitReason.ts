@@ -39,8 +39,9 @@ export function formatReason(reason: unknown): string {
   try {
     return (
       JSON.stringify(reason, (_key, value: unknown) =>
-        // Pids read as <node.id>, as everywhere else, not as their JSON form.
-        isPidShaped(value) ? `<${value.node}.${value.id}>` : value,
+        // Pids read as <node.id>, as everywhere else, not as their JSON form; an Error inside a
+        // reason ({ shutdown: { failedToStartChild, reason } }) as its name and message, not `{}`.
+        isPidShaped(value) ? `<${value.node}.${value.id}>` : value instanceof Error ? `${value.name}: ${value.message}` : value,
       ) ?? String(reason)
     );
   } catch {
