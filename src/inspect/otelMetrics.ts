@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '../runtime/errors.js';
+import { optional, validateOptions } from '../runtime/validate.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { RuntimeEventMap } from '../runtime/events.js';
 // For their event map augmentations only (erased at runtime).
@@ -71,7 +72,17 @@ async function defaultMeter(): Promise<MeterLike> {
  * @throws InvalidOptionError when no meter is given and `@opentelemetry/api` cannot be imported.
  */
 export async function recordOtelMetrics(runtime: Runtime, options: OtelMetricsOptions = {}): Promise<OtelMetrics> {
-  const meter = options.meter ?? (await defaultMeter());
+  // A typo ({ metre }) or a Map would otherwise record to the global meter without a word.
+  const o = validateOptions('recordOtelMetrics', options, {
+    meter: optional<MeterLike>((v, key) => {
+      const m = v as Partial<MeterLike> | null;
+      if (typeof m !== 'object' || m === null || typeof m.createHistogram !== 'function' || typeof m.createCounter !== 'function') {
+        throw new InvalidOptionError(key, 'a Meter (createHistogram and createCounter)', v);
+      }
+      return v as MeterLike;
+    }),
+  });
+  const meter = o.meter ?? (await defaultMeter());
   const ms = { unit: 'ms' };
   const checkoutWait = meter.createHistogram('xotp.pool.checkout.wait', { ...ms, description: 'time a caller waited for a pool worker' });
   const callDuration = meter.createHistogram('xotp.pool.call.duration', { ...ms, description: 'duration of a call on a pool worker' });

@@ -1,5 +1,6 @@
 import { setup } from 'xstate';
-import { InvalidOptionError } from '../runtime/errors.js';
+import { InvalidOptionError, NoProcessError } from '../runtime/errors.js';
+import { isPlainObject, notPlain } from '../runtime/validate.js';
 import { processProtocol } from '../runtime/messages.js';
 import { definedLogic, definitionOf } from '../runtime/definedLogic.js';
 import { runtimeOf, type Runtime, type Target } from '../runtime/runtime.js';
@@ -32,7 +33,9 @@ interface BreakerContext {
  * ```
  */
 export function circuitBreaker(options: CircuitBreakerOptions) {
-  if (typeof options !== 'object' || options === null || typeof options.name !== 'string' || options.name === '') {
+  // A Map or a class instance with a `name` would pass the name check and lose its settings.
+  if (!isPlainObject(options)) throw notPlain('circuitBreaker', 'an options object', options);
+  if (typeof options.name !== 'string' || options.name === '') {
     throw new InvalidOptionError('circuitBreaker.name', 'a non-empty string', (options as { name?: unknown } | null)?.name);
   }
   const { name, ...rest } = options;
@@ -93,10 +96,11 @@ export function breakerOf(runtime: Runtime, target: Target): BreakerCore | undef
   return context?.core instanceof BreakerCore ? context.core : undefined;
 }
 
-function mustBreaker(runtime: Runtime, target: Target): BreakerCore {
-  const core = breakerOf(runtime, target);
-  if (!core) throw new InvalidOptionError('Circuit.target', 'a running circuitBreaker process', target);
-  return core;
+function mustBreaker(runtime: Runtime, target: Target, operation: string): BreakerCore {
+  const core = runtime.isAlive(target) ? breakerOf(runtime, target) : undefined;
+  if (core) return core;
+  // As Pool.* for a pool that is not running: the process is missing (or is something else).
+  throw new NoProcessError(target, operation, runtime.isAlive(target) ? 'A process runs there, but it is not a circuit breaker' : undefined);
 }
 
 /**
@@ -123,17 +127,18 @@ export const Circuit = {
    */
   run<T>(runtime: Runtime, target: Target, fn: () => Promise<T>): Promise<T> {
     try {
-      return throughBreaker(mustBreaker(runtime, target), fn);
+      if (typeof fn !== 'function') throw new InvalidOptionError('Circuit.run.fn', 'a function returning a promise', fn);
+      return throughBreaker(mustBreaker(runtime, target, 'Circuit.run'), fn);
     } catch (err) {
       return Promise.reject(err);
     }
   },
   /** The circuit's state and counters. */
   status(runtime: Runtime, target: Target): BreakerStatus {
-    return mustBreaker(runtime, target).status();
+    return mustBreaker(runtime, target, 'Circuit.status').status();
   },
   /** Closes the circuit now, whatever its state (an operator's override). */
   reset(runtime: Runtime, target: Target): void {
-    mustBreaker(runtime, target).send({ type: 'breaker.reset' });
+    mustBreaker(runtime, target, 'Circuit.reset').send({ type: 'breaker.reset' });
   },
 };

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { createTestRuntime, pythonService, Service } from '../../src/testing/index.js';
 import { recordOtelMetrics, type MeterLike } from '../../src/inspect/index.js';
-import { Pid } from '../../src/index.js';
+import { InvalidOptionError, Pid } from '../../src/index.js';
 
 type Row = [string, string, number, Record<string, unknown>];
 
@@ -76,4 +76,16 @@ test('only src/inspect/otelMetrics.ts names @opentelemetry/api: the runtime and 
   const pkg = JSON.parse(readFileSync(join(src, '..', 'package.json'), 'utf8')) as { dependencies: Record<string, string>; peerDependenciesMeta: Record<string, { optional?: boolean }> };
   t.false('@opentelemetry/api' in pkg.dependencies);
   t.true(pkg.peerDependenciesMeta['@opentelemetry/api']?.optional);
+});
+
+test('regression: recordOtelMetrics took a misspelt option or a Map and recorded to the global meter — refused naming the key', async (t) => {
+  await using rt = createTestRuntime();
+  for (const [options, key] of [
+    [{ metre: {} }, 'recordOtelMetrics.metre'],
+    [new Map(), 'recordOtelMetrics'],
+    [{ meter: {} }, 'recordOtelMetrics.meter'],
+  ] as const) {
+    const err = await t.throwsAsync(recordOtelMetrics(rt, options as never), { instanceOf: InvalidOptionError });
+    t.is(err?.key, key);
+  }
 });

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { createMachine } from 'xstate';
 import { createTestRuntime } from '../../src/testing/index.js';
 import { circuitBreaker, Circuit } from '../../src/recovery/circuitBreaker.js';
 import { CircuitOpenError } from '../../src/recovery/recoveryErrors.js';
@@ -130,12 +131,26 @@ test('reset closes an open circuit at once (an operator override)', async (t) =>
 test('bad breaker options are refused naming the key', (t) => {
   t.is(t.throws(() => circuitBreaker({ name: 'x', failureThreshold: Number.NaN }), { instanceOf: InvalidOptionError })?.key, 'circuitBreaker.failureThreshold');
   t.is(t.throws(() => circuitBreaker({ name: 'x', resetTimout: 5 } as never), { instanceOf: InvalidOptionError })?.key, 'circuitBreaker.resetTimout');
-  t.is(t.throws(() => circuitBreaker(new Map() as never), { instanceOf: InvalidOptionError })?.key, 'circuitBreaker.name');
+  const map = t.throws(() => circuitBreaker(new Map() as never), { instanceOf: InvalidOptionError });
+  t.is(map?.key, 'circuitBreaker');
+  t.regex(map?.message ?? '', /got a Map/);
 });
 
-test('a target that is not a running breaker is refused naming it', async (t) => {
+test('regression: a Map, an array or a class instance with a name passed as breaker options — refused as any options are', (t) => {
+  for (const options of [Object.assign(new Map(), { name: 'x' }), Object.assign([], { name: 'x' }), Object.assign(new Date(), { name: 'x' })]) {
+    t.is(t.throws(() => circuitBreaker(options as never), { instanceOf: InvalidOptionError })?.key, 'circuitBreaker');
+  }
+});
+
+test('regression: Circuit.* on a breaker that is not running threw InvalidOptionError — NoProcessError, as Pool.* does; a non-function fn is refused', async (t) => {
   await using rt = createTestRuntime();
-  t.is(t.throws(() => Circuit.status(rt, 'nope'), { instanceOf: InvalidOptionError })?.key, 'Circuit.target');
+  t.throws(() => Circuit.status(rt, 'nope'), { instanceOf: NoProcessError });
+  t.throws(() => Circuit.reset(rt, 'nope'), { instanceOf: NoProcessError });
+  await t.throwsAsync(Circuit.run(rt, 'nope', ok), { instanceOf: NoProcessError });
+  rt.spawn(createMachine({}), { name: 'other' });
+  t.regex(t.throws(() => Circuit.status(rt, 'other'), { instanceOf: NoProcessError })?.message ?? '', /not a circuit breaker/);
+  await rt.start(circuitBreaker({ name: 'svc' }), { name: 'cb' });
+  t.is((await t.throwsAsync(Circuit.run(rt, 'cb', 5 as never), { instanceOf: InvalidOptionError }))?.key, 'Circuit.run.fn');
 });
 
 test('regression: every circuitBreaker() call built its own machine; breakers share one, each with its own name and settings', async (t) => {
