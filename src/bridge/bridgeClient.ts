@@ -1,5 +1,5 @@
 import { AbortError, InvalidOptionError, NoProcessError, ProcessExitError, describeTarget } from '../runtime/errors.js';
-import { validateOptions, optional, isTimeout, instanceOf, isString } from '../runtime/validate.js';
+import { validateOptions, optional, isTimeout, instanceOf } from '../runtime/validate.js';
 import type { Runtime, Target } from '../runtime/runtime.js';
 import { BridgeExitedError, BridgeNotRunningError } from './bridgeErrors.js';
 import { Status, type ProcessRecord } from '../runtime/processRecord.js';
@@ -30,7 +30,10 @@ let tokenSeq = 0;
 const callBridgeSchema = {
   timeout: optional(isTimeout),
   signal: optional(instanceOf(AbortSignal, 'an AbortSignal')),
-  session: optional(isString),
+  session: optional<string>((v, key) => {
+    if (typeof v !== 'string' || v.length === 0) throw new InvalidOptionError(key, 'a non-empty session id', v);
+    return v;
+  }),
 };
 
 function isPlainCallOptions(o: BridgeCallOptions): o is { timeout?: number; signal?: AbortSignal; session?: string } {
@@ -41,7 +44,7 @@ function isPlainCallOptions(o: BridgeCallOptions): o is { timeout?: number; sign
   return (
     (t === undefined || (typeof t === 'number' && Number.isInteger(t) && t >= 0)) &&
     (o.signal === undefined || o.signal instanceof AbortSignal) &&
-    (o.session === undefined || typeof o.session === 'string')
+    (o.session === undefined || (typeof o.session === 'string' && o.session.length > 0))
   );
 }
 

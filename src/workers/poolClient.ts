@@ -38,9 +38,15 @@ export interface PoolRunOptions {
   idempotent?: boolean;
 }
 
+/** A session id: a string with something in it (an empty one would bind a session all the same). */
+const isSessionId = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+
 /** `Pool.run`'s options, checked (also by `Service.run`, whatever its backend). @internal */
 export const runSchema = {
-  session: optional(isString),
+  session: optional<string>((v, key) => {
+    if (!isSessionId(v)) throw new InvalidOptionError(key, 'a non-empty session id', v);
+    return v;
+  }),
   timeout: optional(isTimeout),
   checkoutTimeout: optional(isTimeout),
   signal: optional(instanceOf(AbortSignal, 'an AbortSignal')),
@@ -431,11 +437,13 @@ export const Pool = {
 
   /** `bound` (with its worker), `expired`, `lost` (its worker died) or `unknown`. */
   session(runtime: Runtime, pool: string, id: string): Promise<SessionState> {
+    if (!isSessionId(id)) return Promise.reject(new InvalidOptionError('Pool.session.id', 'a non-empty session id', id));
     return runtime.call<SessionState>(pool, { pool: 'session', id } satisfies PoolRequest, forever);
   },
 
   /** Forgets a session (it becomes `unknown`); returns whether it was bound. */
   endSession(runtime: Runtime, pool: string, id: string): Promise<boolean> {
+    if (!isSessionId(id)) return Promise.reject(new InvalidOptionError('Pool.endSession.id', 'a non-empty session id', id));
     return runtime.call<boolean>(pool, { pool: 'endSession', id } satisfies PoolRequest, forever);
   },
 };

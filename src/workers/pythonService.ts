@@ -177,6 +177,8 @@ export function pythonService(options: PythonServiceOptions) {
   const logics = new Map<ServiceBackend, AnyActorLogic>();
   if (o.bridge) logics.set('bridge', pythonBridge({ label: 'bridge', ...o.bridge }));
   if (o.pool) {
+    // The service names its pool (`<name>.pool`): a name of its own would be silently replaced.
+    if ('name' in o.pool) throw new InvalidOptionError('pythonService.pool.name', `no name (the pool is '${name}.pool')`, (o.pool as { name?: unknown }).name);
     const { worker, ...rest } = o.pool;
     const w = worker ?? (o.bridge ? pythonBridge({ label: 'worker', ...o.bridge }) : undefined);
     if (w === undefined) throw new InvalidOptionError('pythonService.pool.worker', 'a worker, or bridge options to build the workers from', undefined);

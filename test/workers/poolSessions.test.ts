@@ -17,6 +17,7 @@ import {
   SessionExpiredError,
   SessionLostError,
   SessionsDisabledError,
+  InvalidOptionError,
   type Pid,
   type SessionState,
 } from '../../src/index.js';
@@ -310,4 +311,20 @@ test.serial('Pool.checkout with a session holds the session worker for the whole
     { session: 's' },
   );
   t.deepEqual(pids, [home, home]);
+});
+
+test.serial("regression: an empty session id bound a session, and Pool.session / endSession took any id — a non-empty string is required, naming the key", async (t) => {
+  await using rt = createTestRuntime();
+  await startPool(rt, { name: 'p', size: 1, sessions: { ttl: TTL } });
+  for (const [run, key] of [
+    [() => Pool.run(rt, 'p', 'echo', 1, { session: '' }), 'Pool.run.session'],
+    [() => Pool.session(rt, 'p', 5 as never), 'Pool.session.id'],
+    [() => Pool.session(rt, 'p', ''), 'Pool.session.id'],
+    [() => Pool.endSession(rt, 'p', undefined as never), 'Pool.endSession.id'],
+  ] as const) {
+    const err = await rejectionOf(run());
+    t.true(err instanceof InvalidOptionError, String(err));
+    t.is((err as InvalidOptionError).key, key);
+  }
+  t.is((await Pool.status(rt, 'p')).sessions?.bound, 0, 'nothing was bound');
 });

@@ -149,6 +149,8 @@ test('options are checked when the service is defined', (t) => {
   t.throws(() => pythonService({ name: 'py', backend: 'mock' as 'fake', fake: { handlers: {} } }), { instanceOf: InvalidOptionError, message: /pythonService\.backend/ });
   t.throws(() => pythonService({ name: 'py', fake: { handlers: { a: 1 as unknown as () => void } } }), { instanceOf: InvalidOptionError, message: /fakeBackend\.handlers\.a/ });
   t.throws(() => pythonService({ name: 'py', fake: new Map() as unknown as PythonServiceOptions['fake'] }), { instanceOf: InvalidOptionError, message: /pythonService\.fake/ });
+  // Regression: a pool name of its own was accepted and silently replaced by '<name>.pool'.
+  t.is(t.throws(() => pythonService({ name: 'py', bridge: { module: 'm' }, pool: { name: 'x', size: 1 } as never }), { instanceOf: InvalidOptionError })?.key, 'pythonService.pool.name');
 });
 
 test.serial('regression: Service.run checked only timeout, session and signal on the fake and bridge backends — every option is checked, naming Service.run.<key>', async (t) => {
