@@ -426,7 +426,12 @@ function buildBridgeMachine(bounded: { startup: boolean; shutdown: boolean }) {
           ({ context }) => {
             if (context.core.handle) context.core.handle.onReply = undefined;
           },
-          (a) => failAll(a, exitedError(a.context.core, a.self, a.context.core.crash?.message)),
+          // The crash already is the exit (an unexpected one): the calls get it as it is; any
+          // other crash is named by its first line (its stderr tail is this error's own).
+          (a) => {
+            const crash = a.context.core.crash;
+            failAll(a, crash instanceof BridgeExitedError ? crash : exitedError(a.context.core, a.self, crash?.message.split('\n')[0]));
+          },
           ({ context, self }) => proc.ack(self, { error: context.core.crash }),
         ],
       },

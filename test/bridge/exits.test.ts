@@ -32,6 +32,10 @@ test.serial('a hard exit in Python fails every pending call with BridgeExitedErr
     t.is(e.exitCode, 7);
     t.is(e.signal, null);
     t.is(e.stderrTail.at(-1), 'hard_exit: exiting with code 7');
+    // Regression: the message said it all twice ("exited with exit code 7 (bridge …: the Python
+    // process exited with exit code 7 (unexpected exit) stderr: …) stderr: …").
+    t.is(e.message.split('exit code 7').length, 2, e.message);
+    t.is(e.message.split('stderr:').length, 2, e.message);
   }
   const reason = await exited;
   t.true(reason instanceof BridgeExitedError, `abnormal exit reason: ${String(reason)}`);
