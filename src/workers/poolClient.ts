@@ -150,13 +150,17 @@ function withLease<R>(
   // Measured only while someone listens to it.
   const asked = listening(runtime, 'pool.checkout') ? runtime.clock.now() : undefined;
   const now = state !== undefined && o.session === undefined ? state.checkoutNow() : undefined;
-  if (now !== undefined) return leased(runtime, pool, state, now, o.session, asked, fn);
+  // Checked out in this turn: no wait, whatever a real clock's resolution would say.
+  if (now !== undefined) return leased(runtime, pool, state, now, o.session, asked === undefined ? undefined : NO_WAIT, fn);
   return checkoutLease(runtime, pool, state, {
     session: o.session,
     checkoutTimeout: o.checkoutTimeout === 'infinity' ? Infinity : o.checkoutTimeout,
     signal: o.signal,
   }).then((lease) => leased(runtime, pool, state, lease, o.session, asked, fn));
 }
+
+/** `asked` of a checkout that found an idle worker in the caller's turn: it waited 0 ms. */
+const NO_WAIT = -1;
 
 function leased<R>(
   runtime: Runtime,
@@ -167,7 +171,7 @@ function leased<R>(
   asked: number | undefined,
   fn: (worker: Pid) => Promise<R>,
 ): Promise<R> {
-  if (asked !== undefined) runtime.events.emit('pool.checkout', { pool, worker: lease.worker, session, waitMs: runtime.clock.now() - asked });
+  if (asked !== undefined) runtime.events.emit('pool.checkout', { pool, worker: lease.worker, session, waitMs: asked === NO_WAIT ? 0 : runtime.clock.now() - asked });
   let running: Promise<R>;
   try {
     // Promise.resolve returns a native promise as it is (no hop); a plain value from a

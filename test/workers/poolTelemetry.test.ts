@@ -6,8 +6,8 @@
  */
 import test from 'ava';
 import { createTestRuntime, type TestRuntime } from '../../src/testing/index.js';
-import { Pool, type RuntimeEventMap } from '../../src/index.js';
-import { rejectionOf } from '../helpers/bridge.js';
+import { Pool, createRuntime, pool, silentLogger, type RuntimeEventMap } from '../../src/index.js';
+import { examples, rejectionOf } from '../helpers/bridge.js';
 import { hold, nextEvent, osPidOf, startPool } from '../helpers/pool.js';
 
 type Name = keyof RuntimeEventMap;
@@ -113,4 +113,18 @@ test.serial('nothing is emitted while nobody listens', async (t) => {
     emitted.filter((n) => n.startsWith('pool.') || n.startsWith('breaker.')),
     [],
   );
+});
+
+test.serial('regression: on a real clock a checkout that found an idle worker reported waitMs 0.01–0.3 — it is 0, as documented', async (t) => {
+  const rt = createRuntime({ name: 'waitms', logger: silentLogger });
+  try {
+    await rt.start(pool({ name: 'p', size: 1, worker: examples() }));
+    await Pool.ready(rt, 'p');
+    const waits: number[] = [];
+    rt.events.on('pool.checkout', (e) => void waits.push(e.waitMs));
+    for (let i = 0; i < 5; i++) await Pool.run(rt, 'p', 'echo', i);
+    t.deepEqual(waits, [0, 0, 0, 0, 0]);
+  } finally {
+    await rt.shutdown();
+  }
 });
