@@ -1,7 +1,7 @@
 import type { Pid } from '../runtime/pid.js';
 import { AbortError, InvalidOptionError, NotSerializableError, TimeoutError } from '../runtime/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { validateOptions, optional, integer, isPlainObject, notPlain } from '../runtime/validate.js';
+import { validateOptions, optional, integer, isPlainObject, isTimeout, notPlain } from '../runtime/validate.js';
 import { defineServer } from '../server/defineServer.js';
 import { PythonError } from '../bridge/bridgeErrors.js';
 import { SessionTable, type SessionState } from './sessionTable.js';
@@ -34,6 +34,11 @@ export interface FakeBackendOptions {
    * without sessions).
    */
   sessions?: boolean | { ttl: number };
+  /**
+   * ms a call may run when it names no `timeout`, as a bridge's `callTimeout` (default 30000, the
+   * bridge's default; a `pythonService` passes its bridge's). `'infinity'`: no deadline.
+   */
+  callTimeout?: number | 'infinity';
 }
 
 /** What `Service.status` shows of a fake backend. */
@@ -52,7 +57,7 @@ export interface FakeRunOptions {
   signal?: AbortSignal;
 }
 
-function parse(options: unknown): { handlers: Record<string, FakeHandler>; ttl: number | undefined } {
+function parse(options: unknown): { handlers: Record<string, FakeHandler>; ttl: number | undefined; callTimeout: number } {
   const o = validateOptions('fakeBackend', options, {
     handlers: (v, key) => {
       if (!isPlainObject(v)) throw notPlain(key, 'an object of handler functions', v);
@@ -60,8 +65,9 @@ function parse(options: unknown): { handlers: Record<string, FakeHandler>; ttl: 
       return v as Record<string, FakeHandler>;
     },
     sessions: optional((v, key) => (typeof v === 'boolean' ? v : validateOptions(key, v, { ttl: integer(1) })), true as boolean | { ttl: number }),
+    callTimeout: optional(isTimeout, 30_000),
   });
-  return { handlers: { ...o.handlers }, ttl: o.sessions === false ? undefined : o.sessions === true ? Infinity : o.sessions.ttl };
+  return { handlers: { ...o.handlers }, ttl: o.sessions === false ? undefined : o.sessions === true ? Infinity : o.sessions.ttl, callTimeout: o.callTimeout };
 }
 
 /**
@@ -95,8 +101,12 @@ export class FakeCore {
   calls = 0;
   errors = 0;
 
-  constructor(name: string, self: Pid, handlers: Record<string, FakeHandler>, ttl: number | undefined) {
+  /** The deadline of a call that names none (ms; Infinity for none). */
+  readonly callTimeout: number;
+
+  constructor(name: string, self: Pid, handlers: Record<string, FakeHandler>, ttl: number | undefined, callTimeout = 30_000) {
     this.name = name;
+    this.callTimeout = callTimeout;
     this.#self = self;
     this.handlers = handlers;
     if (ttl !== undefined) {
@@ -150,8 +160,8 @@ export class FakeCore {
     let timer: unknown;
     let onAbort: (() => void) | undefined;
     const ended = new Promise<never>((_, reject) => {
-      const timeout = options.timeout;
-      if (typeof timeout === 'number' && Number.isFinite(timeout)) {
+      const timeout = options.timeout === undefined ? this.callTimeout : options.timeout === 'infinity' ? Infinity : options.timeout;
+      if (Number.isFinite(timeout)) {
         timer = runtime.clock.setTimeout(() => {
           controller.abort();
           reject(new TimeoutError(`fake call '${op}'`, timeout, this.name));
@@ -220,10 +230,10 @@ export class FakeCore {
  * @throws InvalidOptionError naming the key for bad options.
  */
 export function fakeBackend(options: FakeBackendOptions) {
-  const { handlers, ttl } = parse(options);
+  const { handlers, ttl, callTimeout } = parse(options);
   return defineServer<FakeCore, { name?: string } | undefined, { fake: 'status' } | { fake: 'endSession'; id: string } | { fake: 'session'; id: string }>({
     name: 'fake',
-    init: (input, ctx) => ({ state: new FakeCore(input?.name ?? String(ctx.self), ctx.self, handlers, ttl) }),
+    init: (input, ctx) => ({ state: new FakeCore(input?.name ?? String(ctx.self), ctx.self, handlers, ttl, callTimeout) }),
     handleCall: (request, from, core, ctx) => {
       const now = ctx.runtime.clock.now();
       try {

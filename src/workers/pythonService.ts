@@ -186,7 +186,9 @@ export function pythonService(options: PythonServiceOptions) {
   }
   if (o.fake) {
     const sessions = o.fake.sessions ?? (o.pool ? (o.pool.sessions ? { ttl: o.pool.sessions.ttl } : false) : true);
-    logics.set('fake', fakeBackend({ ...o.fake, sessions }));
+    // Deadlines as the bridge's: a call naming no timeout gets the bridge's callTimeout.
+    const callTimeout = o.fake.callTimeout ?? o.bridge?.callTimeout;
+    logics.set('fake', fakeBackend({ ...o.fake, sessions, ...(callTimeout !== undefined ? { callTimeout } : {}) }));
   }
   if (logics.size === 0) throw new InvalidOptionError('pythonService', 'at least one backend: bridge (with or without pool), or fake', options);
   const available = new Set(logics.keys());

@@ -22,7 +22,7 @@ import {
   type PythonServiceOptions,
   type FakeCallContext,
 } from '../../src/index.js';
-import { EXAMPLES, rejectionOf } from '../helpers/bridge.js';
+import { EXAMPLES, rejectionOf, track } from '../helpers/bridge.js';
 import { withBackendEnv } from '../helpers/backendEnv.js';
 
 
@@ -173,6 +173,29 @@ test.serial('regression: Service.run checked only timeout, session and signal on
   t.is(await Service.run(rt, 'py', 'echo', 2), 2);
   const notJson = await rejectionOf(Service.run(rt, 'py', 'echo', { n: 10n }));
   t.true(notJson instanceof NotSerializableError, `a BigInt in the args, as over the bridge's pipe: ${String(notJson)}`);
+});
+
+test.serial("regression: the fake had no default deadline — a call naming no timeout gets the bridge's callTimeout (its default 30000 without one)", async (t) => {
+  await using rt = createTestRuntime();
+  await start(rt, config({ backend: 'fake', bridge: { module: EXAMPLES, callTimeout: 1000 } }));
+  const slow = track(Service.run(rt, 'py', 'forever', null));
+  await rt.advance(999);
+  t.is(slow.state, 'pending');
+  await rt.advance(1);
+  t.true(slow.error instanceof TimeoutError, String(slow.error));
+  const controller = new AbortController();
+  const unbounded = track(Service.run(rt, 'py', 'forever', null, { timeout: 'infinity', signal: controller.signal }));
+  await rt.advance(60_000);
+  t.is(unbounded.state, 'pending', "'infinity' still means no deadline");
+  controller.abort();
+  await unbounded.promise;
+  t.true(unbounded.error instanceof AbortError);
+
+  await using rt2 = createTestRuntime();
+  await start(rt2, { name: 'f', backend: 'fake', fake: { handlers: fakeHandlers } });
+  const fakeOnly = track(Service.run(rt2, 'f', 'forever', null));
+  await rt2.advance(30_000);
+  t.true(fakeOnly.error instanceof TimeoutError, 'no bridge: the bridge default');
 });
 
 test.serial('the fake: args and results through JSON, errors as a pool gives them, sessions with private state, TTL and end', async (t) => {
