@@ -85,7 +85,7 @@ export class PoolStartError extends XotpError {
 export class PoolStoppedError extends XotpError {
   readonly pool: string;
   constructor(pool: string, reason: string) {
-    super('pool_stopped', `pool '${pool}' stopped (${reason}) while the caller waited for a worker; the call was not sent`);
+    super('pool_stopped', `pool '${pool}' stopped (${reason}) while the caller waited for a worker or a retry; that attempt was not sent`);
     this.pool = pool;
   }
 }
