@@ -59,6 +59,13 @@ export class PoolState {
   nextAttemptAt: number | undefined = undefined;
   #lease = 0;
   replaced = 0;
+  /**
+   * Workers being replaced after failing their health checks (`terminating`), until their DOWN:
+   * not counted against `size`, so their replacement starts at once. A hung process cannot read
+   * its shutdown frame; waiting for its SIGTERM and SIGKILL steps would leave the pool a worker
+   * short for up to twice the bridge's shutdownTimeout.
+   */
+  readonly #replacing = new Set<number>();
   stopping = false;
   timers: unknown[] = [];
   readonly stats: PoolStats = { checkouts: 0, busyRejects: 0, workerExits: 0, started: 0 };
@@ -150,7 +157,7 @@ export class PoolState {
     // After a failed start, one attempt at a time until a worker gets ready: a module that
     // cannot be imported costs one Python start per backoff, not `startConcurrency` of them.
     const concurrency = this.startFailures > 0 ? 1 : this.s.startConcurrency;
-    while (this.workers.size + this.starting < this.s.size && this.starting + this.warming < concurrency) {
+    while (this.workers.size - this.#replacing.size + this.starting < this.s.size && this.starting + this.warming < concurrency) {
       // Lazy pools start a worker only for a caller that no starting worker will serve.
       if (this.s.lazy && this.starting + this.warming >= this.waiters.length) break;
       this.#startOne(ctx);
@@ -353,6 +360,7 @@ export class PoolState {
     const w = this.workers.get(pid.id);
     if (!w) return;
     this.workers.delete(pid.id);
+    this.#replacing.delete(pid.id);
     this.stats.workerExits++;
     const i = this.idle.findIndex((p) => p.id === pid.id);
     if (i >= 0) this.idle.splice(i, 1);
@@ -692,8 +700,10 @@ export class PoolState {
       lc.go('terminating', 'replace', now);
       const i = this.idle.findIndex((p) => p.id === w.pid.id);
       if (i >= 0) this.idle.splice(i, 1);
-      // Its exit (DOWN) loses its sessions and starts a replacement.
+      // Its exit (DOWN) loses its sessions; its replacement starts now (see #replacing).
       void terminateChild(ctx.runtime, this.s.workersName, w.pid).catch(() => undefined);
+      this.#replacing.add(w.pid.id);
+      this.fill(ctx);
       return;
     }
     if (lc.state === 'busy') lc.go('ready', 'checkin', now); // it did come back, with an error

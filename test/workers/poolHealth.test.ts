@@ -281,6 +281,9 @@ test.serial('a ping that does not answer within health.timeout (simulated) is a 
     ],
   );
   t.like(status.health, { unhealthy: 1 });
+  // Regression: its replacement waited for the hung worker's exit, which takes the bridge's
+  // SIGTERM and SIGKILL steps (up to 2 × shutdownTimeout): it starts as soon as it is condemned.
+  t.is(status.starting, 1, 'the replacement is already starting');
   // Its session's next call must not be sent to the worker being replaced.
   const call = track(Pool.run(rt, 'p', 'echo', 'to a dying worker', { session }));
   await rt.flush();
