@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { delimiter } from 'node:path';
 import { XotpError } from '../runtime/errors.js';
 import { defineErrorCodes } from '../runtime/errorTaxonomy.js';
@@ -27,7 +28,7 @@ export interface EnvironmentCheckOptions {
 
 /** One thing that is wrong, with what to do about it. */
 export interface EnvironmentProblem {
-  readonly code: 'python_not_found' | 'python_too_old' | 'python_failed' | 'module_not_importable' | 'handler_missing';
+  readonly code: 'python_not_found' | 'python_too_old' | 'python_failed' | 'cwd_not_found' | 'module_not_importable' | 'handler_missing';
   readonly message: string;
   readonly hint: string;
 }
@@ -104,6 +105,15 @@ export async function checkEnvironment(options: EnvironmentCheckOptions = {}): P
   });
   const command = o.python ?? defaultPython();
   const problems: EnvironmentProblem[] = [];
+  // A missing folder would fail the interpreter's spawn (ENOENT), read as a broken Python.
+  if (o.cwd !== undefined && !isDirectory(o.cwd)) {
+    problems.push({
+      code: 'cwd_not_found',
+      message: `the working directory '${o.cwd}' does not exist (or is not a folder)`,
+      hint: 'pass the folder that holds the module (cwd), or create it',
+    });
+    return { ok: false, python: { command }, problems };
+  }
   let executable: string;
   try {
     // Looked up as a bridge with these options would look it up.
@@ -120,6 +130,13 @@ export async function checkEnvironment(options: EnvironmentCheckOptions = {}): P
   try {
     report = await runCheck(executable, o.module, o.cwd, o.env, o.timeout);
   } catch (err) {
+    // An interpreter too old for xotp_bridge fails on its imports (3.6: no contextvars; 2.7:
+    // its source): ask it its version with code any Python runs, and say so.
+    const old = await versionOf(executable, o.timeout).catch(() => undefined);
+    if (old !== undefined && (old[0] < o.minVersion[0] || (old[0] === o.minVersion[0] && old[1] < o.minVersion[1]))) {
+      problems.push(tooOld(old.join('.'), executable, o.minVersion));
+      return { ok: false, python: { command, executable, version: old.join('.') }, problems };
+    }
     problems.push({
       code: 'python_failed',
       message: `'${executable}' could not run the xotp check: ${(err as Error).message.split('\n', 1)[0]}`,
@@ -130,13 +147,7 @@ export async function checkEnvironment(options: EnvironmentCheckOptions = {}): P
   const [major, minor, micro] = report.version;
   const version = `${major}.${minor}.${micro}`;
   const [wantMajor, wantMinor] = o.minVersion;
-  if (major < wantMajor || (major === wantMajor && minor < wantMinor)) {
-    problems.push({
-      code: 'python_too_old',
-      message: `Python ${version} at '${report.executable}' is older than ${wantMajor}.${wantMinor}`,
-      hint: `install Python ${wantMajor}.${wantMinor} or newer and point XOTP_PYTHON at it`,
-    });
-  }
+  if (major < wantMajor || (major === wantMajor && minor < wantMinor)) problems.push(tooOld(version, report.executable, o.minVersion));
   let module: EnvironmentReport['module'];
   if (o.module !== undefined && report.module) {
     const m = report.module;
@@ -171,6 +182,33 @@ export async function assertEnvironment(options: EnvironmentCheckOptions = {}): 
   const report = await checkEnvironment(options);
   if (!report.ok) throw new EnvironmentError(report);
   return report;
+}
+
+function tooOld(version: string, executable: string, [wantMajor, wantMinor]: [number, number]): EnvironmentProblem {
+  return {
+    code: 'python_too_old',
+    message: `Python ${version} at '${executable}' is older than ${wantMajor}.${wantMinor}`,
+    hint: `install Python ${wantMajor}.${wantMinor} or newer and point XOTP_PYTHON at it`,
+  };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The interpreter's version, asked with fixed code that Python 2 and 3 both run. */
+function versionOf(executable: string, timeout: number): Promise<[number, number, number]> {
+  return new Promise((resolve, reject) => {
+    execFile(executable, ['-c', 'import sys; sys.stdout.write("%d.%d.%d" % tuple(sys.version_info[:3]))'], { timeout }, (err, stdout) => {
+      const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(stdout.trim());
+      if (err || !m) return reject(err ?? new Error(`unexpected version output: ${stdout.slice(0, 80)}`));
+      resolve([Number(m[1]), Number(m[2]), Number(m[3])]);
+    });
+  });
 }
 
 function runCheck(executable: string, module: string | undefined, cwd: string | undefined, env: Record<string, string>, timeout: number): Promise<PythonReport> {

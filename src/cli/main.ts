@@ -46,7 +46,7 @@ export async function main(argv: string[], io: CliIO = { out: process.stdout, er
     }
     if (command === 'demo') return await demoCommand(rest, io);
     if (command === 'doctor') return await doctorCommand(rest, io);
-    throw new UsageError(`unknown command '${command}'`);
+    throw new UsageError(command.startsWith('-') ? `unknown option '${command}'` : `unknown command '${command}'`);
   } catch (err) {
     if (err instanceof UsageError || isParseArgsError(err)) {
       io.err.write(`xotp: ${(err as Error).message}\n\n${usage}`);
@@ -121,8 +121,13 @@ async function doctorCommand(argv: string[], io: CliIO): Promise<number> {
       cwd: { type: 'string' },
       handlers: { type: 'string' },
       python: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help) {
+    io.out.write(usage);
+    return 0;
+  }
   const handlers = values.handlers?.split(',').map((h) => h.trim()).filter(Boolean);
   const options =
     values.module !== undefined

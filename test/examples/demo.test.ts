@@ -45,6 +45,15 @@ test('xotp --help, -h and no arguments print the usage; an unknown flag or comma
   const unknown = runTs(['src/cli/main.ts', 'deploy']);
   t.is((await unknown.exited).code, 2);
   t.regex(unknown.stderr.join(''), /^xotp: unknown command 'deploy'/);
+  // Regression: a flag before any command was called a command; `doctor --help` was an error.
+  const flag = runTs(['src/cli/main.ts', '--verbose']);
+  t.is((await flag.exited).code, 2);
+  t.regex(flag.stderr.join(''), /^xotp: unknown option '--verbose'/);
+  for (const help of ['--help', '-h']) {
+    const doctorHelp = runTs(['src/cli/main.ts', 'doctor', help]);
+    t.is((await doctorHelp.exited).code, 0, `doctor ${help}`);
+    t.true(doctorHelp.stdout.join('\n').includes('xotp doctor [--module M]'));
+  }
 });
 
 test('xotp doctor: exit 0 with the interpreter and the demo handlers; exit 1 with each problem and its fix for a module that is not there', async (t) => {
