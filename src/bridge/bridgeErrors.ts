@@ -1,5 +1,5 @@
 import { XotpError } from '../runtime/errors.js';
-import { defineErrorCodes } from '../runtime/errorTaxonomy.js';
+import { defineErrorClasses, defineErrorCodes } from '../runtime/errorTaxonomy.js';
 
 /**
  * The bridge is not running (stopped, stopping, or never started): the call was not sent — or,
@@ -136,3 +136,6 @@ defineErrorCodes({
   bridge_overloaded: { category: 'overload', retryable: true },
   payload_too_large: { category: 'bad_input', retryable: false },
 });
+
+// Rebuilt as these classes when another node answers with their codes (see defineErrorClasses).
+defineErrorClasses({ python_not_found: PythonNotFoundError, bridge_not_running: BridgeNotRunningError, bridge_exited: BridgeExitedError, bridge_startup: BridgeStartupError, protocol: ProtocolError, bridge_wedged: BridgeWedgedError, python_error: PythonError, bridge_overloaded: BridgeOverloadedError, payload_too_large: PayloadTooLargeError });

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { delimiter } from 'node:path';
 import { XotpError } from '../runtime/errors.js';
-import { defineErrorCodes } from '../runtime/errorTaxonomy.js';
+import { defineErrorClasses, defineErrorCodes } from '../runtime/errorTaxonomy.js';
 import { validateOptions, optional, isString, integer, type Check } from '../runtime/validate.js';
 import { InvalidOptionError } from '../runtime/errors.js';
 import { defaultPython, resolvePython } from './pythonInterpreter.js';
@@ -236,3 +236,6 @@ function runCheck(executable: string, module: string | undefined, cwd: string | 
     );
   });
 }
+
+// Rebuilt as these classes when another node answers with their codes (see defineErrorClasses).
+defineErrorClasses({ environment: EnvironmentError });

@@ -1,4 +1,6 @@
-import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
+// Types only at the top: @nats-io/kv is loaded when a bucket opens, so `xotp/cluster` (its
+// transport, remote pools) imports without it; only clusterNames/clusterGroups need it.
+import type { KV, KvWatchEntry } from '@nats-io/kv';
 import { InvalidOptionError } from '../runtime/errors.js';
 import type { Pid } from '../runtime/pid.js';
 import { validateOptions, optional, integer, matching } from '../runtime/validate.js';
@@ -194,6 +196,12 @@ export async function openLeasedBucket<T extends { sync(): Promise<void>; close(
   prefix: string,
   make: (bucket: LeasedBucket) => T,
 ): Promise<T> {
+  let Kvm: typeof import('@nats-io/kv').Kvm;
+  try {
+    ({ Kvm } = await import('@nats-io/kv'));
+  } catch (err) {
+    throw new InvalidOptionError('@nats-io/kv', 'the optional peer dependency @nats-io/kv installed (clusterNames and clusterGroups use it)', undefined, `npm i @nats-io/kv (${(err as Error).message})`);
+  }
   const kv = await new Kvm(transport.connection).create(settings.bucket, { history: 1 });
   const watch = await kv.watch({ key: `${prefix}.>` });
   let made: T;

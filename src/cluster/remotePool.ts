@@ -1,12 +1,12 @@
 import { combineSignals } from '../runtime/combineSignals.js';
-import { AbortError, InvalidOptionError, NoProcessError, NotSerializableError, ProcessExitError, TimeoutError, AlreadyRegisteredError, XotpError } from '../runtime/errors.js';
+import { AbortError, InvalidOptionError, NoProcessError, NotSerializableError, ProcessExitError, TimeoutError, AlreadyRegisteredError, RuntimeStoppedError, StartError, UnknownRegistryError, XotpError } from '../runtime/errors.js';
 import { distributionOf } from '../runtime/distribution.js';
 import { serializeReason } from '../runtime/serializeReason.js';
 import { checkSerializable } from '../runtime/serializable.js';
 import { validateOptions, optional, isTimeout, isString, isBoolean, instanceOf, matching, anything } from '../runtime/validate.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { TransportEndpoint } from '../runtime/transport.js';
-import { BridgeExitedError, BridgeNotRunningError, BridgeOverloadedError, BridgeStartupError, BridgeWedgedError, PayloadTooLargeError, ProtocolError, PythonError } from '../bridge/bridgeErrors.js';
+import { BridgeExitedError, BridgeNotRunningError, BridgeOverloadedError, BridgeStartupError, BridgeWedgedError, PayloadTooLargeError, ProtocolError, PythonError, PythonNotFoundError } from '../bridge/bridgeErrors.js';
 import { CircuitOpenError, RecoveryCapacityExceededError } from '../recovery/recoveryErrors.js';
 import { Pool, poolSessionTtl, type PoolRunOptions } from '../workers/poolClient.js';
 import { SessionRoutes, type SessionRoute } from './sessionRoutes.js';
@@ -343,6 +343,10 @@ const classes: Record<string, abstract new (...args: never[]) => Error> = {
   invalid_option: InvalidOptionError,
   not_serializable: NotSerializableError,
   already_registered: AlreadyRegisteredError,
+  start_failed: StartError,
+  runtime_stopped: RuntimeStoppedError,
+  unknown_registry: UnknownRegistryError,
+  python_not_found: PythonNotFoundError,
 };
 
 /**

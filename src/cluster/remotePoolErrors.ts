@@ -1,5 +1,5 @@
 import { XotpError } from '../runtime/errors.js';
-import { defineErrorCodes } from '../runtime/errorTaxonomy.js';
+import { defineErrorClasses, defineErrorCodes } from '../runtime/errorTaxonomy.js';
 
 /**
  * No node serves the pool (`servePool`) right now: the call was not sent to any worker. Fails
@@ -17,3 +17,6 @@ defineErrorCodes({
   // Nothing ran: a node that serves the pool may join or restart shortly.
   pool_unreachable: { category: 'transient', retryable: true },
 });
+
+// Rebuilt as these classes when another node answers with their codes (see defineErrorClasses).
+defineErrorClasses({ pool_unreachable: PoolUnreachableError });

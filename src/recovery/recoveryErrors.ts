@@ -1,5 +1,5 @@
 import { XotpError } from '../runtime/errors.js';
-import { defineErrorCodes } from '../runtime/errorTaxonomy.js';
+import { defineErrorClasses, defineErrorCodes } from '../runtime/errorTaxonomy.js';
 
 /**
  * The circuit is open: recent calls failed often enough that this one was refused at once,
@@ -37,3 +37,6 @@ defineErrorCodes({
   circuit_open: { category: 'overload', retryable: false },
   recovery_capacity_exceeded: { category: 'overload', retryable: false },
 });
+
+// Rebuilt as these classes when another node answers with their codes (see defineErrorClasses).
+defineErrorClasses({ circuit_open: CircuitOpenError, recovery_capacity_exceeded: RecoveryCapacityExceededError });

@@ -1,7 +1,7 @@
 import { Pid } from '../runtime/pid.js';
 import { Status, type ProcessRecord } from '../runtime/processRecord.js';
 import { AlreadyRegisteredError, XotpError } from '../runtime/errors.js';
-import { defineErrorCodes } from '../runtime/errorTaxonomy.js';
+import { defineErrorClasses, defineErrorCodes } from '../runtime/errorTaxonomy.js';
 import type { Runtime, Target } from '../runtime/runtime.js';
 import type { NameService } from '../runtime/nameService.js';
 import { matches, keyId } from './pattern.js';
@@ -476,3 +476,6 @@ export class RegistryState implements NameService {
 }
 
 defineErrorCodes({ registry_kind: { category: 'bad_input', retryable: false } });
+
+// Rebuilt as these classes when another node answers with their codes (see defineErrorClasses).
+defineErrorClasses({ registry_kind: RegistryKindError });

@@ -2,6 +2,7 @@ import { combineSignals } from './combineSignals.js';
 import { Pid, isPid, type PidLike } from './pid.js';
 import { AbortError, NoProcessError, ProcessExitError, TimeoutError, XotpError } from './errors.js';
 import { serializeReason } from './serializeReason.js';
+import { errorClassOf } from './errorTaxonomy.js';
 import { checkSerializable } from './serializable.js';
 import type { ExitReason } from './exitReason.js';
 import type { DownMessage } from './messages.js';
@@ -464,7 +465,11 @@ function decodeError(error: unknown, operation: string, given: unknown, timeout:
       return new ProcessExitError(given, e.reason, operation);
   }
   const out: Error = typeof e.code === 'string' ? new XotpError(e.code, e.message ?? '') : new Error(e.message ?? '');
-  if (typeof e.name === 'string') out.name = e.name;
+  // The same class as on the answering node (declared by the cluster layer, which every
+  // transport loads): its constructor's own arguments are not on the wire, its fields are.
+  const cls = typeof e.code === 'string' ? errorClassOf(e.code) : undefined;
+  if (cls !== undefined) Object.setPrototypeOf(out, cls.prototype);
+  if (typeof e.name === 'string') Object.defineProperty(out, 'name', { value: e.name, writable: true, configurable: true });
   for (const [k, v] of Object.entries(e)) {
     if (k !== 'name' && k !== 'message' && k !== 'code' && k !== 'stack') (out as unknown as Record<string, unknown>)[k] = v;
   }

@@ -59,6 +59,23 @@ export function errorKindOf(code: string): ErrorKind {
   return table.get(code) ?? unknownKind;
 }
 
+/** Error classes by code, for errors rebuilt from another node's answer (see `defineErrorClasses`). */
+const classes = new Map<string, abstract new (...args: never[]) => Error>();
+
+/**
+ * Declares which class an error code is, so that an error another node answers is rebuilt as
+ * that class (`instanceof` works as for a local error). The layer that knows every class
+ * (the cluster's, loaded with any transport) declares them. @internal
+ */
+export function defineErrorClasses(entries: Record<string, abstract new (...args: never[]) => Error>): void {
+  for (const [code, cls] of Object.entries(entries)) classes.set(code, cls);
+}
+
+/** The class declared for an error code, if any. @internal */
+export function errorClassOf(code: string): (abstract new (...args: never[]) => Error) | undefined {
+  return classes.get(code);
+}
+
 /** Every declared error code with its kind, sorted by code (the README's table is checked against it). */
 export function errorCodes(): Array<{ code: string } & ErrorKind> {
   return [...table].map(([code, kind]) => ({ code, ...kind })).sort((a, b) => a.code.localeCompare(b.code));

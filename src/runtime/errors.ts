@@ -1,5 +1,5 @@
 import { formatReason } from './exitReason.js';
-import { errorKindOf, type ErrorCategory } from './errorTaxonomy.js';
+import { defineErrorClasses, errorKindOf, type ErrorCategory } from './errorTaxonomy.js';
 
 /**
  * Base class of every error xotp raises. `code` is stable across versions and safe to switch on;
@@ -205,3 +205,6 @@ export class UnknownRegistryError extends XotpError {
     this.running = running;
   }
 }
+
+// Rebuilt as these classes when another node answers with their codes (see defineErrorClasses).
+defineErrorClasses({ noproc: NoProcessError, timeout: TimeoutError, aborted: AbortError, invalid_option: InvalidOptionError, already_registered: AlreadyRegisteredError, exit: ProcessExitError, start_failed: StartError, runtime_stopped: RuntimeStoppedError, leak: LeakError, not_serializable: NotSerializableError, unknown_registry: UnknownRegistryError });

@@ -1,7 +1,7 @@
 import type { ActorLogic, ActorScope, AnyActorLogic, AnyActorRef, EventObject, InputFrom } from 'xstate';
 import { Pid } from '../runtime/pid.js';
 import { XotpError, InvalidOptionError } from '../runtime/errors.js';
-import { defineErrorCodes } from '../runtime/errorTaxonomy.js';
+import { defineErrorClasses, defineErrorCodes } from '../runtime/errorTaxonomy.js';
 import { isCleanExit, type ExitReason } from '../runtime/exitReason.js';
 import { exitWith, type ExitWithOutput } from '../runtime/exitWith.js';
 import { recordOf, runtimeOf, type Runtime, type SpawnOptions, type Target } from '../runtime/runtime.js';
@@ -520,3 +520,6 @@ export function defineServer<S, TArgs = undefined, TCall = unknown, TReply = unk
 
 // A handler returned something that is not one of its result shapes: a bug in the handler.
 defineErrorCodes({ bad_return: { category: 'permanent', retryable: false } });
+
+// Rebuilt as these classes when another node answers with their codes (see defineErrorClasses).
+defineErrorClasses({ bad_return: BadReturnError });

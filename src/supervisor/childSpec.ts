@@ -1,6 +1,6 @@
 import type { AnyActorLogic } from 'xstate';
 import { InvalidOptionError } from '../runtime/errors.js';
-import { defineErrorCodes } from '../runtime/errorTaxonomy.js';
+import { defineErrorClasses, defineErrorCodes } from '../runtime/errorTaxonomy.js';
 import { isPlainObject } from '../runtime/validate.js';
 import type { Pid } from '../runtime/pid.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -226,3 +226,6 @@ export function normalizeChildSpecs(
 }
 
 defineErrorCodes({ invalid_child_spec: { category: 'bad_input', retryable: false } });
+
+// Rebuilt as these classes when another node answers with their codes (see defineErrorClasses).
+defineErrorClasses({ invalid_child_spec: ChildSpecError });

@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '../runtime/errors.js';
-import { defineErrorCodes } from '../runtime/errorTaxonomy.js';
+import { defineErrorClasses, defineErrorCodes } from '../runtime/errorTaxonomy.js';
 import { isPlainObject } from '../runtime/validate.js';
 import { normalizeChildSpecs, type ChildSpec, type NormalizedChildSpec } from './childSpec.js';
 
@@ -155,3 +155,6 @@ export function flagsSource(
 }
 
 defineErrorCodes({ invalid_supervisor_flags: { category: 'bad_input', retryable: false } });
+
+// Rebuilt as these classes when another node answers with their codes (see defineErrorClasses).
+defineErrorClasses({ invalid_supervisor_flags: SupervisorFlagsError });

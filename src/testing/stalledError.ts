@@ -1,5 +1,5 @@
 import { XotpError } from '../runtime/errors.js';
-import { defineErrorCodes } from '../runtime/errorTaxonomy.js';
+import { defineErrorClasses, defineErrorCodes } from '../runtime/errorTaxonomy.js';
 
 /**
  * `flush()` found the runtime quiet while some process still holds work it will never carry
@@ -17,3 +17,6 @@ export class StalledError extends XotpError {
 }
 
 defineErrorCodes({ stalled: { category: 'permanent', retryable: false } });
+
+// Rebuilt as these classes when another node answers with their codes (see defineErrorClasses).
+defineErrorClasses({ stalled: StalledError });

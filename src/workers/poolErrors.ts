@@ -1,5 +1,5 @@
 import { XotpError } from '../runtime/errors.js';
-import { defineErrorCodes } from '../runtime/errorTaxonomy.js';
+import { defineErrorClasses, defineErrorCodes } from '../runtime/errorTaxonomy.js';
 
 /** No worker became free within the checkout deadline. */
 export class CheckoutTimeoutError extends XotpError {
@@ -134,3 +134,6 @@ defineErrorCodes({
   pool_start_failed: { category: 'permanent', retryable: false },
   pool_stopped: { category: 'permanent', retryable: false },
 });
+
+// Rebuilt as these classes when another node answers with their codes (see defineErrorClasses).
+defineErrorClasses({ checkout_timeout: CheckoutTimeoutError, pool_busy: PoolBusyError, session_expired: SessionExpiredError, session_lost: SessionLostError, sessions_disabled: SessionsDisabledError, pool_start_failed: PoolStartError, pool_stopped: PoolStoppedError });

@@ -1,5 +1,5 @@
 import { XotpError } from '../runtime/errors.js';
-import { defineErrorCodes } from '../runtime/errorTaxonomy.js';
+import { defineErrorClasses, defineErrorCodes } from '../runtime/errorTaxonomy.js';
 
 /** The backends a Python service can run on. */
 export type ServiceBackend = 'pool' | 'bridge' | 'fake';
@@ -33,3 +33,6 @@ defineErrorCodes({
   // moment to wait out.
   backend_not_running: { category: 'permanent', retryable: false },
 });
+
+// Rebuilt as these classes when another node answers with their codes (see defineErrorClasses).
+defineErrorClasses({ backend_not_running: ServiceBackendError });

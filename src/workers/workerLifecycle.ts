@@ -1,5 +1,5 @@
 import { XotpError } from '../runtime/errors.js';
-import { defineErrorCodes } from '../runtime/errorTaxonomy.js';
+import { defineErrorClasses, defineErrorCodes } from '../runtime/errorTaxonomy.js';
 
 /** The states of a pool worker when health checks are on. */
 export type WorkerState = 'starting' | 'ready' | 'busy' | 'degraded' | 'unhealthy' | 'terminating';
@@ -84,3 +84,6 @@ export class WorkerLifecycle {
     return this.state === 'ready' || this.state === 'degraded';
   }
 }
+
+// Rebuilt as these classes when another node answers with their codes (see defineErrorClasses).
+defineErrorClasses({ invalid_transition: InvalidTransitionError });

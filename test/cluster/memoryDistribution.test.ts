@@ -78,7 +78,9 @@ test('a payload that cannot travel as JSON is refused with NotSerializableError 
   const cyclic: Record<string, unknown> = {};
   cyclic.self = cyclic;
   await t.throwsAsync(a.call(onB, cyclic), { instanceOf: NotSerializableError });
-  const replyErr = await t.throwsAsync(a.call(onB, ['bad']));
+  // Regression: an error the other node answered came back as a plain XotpError with its name
+  // copied; it is rebuilt as the same class, as the README says.
+  const replyErr = await t.throwsAsync(a.call(onB, ['bad']), { instanceOf: NotSerializableError });
   t.is((replyErr as { code?: string }).code, 'not_serializable');
   t.is(await a.call(onB, ['echo', 'still fine']), 'still fine');
 });
