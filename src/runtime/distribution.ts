@@ -324,7 +324,9 @@ export class Distribution {
         const local = Pid.from(message.b);
         respond?.('{"ok":true}');
         if (!rt.isAlive(local)) {
-          this.#publish(remote.node, { t: 'exit', to: remote, from: local, reason: 'noproc', link: false });
+          // As a link's signal (link: true), so that the linker drops its half with it: the link
+          // never stood, and a later nodedown must not signal it a second time.
+          this.#publish(remote.node, { t: 'exit', to: remote, from: local, reason: 'noproc', link: true });
           return;
         }
         this.#addLink(local, remote);

@@ -342,6 +342,15 @@ export class Runtime {
    * Where a target that is not a local process goes over the transport: a pid of another node,
    * or a name whose name service (cluster names) answers one. Undefined without a transport.
    */
+  /** `#remoteOf` for a call that never fails (unlink): a registry that is down resolves nothing. */
+  #quietRemoteOf(target: Target): PidLike | undefined {
+    try {
+      return this.#remoteOf(target);
+    } catch {
+      return undefined;
+    }
+  }
+
   #remoteOf(target: Target): PidLike | undefined {
     const remote = this.#remote;
     if (remote === undefined) return undefined;
@@ -441,11 +450,18 @@ export class Runtime {
    */
   link(a: Target, b: Target): void {
     const remote = this.#remote;
-    if (remote !== undefined && (remote.isRemote(a) || remote.isRemote(b))) {
-      const [local, other] = remote.isRemote(b) ? [a, b] : [b, a];
-      if (remote.isRemote(local)) throw new InvalidOptionError('link', 'at least one process of this node', local);
-      remote.link(this.#names.mustResolve(local, 'link').pid, other as Pid);
-      return;
+    if (remote !== undefined) {
+      // A pid of another node, or a name (a cluster name, a registry's) that stands for one.
+      const ra0 = this.#names.resolve(a);
+      const rb0 = this.#names.resolve(b);
+      const farA = ra0 === undefined ? this.#remoteOf(a) : undefined;
+      const farB = rb0 === undefined ? this.#remoteOf(b) : undefined;
+      if (farA !== undefined || farB !== undefined) {
+        if (farA !== undefined && farB !== undefined) throw new InvalidOptionError('link', 'at least one process of this node', a);
+        const [local, other] = farB !== undefined ? [a, farB] : [b, farA!];
+        remote.link(this.#names.mustResolve(local, 'link').pid, Pid.from(other));
+        return;
+      }
     }
     const ra = this.#names.mustResolve(a, 'link');
     const rb = this.#names.resolve(b);
@@ -462,11 +478,15 @@ export class Runtime {
   /** Removes the link between two processes, if any. Never fails. */
   unlink(a: Target, b: Target): void {
     const remote = this.#remote;
-    if (remote !== undefined && (remote.isRemote(a) || remote.isRemote(b))) {
-      const [local, other] = remote.isRemote(b) ? [a, b] : [b, a];
-      const rl = this.#names.resolveQuiet(local);
-      if (rl !== undefined) remote.unlink(rl.pid, other as Pid);
-      return;
+    if (remote !== undefined) {
+      const farA = this.#names.resolveQuiet(a) === undefined ? this.#quietRemoteOf(a) : undefined;
+      const farB = this.#names.resolveQuiet(b) === undefined ? this.#quietRemoteOf(b) : undefined;
+      if (farA !== undefined || farB !== undefined) {
+        const [local, other] = farB !== undefined ? [a, farB] : [b, farA!];
+        const rl = this.#names.resolveQuiet(local);
+        if (rl !== undefined) remote.unlink(rl.pid, Pid.from(other));
+        return;
+      }
     }
     const ra = this.#names.resolveQuiet(a);
     const rb = this.#names.resolveQuiet(b);

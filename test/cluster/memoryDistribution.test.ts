@@ -192,3 +192,53 @@ test('without a transport, a pid of another node is dropped on send and answers 
 test('createRuntime refuses a transport that is not one, naming the key', (t) => {
   t.throws(() => createRuntime({ transport: {} as never }), { message: /transport/ });
 });
+
+test('regression: link and unlink refused a name standing for a process on another node (a cluster name), where call, monitor and exit took it — they take it too', async (t) => {
+  const { a, b } = pair();
+  await using _a = a;
+  await using _b = b;
+  const leader = b.spawn(idle);
+  // A name service on `a` whose names stand for processes of other nodes (as clusterNames' do).
+  a.registerNameService({ name: 'cluster', kind: 'unique', whereis: (key) => (key === 'leader' ? leader : undefined), registerName: () => undefined, unregisterName: () => undefined });
+  const trapper = (await a.start(inboxServer, { input: { trap: true } })) as Pid;
+  a.link(trapper, { via: 'cluster', key: 'leader' });
+  await a.flush();
+  await b.flush();
+  b.exit(leader, 'boom');
+  await b.flush();
+  await a.flush();
+  const inbox = (await a.call(trapper, 'inbox')) as Array<{ type: string; reason?: unknown; from?: unknown }>;
+  t.deepEqual(inbox.map((m) => [m.type, m.reason, String(m.from)]), [['xotp.exit', 'boom', String(leader)]]);
+
+  const leader2 = b.spawn(idle);
+  a.registerNameService({ name: 'cluster2', kind: 'unique', whereis: () => leader2, registerName: () => undefined, unregisterName: () => undefined });
+  const other = a.spawn(idle);
+  a.link(other, { via: 'cluster2', key: 'x' });
+  await a.flush();
+  await b.flush();
+  a.unlink(other, { via: 'cluster2', key: 'x' });
+  await a.flush();
+  await b.flush();
+  b.exit(leader2, 'boom');
+  await b.flush();
+  await a.flush();
+  t.true(a.isAlive(other), 'unlinked through the name: the exit did not reach it');
+});
+
+test('regression: linking to a pid the other node does not know delivered noproc, then noconnection when that node left — one signal, the link never stood', async (t) => {
+  const net = new MemoryNetwork();
+  const { a, b } = pair(net);
+  await using _a = a;
+  await using _b = b;
+  const trapper = (await a.start(inboxServer, { input: { trap: true } })) as Pid;
+  await b.start(echo); // b is up
+  a.link(trapper, { node: 'b', id: 998 } as never);
+  await a.flush();
+  await b.flush();
+  await a.flush();
+  net.disconnect('b');
+  await a.flush();
+  const inbox = (await a.call(trapper, 'inbox')) as Array<{ type: string; reason?: unknown }>;
+  t.deepEqual(inbox.map((m) => [m.type, m.reason]), [['xotp.exit', 'noproc']]);
+  await b.dispose();
+});
