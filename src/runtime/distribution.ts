@@ -188,7 +188,10 @@ export class Distribution {
       }
       if (err instanceof NoProcessError) throw new NoProcessError(given, operation, `node '${to.node}' is not reachable`);
       if (err instanceof TimeoutError) throw new TimeoutError(operation, timeout, given);
-      throw err;
+      if (err instanceof XotpError) throw err;
+      // The transport itself failed (its connection closed, say) before heartbeats say the node
+      // left: as OTP's call to a node it cannot reach, the process is gone for this caller.
+      throw new ProcessExitError(given, 'noconnection', operation);
     } finally {
       release();
     }

@@ -242,3 +242,32 @@ test('regression: linking to a pid the other node does not know delivered noproc
   t.deepEqual(inbox.map((m) => [m.type, m.reason]), [['xotp.exit', 'noproc']]);
   await b.dispose();
 });
+
+test("regression: a transport that failed on its own (NATS's connection closed) rejected a remote call with the client's untyped error — ProcessExitError 'noconnection'; stop answers noproc", async (t) => {
+  const net = new MemoryNetwork();
+  let broken = false;
+  // a's connection "closes": every request it makes fails as a NATS client's would.
+  const flaky = {
+    join: (node: string, options: { clock: never }) => {
+      const endpoint = net.join(node, options);
+      return new Proxy(endpoint, {
+        get(target, key, receiver) {
+          if (key === 'request') return (...args: Parameters<typeof endpoint.request>) => (broken ? Promise.reject(new Error('closed connection')) : endpoint.request(...args));
+          const value = Reflect.get(target, key, receiver) as unknown;
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+    },
+  };
+  const a = createTestRuntime({ name: 'a', transport: flaky });
+  const b = createTestRuntime({ name: 'b', transport: net });
+  await using _a = a;
+  await using _b = b;
+  const onB = (await b.start(echo)) as Pid;
+  t.is(await a.call(onB, ['whoami']), 'b');
+  broken = true;
+  const err = await t.throwsAsync(a.call(onB, ['whoami']), { instanceOf: ProcessExitError });
+  t.is(err?.reason, 'noconnection');
+  t.is(await a.stop(onB), 'noproc');
+  broken = false;
+});
