@@ -81,13 +81,18 @@ async function demoCommand(argv: string[], io: CliIO): Promise<number> {
   const controller = new AbortController();
   // Ctrl-C (or a SIGTERM) ends the load early: the demo still drains, shuts the runtime down
   // (no Python left), prints its summary, and then exits.
-  let interrupted = false;
-  const stop = () => {
-    interrupted = true;
+  // The exit code a shell gives a process ended by that signal: 128 + its number.
+  let interrupted: 130 | 143 | undefined;
+  const onInt = () => {
+    interrupted = 130;
     controller.abort();
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const onTerm = () => {
+    interrupted = 143;
+    controller.abort();
+  };
+  process.once('SIGINT', onInt);
+  process.once('SIGTERM', onTerm);
   try {
     const result = await runDemo({
       durationMs: values.duration !== undefined ? parseDuration('--duration', values.duration) : 10_000,
@@ -103,11 +108,11 @@ async function demoCommand(argv: string[], io: CliIO): Promise<number> {
       return 1;
     }
     printSummary(result.summary, io.out);
-    if (interrupted) return 130;
+    if (interrupted !== undefined) return interrupted;
     return result.summary.lost === 0 && result.summary.pythonLeft === 0 ? 0 : 1;
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
   }
 }
 

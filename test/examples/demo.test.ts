@@ -30,6 +30,17 @@ test.serial('xotp demo: Ctrl-C (SIGINT) ends the load early, shuts the runtime d
   await until(() => pythonOf(pid).length === 0, 5000, 'no Python process of the demo left');
 });
 
+test.serial('regression: a SIGTERM to the demo exited 130 (a SIGINT\'s code) — 143, after the same summary, with no Python left', async (t) => {
+  const demo = runTs(['src/cli/main.ts', 'demo', '--duration', '60s']);
+  const pid = demo.proc.pid!;
+  await demo.line(/^progress 1\.\d\//);
+  demo.proc.kill('SIGTERM');
+  const { code } = await demo.exited;
+  t.is(code, 143);
+  t.regex(demo.stdout.filter(Boolean).at(-1) ?? '', /^demo: .* lost 0 .* pythonLeft 0 /);
+  await until(() => pythonOf(pid).length === 0, 5000, 'no Python process of the demo left');
+});
+
 test('xotp --help, -h and no arguments print the usage; an unknown flag or command is exit 2 with a clear message', async (t) => {
   for (const args of [['--help'], ['-h'], []]) {
     const cli = runTs(['src/cli/main.ts', ...args]);
