@@ -7,7 +7,8 @@ export class UsageError extends Error {
 export function parseDuration(flag: string, text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
   const ms = m ? Number(m[1]) * (m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 1) : NaN;
-  if (!Number.isFinite(ms) || ms <= 0) throw new UsageError(`${flag} wants a duration such as 3000, 3000ms or 10s; got '${text}'`);
+  // At least 1 ms once rounded: 0.4 would round to a demo of no time at all.
+  if (!Number.isFinite(ms) || Math.round(ms) < 1) throw new UsageError(`${flag} wants a duration of at least 1 ms, such as 3000, 3000ms or 10s; got '${text}'`);
   return Math.round(ms);
 }
 

@@ -77,6 +77,7 @@ export class InvalidOptionError extends XotpError {
   readonly key: string;
   readonly expected: string;
   readonly received: unknown;
+  readonly hint: string | undefined;
 
   constructor(key: string, expected: string, received: unknown, hint?: string, code = 'invalid_option') {
     super(
@@ -86,6 +87,7 @@ export class InvalidOptionError extends XotpError {
     this.key = key;
     this.expected = expected;
     this.received = received;
+    this.hint = hint;
   }
 }
 

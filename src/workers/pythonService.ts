@@ -130,6 +130,29 @@ function choose(name: string, explicit: ServiceBackend | undefined, available: R
   return new ServiceRecord(name, backend, chosenBy, reason, `${name}.${backend}`);
 }
 
+/** The factories' own option keys, as a service's options spell them. */
+const sections: ReadonlyArray<[string, string]> = [
+  ['pythonBridge', 'pythonService.bridge'],
+  ['pool', 'pythonService.pool'],
+  ['fakeBackend', 'pythonService.fake'],
+];
+
+/**
+ * Builds a backend, naming a bad option by where the service's options hold it
+ * (`pythonService.pool.sesions`, not `pool.sesions`): a caller wrote the former.
+ */
+function within<T>(build: () => T): T {
+  try {
+    return build();
+  } catch (err) {
+    if (!(err instanceof InvalidOptionError) || err.constructor !== InvalidOptionError) throw err;
+    for (const [from, to] of sections) {
+      if (err.key === from || err.key.startsWith(`${from}.`)) throw new InvalidOptionError(to + err.key.slice(from.length), err.expected, err.received, err.hint);
+    }
+    throw err;
+  }
+}
+
 function section<T>(key: string): (v: unknown) => T {
   return (v) => {
     if (!isPlainObject(v)) throw notPlain(key, 'an options object', v);
@@ -175,20 +198,22 @@ export function pythonService(options: PythonServiceOptions) {
   const name = o.name;
   // Every configured backend is built (and so validated) now; only the chosen one runs.
   const logics = new Map<ServiceBackend, AnyActorLogic>();
-  if (o.bridge) logics.set('bridge', pythonBridge({ label: 'bridge', ...o.bridge }));
+  if (o.bridge) logics.set('bridge', within(() => pythonBridge({ label: 'bridge', ...o.bridge })));
   if (o.pool) {
     // The service names its pool (`<name>.pool`): a name of its own would be silently replaced.
     if ('name' in o.pool) throw new InvalidOptionError('pythonService.pool.name', `no name (the pool is '${name}.pool')`, (o.pool as { name?: unknown }).name);
     const { worker, ...rest } = o.pool;
-    const w = worker ?? (o.bridge ? pythonBridge({ label: 'worker', ...o.bridge }) : undefined);
+    const bridge = o.bridge;
+    const w = worker ?? (bridge ? within(() => pythonBridge({ label: 'worker', ...bridge })) : undefined);
     if (w === undefined) throw new InvalidOptionError('pythonService.pool.worker', 'a worker, or bridge options to build the workers from', undefined);
-    logics.set('pool', pool({ ...rest, name: `${name}.pool`, worker: w } as PoolOptions));
+    logics.set('pool', within(() => pool({ ...rest, name: `${name}.pool`, worker: w } as PoolOptions)));
   }
-  if (o.fake) {
-    const sessions = o.fake.sessions ?? (o.pool ? (o.pool.sessions ? { ttl: o.pool.sessions.ttl } : false) : true);
+  const fake = o.fake;
+  if (fake) {
+    const sessions = fake.sessions ?? (o.pool ? (o.pool.sessions ? { ttl: o.pool.sessions.ttl } : false) : true);
     // Deadlines as the bridge's: a call naming no timeout gets the bridge's callTimeout.
-    const callTimeout = o.fake.callTimeout ?? o.bridge?.callTimeout;
-    logics.set('fake', fakeBackend({ ...o.fake, sessions, ...(callTimeout !== undefined ? { callTimeout } : {}) }));
+    const callTimeout = fake.callTimeout ?? o.bridge?.callTimeout;
+    logics.set('fake', within(() => fakeBackend({ ...fake, sessions, ...(callTimeout !== undefined ? { callTimeout } : {}) })));
   }
   if (logics.size === 0) throw new InvalidOptionError('pythonService', 'at least one backend: bridge (with or without pool), or fake', options);
   const available = new Set(logics.keys());

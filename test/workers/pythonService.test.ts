@@ -147,7 +147,11 @@ test('options are checked when the service is defined', (t) => {
   t.throws(() => pythonService({ name: 'py' }), { instanceOf: InvalidOptionError, message: /at least one backend/ });
   t.throws(() => pythonService({ name: 'py', pool: { size: 1 } }), { instanceOf: InvalidOptionError, message: /pythonService\.pool\.worker/ });
   t.throws(() => pythonService({ name: 'py', backend: 'mock' as 'fake', fake: { handlers: {} } }), { instanceOf: InvalidOptionError, message: /pythonService\.backend/ });
-  t.throws(() => pythonService({ name: 'py', fake: { handlers: { a: 1 as unknown as () => void } } }), { instanceOf: InvalidOptionError, message: /fakeBackend\.handlers\.a/ });
+  // Regression: a bad option inside a backend was named by the factory's key (fakeBackend.…,
+  // pool.…, pythonBridge.…), not where the service's options hold it.
+  t.is(t.throws(() => pythonService({ name: 'py', fake: { handlers: { a: 1 as unknown as () => void } } }), { instanceOf: InvalidOptionError })?.key, 'pythonService.fake.handlers.a');
+  t.is(t.throws(() => pythonService({ name: 'py', bridge: { module: 'm' }, pool: { size: 1, sesions: {} } as never }), { instanceOf: InvalidOptionError })?.key, 'pythonService.pool.sesions');
+  t.is(t.throws(() => pythonService({ name: 'py', bridge: { module: 'm', calTimeout: 5 } as never }), { instanceOf: InvalidOptionError })?.key, 'pythonService.bridge.calTimeout');
   t.throws(() => pythonService({ name: 'py', fake: new Map() as unknown as PythonServiceOptions['fake'] }), { instanceOf: InvalidOptionError, message: /pythonService\.fake/ });
   // Regression: a pool name of its own was accepted and silently replaced by '<name>.pool'.
   t.is(t.throws(() => pythonService({ name: 'py', bridge: { module: 'm' }, pool: { name: 'x', size: 1 } as never }), { instanceOf: InvalidOptionError })?.key, 'pythonService.pool.name');
