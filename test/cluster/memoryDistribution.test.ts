@@ -271,3 +271,18 @@ test("regression: a transport that failed on its own (NATS's connection closed) 
   t.is(await a.stop(onB), 'noproc');
   broken = false;
 });
+
+test("a call in flight when the serving node shuts down cleanly gets the process's own exit reason, answered before the node leaves", async (t) => {
+  const { a, b } = pair();
+  await using _a = a;
+  const onB = (await b.start(echo)) as Pid;
+  const pending = a.call(onB, ['never'], { timeout: 60_000 });
+  const outcome = t.throwsAsync(pending, { instanceOf: ProcessExitError });
+  await a.flush();
+  await b.flush();
+  await b.shutdown();
+  await a.flush();
+  const err = await outcome;
+  t.is(err?.reason, 'shutdown');
+  await b.dispose();
+});
