@@ -176,7 +176,10 @@ class NatsEndpoint implements TransportEndpoint {
     const sent = this.#nc.request(this.#prefix + subject, this.#encoder.encode(data), { timeout: options.timeout });
     // One promise between the caller and the reply (no race of two): this is every remote call's path.
     return new Promise<string>((resolve, reject) => {
-      const onAbort = () => reject(signal!.reason);
+      // The abort waits one macrotask: a reply read in the same turn as the abort (the answering
+      // node's last reply, then its goodbye) settles first, through `sent`'s microtask. Without
+      // it a call whose process a shutting-down node killed got 'noconnection', not 'killed'.
+      const onAbort = () => void setImmediate(() => reject(signal!.reason));
       signal?.addEventListener('abort', onAbort, { once: true });
       sent.then(
         (msg) => {
