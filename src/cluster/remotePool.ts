@@ -1,24 +1,15 @@
 import { combineSignals } from '../runtime/combineSignals.js';
-import { AbortError, InvalidOptionError, NoProcessError, NotSerializableError, ProcessExitError, TimeoutError, AlreadyRegisteredError, RuntimeStoppedError, StartError, UnknownRegistryError, XotpError } from '../runtime/errors.js';
+import { AbortError, InvalidOptionError, NoProcessError, ProcessExitError, TimeoutError, XotpError } from '../runtime/errors.js';
 import { distributionOf } from '../runtime/distribution.js';
+import { errorClassOf } from '../runtime/errorTaxonomy.js';
 import { serializeReason } from '../runtime/serializeReason.js';
 import { checkSerializable } from '../runtime/serializable.js';
 import { validateOptions, optional, isTimeout, isString, isBoolean, instanceOf, matching, anything } from '../runtime/validate.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { TransportEndpoint } from '../runtime/transport.js';
-import { BridgeExitedError, BridgeNotRunningError, BridgeOverloadedError, BridgeStartupError, BridgeWedgedError, PayloadTooLargeError, ProtocolError, PythonError, PythonNotFoundError } from '../bridge/bridgeErrors.js';
-import { CircuitOpenError, RecoveryCapacityExceededError } from '../recovery/recoveryErrors.js';
 import { Pool, poolSessionTtl, type PoolRunOptions } from '../workers/poolClient.js';
 import { SessionRoutes, type SessionRoute } from './sessionRoutes.js';
-import {
-  CheckoutTimeoutError,
-  PoolBusyError,
-  PoolStartError,
-  PoolStoppedError,
-  SessionExpiredError,
-  SessionLostError,
-  SessionsDisabledError,
-} from '../workers/poolErrors.js';
+import { SessionExpiredError, SessionLostError, SessionsDisabledError } from '../workers/poolErrors.js';
 import type { OpArgs, OpResult, PoolOps } from '../workers/poolHandle.js';
 import { PoolUnreachableError } from './remotePoolErrors.js';
 
@@ -317,38 +308,6 @@ function answered(answer: RunAnswer): unknown {
   throw decodeError(answer.error, answer.node);
 }
 
-/** Error classes by code: an error answered by the serving node is rebuilt as the same class. */
-const classes: Record<string, abstract new (...args: never[]) => Error> = {
-  checkout_timeout: CheckoutTimeoutError,
-  pool_busy: PoolBusyError,
-  pool_start_failed: PoolStartError,
-  pool_stopped: PoolStoppedError,
-  session_expired: SessionExpiredError,
-  session_lost: SessionLostError,
-  sessions_disabled: SessionsDisabledError,
-  python_error: PythonError,
-  bridge_exited: BridgeExitedError,
-  bridge_not_running: BridgeNotRunningError,
-  bridge_overloaded: BridgeOverloadedError,
-  bridge_startup: BridgeStartupError,
-  bridge_wedged: BridgeWedgedError,
-  payload_too_large: PayloadTooLargeError,
-  protocol: ProtocolError,
-  circuit_open: CircuitOpenError,
-  recovery_capacity_exceeded: RecoveryCapacityExceededError,
-  timeout: TimeoutError,
-  noproc: NoProcessError,
-  exit: ProcessExitError,
-  aborted: AbortError,
-  invalid_option: InvalidOptionError,
-  not_serializable: NotSerializableError,
-  already_registered: AlreadyRegisteredError,
-  start_failed: StartError,
-  runtime_stopped: RuntimeStoppedError,
-  unknown_registry: UnknownRegistryError,
-  python_not_found: PythonNotFoundError,
-};
-
 /**
  * The serving node's error as the caller's: the same class (so `instanceof` and `code` work as
  * for a local `Pool.run`), its fields, and `node` naming where it happened.
@@ -356,7 +315,8 @@ const classes: Record<string, abstract new (...args: never[]) => Error> = {
 function decodeError(error: unknown, node: string): Error {
   if (typeof error !== 'object' || error === null) return new Error(String(error));
   const e = error as { name?: string; message?: string; code?: string; stack?: string; [k: string]: unknown };
-  const cls = typeof e.code === 'string' ? classes[e.code] : undefined;
+  // The class each layer declared for the code (defineErrorClasses), as the kernel's calls do.
+  const cls = typeof e.code === 'string' ? errorClassOf(e.code) : undefined;
   // A real Error (what test runners and loggers recognise) given the class's prototype: the
   // constructors take arguments of their own that the wire does not carry.
   const out = (typeof e.code === 'string' ? new XotpError(e.code, '') : new Error('')) as Error & Record<string, unknown>;

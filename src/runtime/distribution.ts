@@ -470,8 +470,8 @@ function decodeError(error: unknown, operation: string, given: unknown, timeout:
       return new ProcessExitError(given, e.reason, operation);
   }
   const out: Error = typeof e.code === 'string' ? new XotpError(e.code, e.message ?? '') : new Error(e.message ?? '');
-  // The same class as on the answering node (declared by the cluster layer, which every
-  // transport loads): its constructor's own arguments are not on the wire, its fields are.
+  // The same class as on the answering node (each layer declares its classes: see
+  // defineErrorClasses): its constructor's own arguments are not on the wire, its fields are.
   const cls = typeof e.code === 'string' ? errorClassOf(e.code) : undefined;
   if (cls !== undefined) Object.setPrototypeOf(out, cls.prototype);
   if (typeof e.name === 'string') Object.defineProperty(out, 'name', { value: e.name, writable: true, configurable: true });

@@ -64,8 +64,9 @@ const classes = new Map<string, abstract new (...args: never[]) => Error>();
 
 /**
  * Declares which class an error code is, so that an error another node answers is rebuilt as
- * that class (`instanceof` works as for a local error). The layer that knows every class
- * (the cluster's, loaded with any transport) declares them. @internal
+ * that class (`instanceof` works as for a local error). Each layer declares its own classes
+ * beside its codes; a class a caller can test with `instanceof` has been loaded, so declared.
+ * @internal
  */
 export function defineErrorClasses(entries: Record<string, abstract new (...args: never[]) => Error>): void {
   for (const [code, cls] of Object.entries(entries)) classes.set(code, cls);
