@@ -133,7 +133,7 @@ export async function checkEnvironment(options: EnvironmentCheckOptions = {}): P
     // An interpreter too old for xotp_bridge fails on its imports (3.6: no contextvars; 2.7:
     // its source): ask it its version with code any Python runs, and say so.
     const old = await versionOf(executable, o.timeout).catch(() => undefined);
-    if (old !== undefined && (old[0] < o.minVersion[0] || (old[0] === o.minVersion[0] && old[1] < o.minVersion[1]))) {
+    if (old !== undefined && olderThan(old, o.minVersion)) {
       problems.push(tooOld(old.join('.'), executable, o.minVersion));
       return { ok: false, python: { command, executable, version: old.join('.') }, problems };
     }
@@ -144,10 +144,8 @@ export async function checkEnvironment(options: EnvironmentCheckOptions = {}): P
     });
     return { ok: false, python: { command, executable }, problems };
   }
-  const [major, minor, micro] = report.version;
-  const version = `${major}.${minor}.${micro}`;
-  const [wantMajor, wantMinor] = o.minVersion;
-  if (major < wantMajor || (major === wantMajor && minor < wantMinor)) problems.push(tooOld(version, report.executable, o.minVersion));
+  const version = report.version.join('.');
+  if (olderThan(report.version, o.minVersion)) problems.push(tooOld(version, report.executable, o.minVersion));
   let module: EnvironmentReport['module'];
   if (o.module !== undefined && report.module) {
     const m = report.module;
@@ -182,6 +180,11 @@ export async function assertEnvironment(options: EnvironmentCheckOptions = {}): 
   const report = await checkEnvironment(options);
   if (!report.ok) throw new EnvironmentError(report);
   return report;
+}
+
+/** Whether a `[major, minor, ...]` version is below `[wantMajor, wantMinor]`. */
+function olderThan([major, minor]: readonly number[], [wantMajor, wantMinor]: [number, number]): boolean {
+  return major! < wantMajor || (major === wantMajor && minor! < wantMinor);
 }
 
 function tooOld(version: string, executable: string, [wantMajor, wantMinor]: [number, number]): EnvironmentProblem {
