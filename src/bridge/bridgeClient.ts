@@ -1,5 +1,5 @@
 import { AbortError, InvalidOptionError, NoProcessError, ProcessExitError, describeTarget } from '../runtime/errors.js';
-import { validateOptions, optional, isTimeout, instanceOf } from '../runtime/validate.js';
+import { validateOptions, optional, isTimeout, instanceOf, nonEmptyString } from '../runtime/validate.js';
 import type { Runtime, Target } from '../runtime/runtime.js';
 import { BridgeExitedError, BridgeNotRunningError } from './bridgeErrors.js';
 import { Status, type ProcessRecord } from '../runtime/processRecord.js';
@@ -30,10 +30,7 @@ let tokenSeq = 0;
 const callBridgeSchema = {
   timeout: optional(isTimeout),
   signal: optional(instanceOf(AbortSignal, 'an AbortSignal')),
-  session: optional<string>((v, key) => {
-    if (typeof v !== 'string' || v.length === 0) throw new InvalidOptionError(key, 'a non-empty session id', v);
-    return v;
-  }),
+  session: optional(nonEmptyString('a non-empty session id')),
 };
 
 function isPlainCallOptions(o: BridgeCallOptions): o is { timeout?: number; signal?: AbortSignal; session?: string } {

@@ -1,7 +1,7 @@
 import { dirname, resolve as resolvePath, delimiter } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidOptionError } from '../runtime/errors.js';
-import { validateOptions, optional, isString, integer, isTimeout, anything, isPlainObject, notPlain, type Check } from '../runtime/validate.js';
+import { validateOptions, optional, isString, integer, isTimeout, anything, isPlainObject, notPlain, nonEmptyString } from '../runtime/validate.js';
 import { defaultPython } from './pythonInterpreter.js';
 import type { PythonProcessInput } from './pythonProcess.js';
 
@@ -98,11 +98,8 @@ export const pythonPackageDir = resolvePath(here, '..', '..', 'python');
  */
 const ENTRY = ['-c', 'import sys; from xotp_bridge._core import main; sys.exit(main(sys.argv[1:]))'] as const;
 
-/** A string with something in it: an empty module or interpreter would only fail at start. */
-const nonEmpty: Check<string> = (value, key) => {
-  if (typeof value !== 'string' || value.length === 0) throw new InvalidOptionError(key, 'a non-empty string', value);
-  return value;
-};
+/** An empty module or interpreter would only fail at start. */
+const nonEmpty = nonEmptyString('a non-empty string');
 
 /** CPython's short options that take a value: the rest of their argument (or the next one) is it. */
 const TAKES_VALUE = new Set(['W', 'X', 'Q']);

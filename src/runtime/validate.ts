@@ -65,6 +65,9 @@ export function matching(pattern: RegExp, description: string): Check<string> {
   };
 }
 
+/** A string with something in it (`matching` any character). @internal */
+export const nonEmptyString = (description: string): Check<string> => matching(/./s, description);
+
 /** @internal */
 export const isBoolean: Check<boolean> = (value, key) => {
   if (typeof value !== 'boolean') throw new InvalidOptionError(key, 'a boolean', value);

@@ -2,7 +2,7 @@ import type { Pid } from '../runtime/pid.js';
 import { AbortError, InvalidOptionError, ProcessExitError, TimeoutError } from '../runtime/errors.js';
 import { formatReason } from '../runtime/exitReason.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { validateOptions, optional, isTimeout, instanceOf, isString, isBoolean } from '../runtime/validate.js';
+import { validateOptions, optional, isTimeout, instanceOf, isBoolean, nonEmptyString } from '../runtime/validate.js';
 import { isRetryPolicy, type RetryOptions, type RetryPolicy } from '../recovery/retry.js';
 import { callBridge, callBridgeWith } from '../bridge/bridgeClient.js';
 import { DirectReceiver } from '../bridge/bridgeCore.js';
@@ -38,15 +38,12 @@ export interface PoolRunOptions {
   idempotent?: boolean;
 }
 
-/** A session id: a string with something in it (an empty one would bind a session all the same). */
-const isSessionId = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+/** A session id: an empty one would bind a session all the same. */
+const sessionId = nonEmptyString('a non-empty session id');
 
 /** `Pool.run`'s options, checked (also by `Service.run`, whatever its backend). @internal */
 export const runSchema = {
-  session: optional<string>((v, key) => {
-    if (!isSessionId(v)) throw new InvalidOptionError(key, 'a non-empty session id', v);
-    return v;
-  }),
+  session: optional(sessionId),
   timeout: optional(isTimeout),
   checkoutTimeout: optional(isTimeout),
   signal: optional(instanceOf(AbortSignal, 'an AbortSignal')),
@@ -441,13 +438,21 @@ export const Pool = {
 
   /** `bound` (with its worker), `expired`, `lost` (its worker died) or `unknown`. */
   session(runtime: Runtime, pool: string, id: string): Promise<SessionState> {
-    if (!isSessionId(id)) return Promise.reject(new InvalidOptionError('Pool.session.id', 'a non-empty session id', id));
+    try {
+      sessionId(id, 'Pool.session.id');
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return runtime.call<SessionState>(pool, { pool: 'session', id } satisfies PoolRequest, forever);
   },
 
   /** Forgets a session (it becomes `unknown`); returns whether it was bound. */
   endSession(runtime: Runtime, pool: string, id: string): Promise<boolean> {
-    if (!isSessionId(id)) return Promise.reject(new InvalidOptionError('Pool.endSession.id', 'a non-empty session id', id));
+    try {
+      sessionId(id, 'Pool.endSession.id');
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return runtime.call<boolean>(pool, { pool: 'endSession', id } satisfies PoolRequest, forever);
   },
 };
