@@ -65,6 +65,17 @@ export function matching(pattern: RegExp, description: string): Check<string> {
   };
 }
 
+/**
+ * Whether `o` is "no options": an empty object literal. A Map or an array has no keys to loop
+ * over either, so it is not; the validator then refuses it. The fast paths' first check.
+ * @internal
+ */
+export function isEmptyOptions(o: unknown): boolean {
+  if (typeof o !== 'object' || o === null || Object.getPrototypeOf(o) !== Object.prototype) return false;
+  for (const _ in o) return false;
+  return true;
+}
+
 /** A string with something in it (`matching` any character). @internal */
 export const nonEmptyString = (description: string): Check<string> => matching(/./s, description);
 

@@ -2,7 +2,7 @@ import type { Pid } from '../runtime/pid.js';
 import { AbortError, InvalidOptionError, ProcessExitError, TimeoutError } from '../runtime/errors.js';
 import { formatReason } from '../runtime/exitReason.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { validateOptions, optional, isTimeout, instanceOf, isBoolean, nonEmptyString } from '../runtime/validate.js';
+import { validateOptions, optional, isTimeout, instanceOf, isBoolean, isEmptyOptions, nonEmptyString } from '../runtime/validate.js';
 import { isRetryPolicy, type RetryOptions, type RetryPolicy } from '../recovery/retry.js';
 import { callBridge, callBridgeWith } from '../bridge/bridgeClient.js';
 import { DirectReceiver } from '../bridge/bridgeCore.js';
@@ -123,13 +123,6 @@ function checkoutLease(
 async function defaultCheckoutTimeout(runtime: Runtime, pool: string): Promise<number> {
   const { checkoutTimeout } = await runtime.call<{ checkoutTimeout: number }>(pool, { pool: 'settings' } satisfies PoolRequest, forever);
   return checkoutTimeout;
-}
-
-function isEmpty(o: object): boolean {
-  // A Map or an array has no keys to loop over either: only an empty object literal is "no options".
-  if (typeof o !== 'object' || o === null || Object.getPrototypeOf(o) !== Object.prototype) return false;
-  for (const _ in o) return false;
-  return true;
 }
 
 /**
@@ -363,7 +356,7 @@ export const Pool = {
     let o: ValidRunOptions;
     try {
       // No options (the common case) allocates nothing: not even a default `{}`.
-      o = options === undefined ? noOptions : isEmpty(options) ? (options as ValidRunOptions) : (validateOptions('Pool.run', options, runSchema) as ValidRunOptions);
+      o = options === undefined ? noOptions : isEmptyOptions(options) ? (options as ValidRunOptions) : (validateOptions('Pool.run', options, runSchema) as ValidRunOptions);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -415,7 +408,7 @@ export const Pool = {
     options: { session?: string; checkoutTimeout?: number | 'infinity'; signal?: AbortSignal } = {},
   ): Promise<R> {
     if (typeof fn !== 'function') throw new InvalidOptionError('Pool.checkout.fn', 'a function (worker) => Promise', fn);
-    const o = isEmpty(options) ? options : validateOptions('Pool.checkout', options, { session: runSchema.session, checkoutTimeout: runSchema.checkoutTimeout, signal: runSchema.signal });
+    const o = isEmptyOptions(options) ? options : validateOptions('Pool.checkout', options, { session: runSchema.session, checkoutTimeout: runSchema.checkoutTimeout, signal: runSchema.signal });
     return withLease(runtime, pool, poolStateOf(runtime, pool), o as { session?: string; checkoutTimeout?: number; signal?: AbortSignal }, fn);
   },
 

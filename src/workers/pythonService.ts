@@ -1,7 +1,7 @@
 import type { AnyActorLogic } from 'xstate';
 import { InvalidOptionError, NoProcessError } from '../runtime/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { validateOptions, optional, oneOf, matching, isPlainObject, notPlain, isString, isTimeout, instanceOf } from '../runtime/validate.js';
+import { validateOptions, optional, oneOf, matching, isPlainObject, notPlain, isEmptyOptions } from '../runtime/validate.js';
 import { defineServer } from '../server/defineServer.js';
 import { supervisor } from '../supervisor/supervisor.js';
 import { pythonBridge } from '../bridge/pythonBridge.js';
@@ -273,27 +273,25 @@ function mustRecord(runtime: Runtime, service: string, expected: ServiceBackend 
   return record;
 }
 
+/** `Service.run`'s options: `Pool.run`'s and `backend`, checked once whatever the backend. */
 const serviceRunSchema = { ...poolRunSchema, backend: optional(oneOf(...backends)) };
 
-/** `{}` (a call without options): nothing to check. */
-function isEmptyPlain(o: unknown): boolean {
-  if (typeof o !== 'object' || o === null || Object.getPrototypeOf(o) !== Object.prototype) return false;
-  for (const _ in o) return false;
-  return true;
+/** What the bridge and fake backends use of a run's checked options. */
+interface CheckedRun {
+  readonly backend?: ServiceBackend | undefined;
+  readonly session?: string | undefined;
+  readonly timeout?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
+const noOptions: CheckedRun = Object.freeze({});
 
-const runSchema = {
-  backend: optional(oneOf(...backends)),
-  session: optional(isString),
-  timeout: optional(isTimeout),
-  signal: optional(instanceOf(AbortSignal, 'an AbortSignal')),
-};
-
-function dispatch<R>(runtime: Runtime, record: ServiceRecord, op: string, args: unknown, options: ServiceRunOptions): Promise<R> {
-  const { backend: _expected, ...rest } = options;
-  if (record.backend === 'pool') return Pool.run<R>(runtime, record.target, op, args, rest);
+function dispatch<R>(runtime: Runtime, record: ServiceRecord, op: string, args: unknown, options: ServiceRunOptions, checked: CheckedRun): Promise<R> {
+  if (record.backend === 'pool') {
+    const { backend: _expected, ...rest } = options;
+    return Pool.run<R>(runtime, record.target, op, args, rest);
+  }
   // Pool-only options (checkoutTimeout, retry, idempotent) have nothing to act on here.
-  const { session, timeout, signal } = validateOptions('Service.run', { session: rest.session, timeout: rest.timeout, signal: rest.signal }, runSchema);
+  const { session, timeout, signal } = checked;
   const call: BridgeCallOptions & { session?: string } = {};
   if (session !== undefined) call.session = session;
   if (timeout !== undefined) call.timeout = timeout;
@@ -316,18 +314,19 @@ export const Service = {
    */
   run<R = unknown>(runtime: Runtime, service: string, op: string, args?: unknown, options: ServiceRunOptions = {}): Promise<R> {
     let record: ServiceRecord;
+    let checked: CheckedRun;
     try {
       // Every option is checked here, whichever backend runs: on the bridge and the fake the
       // pool-only ones are ignored, but a typo, a Map or a NaN is not a call with defaults.
-      if (!isEmptyPlain(options)) validateOptions('Service.run', options, serviceRunSchema);
-      record = mustRecord(runtime, service, options.backend);
+      checked = isEmptyOptions(options) ? noOptions : validateOptions('Service.run', options, serviceRunSchema);
+      record = mustRecord(runtime, service, checked.backend);
     } catch (err) {
       return Promise.reject(err);
     }
-    if (!listening(runtime, 'service.call')) return dispatch<R>(runtime, record, op, args, options);
+    if (!listening(runtime, 'service.call')) return dispatch<R>(runtime, record, op, args, options, checked);
     const started = runtime.clock.now();
     const base = { service, backend: record.backend, op, session: options.session };
-    return dispatch<R>(runtime, record, op, args, options).then(
+    return dispatch<R>(runtime, record, op, args, options, checked).then(
       (value) => {
         runtime.events.emit('service.call', { ...base, durationMs: runtime.clock.now() - started, outcome: 'ok' });
         return value;
