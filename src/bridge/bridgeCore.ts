@@ -268,8 +268,7 @@ export class BridgeCore {
       frame = encodeFrame(session === undefined ? { id, op: request.op, args: request.args ?? null } : { id, op: request.op, args: request.args ?? null, session });
     } catch (err) {
       // Not JSON (a cycle, a BigInt): a typed refusal of this call; nothing was sent.
-      const why = err instanceof Error ? err.message : String(err);
-      answer(rt, from, false, new NotSerializableError(`bridge call '${request.op}'`, '$.args', `not JSON (${why})`, 'Python'));
+      answer(rt, from, false, NotSerializableError.forPython(`bridge call '${request.op}'`, '$.args', err));
       return;
     }
     if (frame.length - HEADER_BYTES > this.settings.maxFrameBytes) {

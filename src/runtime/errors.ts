@@ -171,6 +171,11 @@ export class NotSerializableError extends XotpError {
     super('not_serializable', `${operation} to ${destination}: ${path} is ${what}; payloads ${destination === 'Python' ? 'to Python' : 'between nodes'} must be JSON-serialisable`);
     this.path = path;
   }
+
+  /** What `JSON.stringify` threw (a cycle, a BigInt) for a payload bound for Python. */
+  static forPython(operation: string, path: string, thrown: unknown): NotSerializableError {
+    return new NotSerializableError(operation, path, `not JSON (${thrown instanceof Error ? thrown.message : String(thrown)})`, 'Python');
+  }
 }
 
 export function describeValue(value: unknown): string {

@@ -80,8 +80,7 @@ function overTheWire(value: unknown, op: string, what: 'args' | 'result'): unkno
   try {
     json = JSON.stringify(value);
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    throw new NotSerializableError(`fake call '${op}'`, `$.${what}`, `not JSON (${why})`, 'Python');
+    throw NotSerializableError.forPython(`fake call '${op}'`, `$.${what}`, err);
   }
   return json === undefined ? null : JSON.parse(json);
 }
