@@ -97,10 +97,11 @@ export function breakerOf(runtime: Runtime, target: Target): BreakerCore | undef
 }
 
 function mustBreaker(runtime: Runtime, target: Target, operation: string): BreakerCore {
-  const core = runtime.isAlive(target) ? breakerOf(runtime, target) : undefined;
+  const alive = runtime.isAlive(target);
+  const core = alive ? breakerOf(runtime, target) : undefined;
   if (core) return core;
   // As Pool.* for a pool that is not running: the process is missing (or is something else).
-  throw new NoProcessError(target, operation, runtime.isAlive(target) ? 'A process runs there, but it is not a circuit breaker' : undefined);
+  throw new NoProcessError(target, operation, alive ? 'A process runs there, but it is not a circuit breaker' : undefined);
 }
 
 /**
